@@ -1,0 +1,123 @@
+// The normalized description of a gateway: plain JSON data, made once at load from the
+// API files and the gateway config. It crosses to the workers as workerData, where each
+// worker compiles it (config/compile.ts) into frozen per-stage objects.
+
+export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
+export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'
+export type ContentHandling = 'CONVERT_TO_TEXT' | 'CONVERT_TO_BINARY'
+
+/** API Gateway's documented default and maximum for timeoutInMillis. */
+export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+export const MIN_INTEGRATION_TIMEOUT_MS = 50
+/** The stage name used when API files are served without a gateway config. */
+export const DEFAULT_STAGE_NAME = 'test'
+/** API Gateway's payload limit for REST APIs. */
+export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+
+/** One entry of x-amazon-apigateway-integration.responses. */
+export interface IntegrationResponseSource {
+  /** The key in `responses`: a Java regex, or 'default'. */
+  readonly selectionPattern: string
+  /** Method response status code to answer with, as a string ("200"). */
+  readonly statusCode: string
+  /** method.response.header.X → integration.response.header.Y | body | 'static'. */
+  readonly responseParameters: Readonly<Record<string, string>>
+  /** Content-Type → template text. */
+  readonly responseTemplates: Readonly<Record<string, string>>
+  readonly contentHandling: ContentHandling | null
+}
+
+/** x-amazon-apigateway-integration, normalized. */
+export interface IntegrationSource {
+  readonly type: IntegrationType
+  /** Backend HTTP method (httpMethod), upper-case; null for MOCK. */
+  readonly httpMethod: string | null
+  /** Backend URI, may hold ${stageVariables.x} and {param} placeholders; null for MOCK. */
+  readonly uri: string | null
+  /** integration.request.* → method.request.* | context.* | stageVariables.* | 'static'. */
+  readonly requestParameters: Readonly<Record<string, string>>
+  /** Content-Type → template text. */
+  readonly requestTemplates: Readonly<Record<string, string>>
+  readonly passthroughBehavior: PassthroughBehavior
+  readonly contentHandling: ContentHandling | null
+  readonly timeoutInMillis: number
+  readonly cacheKeyParameters: readonly string[]
+  readonly responses: readonly IntegrationResponseSource[]
+  /** JSON pointer of the extension in the API file, for messages. */
+  readonly pointer: string
+}
+
+/** A method request parameter declared on the operation. */
+export interface ParameterSource {
+  readonly in: 'path' | 'query' | 'header'
+  readonly name: string
+  readonly required: boolean
+}
+
+/** One operation: a resource path and an HTTP method (or ANY). */
+export interface OperationSource {
+  /** Resource path as in the API file, e.g. /pets/{petId} or /{proxy+}. */
+  readonly path: string
+  /** Upper-case method, or 'ANY' for x-amazon-apigateway-any-method. */
+  readonly method: string
+  readonly operationId: string | null
+  readonly parameters: readonly ParameterSource[]
+  /** Content-Type → model name, from requestBody (OAS3) or body parameter (Swagger 2). */
+  readonly requestModels: Readonly<Record<string, string>>
+  /** Name of the x-amazon-apigateway-request-validator in force, or null. */
+  readonly requestValidator: string | null
+  /** Security requirement names (authorizers or api_key). */
+  readonly security: readonly string[]
+  readonly apiKeyRequired: boolean
+  /** Declared method response status codes → header names. */
+  readonly methodResponses: Readonly<Record<string, readonly string[]>>
+  readonly integration: IntegrationSource | null
+  readonly pointer: string
+}
+
+export interface GatewayResponseSource {
+  readonly statusCode: number | null
+  readonly responseParameters: Readonly<Record<string, string>>
+  readonly responseTemplates: Readonly<Record<string, string>>
+}
+
+export interface RequestValidatorSource {
+  readonly validateRequestBody: boolean
+  readonly validateRequestParameters: boolean
+}
+
+export interface StageSource {
+  readonly name: string
+  readonly variables: Readonly<Record<string, string>>
+}
+
+/** One API of the gateway, normalized from its OpenAPI 3 / Swagger 2 file. */
+export interface ApiSource {
+  /** API id: URL host {apiId}.execute-api.* selects it; $context.apiId. */
+  readonly id: string
+  readonly title: string
+  /** The API file this came from. */
+  readonly file: string
+  /** Base path mapping ('' when none), without leading or trailing slash. */
+  readonly basePath: string
+  readonly apiKeySource: 'HEADER' | 'AUTHORIZER'
+  readonly binaryMediaTypes: readonly string[]
+  readonly minimumCompressionSize: number | null
+  readonly gatewayResponses: Readonly<Record<string, GatewayResponseSource>>
+  readonly requestValidators: Readonly<Record<string, RequestValidatorSource>>
+  /** JSON schemas (draft 4) by model name. */
+  readonly models: Readonly<Record<string, unknown>>
+  /** securitySchemes / securityDefinitions, raw, by name. */
+  readonly securitySchemes: Readonly<Record<string, unknown>>
+  readonly operations: readonly OperationSource[]
+  readonly stages: readonly StageSource[]
+}
+
+/** The whole gateway: what `backplane serve` runs. */
+export interface GatewaySource {
+  readonly host: string
+  readonly port: number
+  /** Worker threads on the hot path. */
+  readonly workers: number
+  readonly apis: readonly ApiSource[]
+}

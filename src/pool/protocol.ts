@@ -1,0 +1,46 @@
+// The message shapes between the front (main thread) and the workers. Nothing else
+// crosses the thread boundary, so this file is the whole contract.
+
+/** One client request, copied out of uWebSockets.js inside its handler. */
+export interface RequestRecord {
+  /** Front-assigned id, unique per process; the reply carries it back. */
+  readonly id: number
+  /** Upper-case HTTP method. */
+  readonly method: string
+  /** Raw path, without the query string, still percent-encoded. */
+  readonly url: string
+  /** Raw query string without the leading '?', '' when absent. */
+  readonly query: string
+  /** Header pairs as received: [name0, value0, name1, value1, …], names lower-cased. */
+  readonly headers: string[]
+  /** Remote address as text (IPv4 dotted or IPv6). */
+  readonly remoteAddress: string
+  /** Request body, or null when empty. Transferred, never copied. */
+  readonly body: ArrayBuffer | null
+  /** Epoch milliseconds at which the front received the request. */
+  readonly receivedAt: number
+}
+
+/** One task: every request the front collected in one event-loop turn. */
+export interface BatchTask {
+  readonly requests: RequestRecord[]
+}
+
+/** The answer to one request, posted back as soon as it is ready. */
+export interface ReplyRecord {
+  /** RequestRecord.id this answers. */
+  id: number
+  status: number
+  /** Header pairs to write: [name0, value0, …]. */
+  headers: string[]
+  /** Body bytes, or null for an empty body. */
+  body: Uint8Array | null
+}
+
+/** What each worker receives as piscina workerData. */
+export interface WorkerInit {
+  /** The normalized gateway description the worker compiles for itself. */
+  readonly gateway: unknown
+  /** Name of the BroadcastChannel replies are posted on (unique per gateway). */
+  readonly replyChannel: string
+}
