@@ -1,0 +1,137 @@
+// JSON output: the compact copy behind $input.json, a serialiser for values built in the template,
+// and $util.escapeJavaScript (commons-lang 2 StringEscapeUtils.escapeJavaScript, which API Gateway uses).
+import { Value, Kind, javaDouble } from "../vtl/values";
+import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, rewindOut } from "../util/out";
+import { SB } from "../util/sb";
+
+// Copies JSON text dropping the whitespace between tokens; string contents are copied untouched.
+export function writeCompactJson(src: usize, end: usize): void {
+  if (!reserveOut(<i32>(end - src))) return;
+  let p = src;
+  let run = src;
+  while (p < end) {
+    let c = load<u8>(p);
+    if (c == 0x22) {
+      p++;
+      while (p < end) {
+        let d = load<u8>(p);
+        if (d == 0x5c) { p += 2; continue; }
+        p++;
+        if (d == 0x22) break;
+      }
+      continue;
+    }
+    if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) {
+      if (p > run) writeBytes(run, <i32>(p - run));
+      p++;
+      while (p < end) {
+        let d = load<u8>(p);
+        if (d == 0x20 || d == 0x0a || d == 0x0d || d == 0x09) p++; else break;
+      }
+      run = p;
+      continue;
+    }
+    p++;
+  }
+  if (p > run) writeBytes(run, <i32>(min(p, end) - run));
+}
+
+export function writeJsonValue(v: Value | null): void {
+  if (v === null) { writeString("null"); return; }
+  if (v.src != 0) { writeCompactJson(v.src, v.srcEnd); return; }
+  switch (v.kind) {
+    case Kind.BOOL: writeString(v.i != 0 ? "true" : "false"); return;
+    case Kind.INT: writeString(v.i.toString()); return;
+    case Kind.DOUBLE: writeString(javaDouble(v.f)); return;
+    case Kind.LIST: {
+      let l = changetype<Array<Value | null>>(v.list);
+      writeByte(0x5b);
+      for (let i = 0; i < l.length; i++) {
+        if (i > 0) writeByte(0x2c);
+        writeJsonValue(unchecked(l[i]));
+      }
+      writeByte(0x5d);
+      return;
+    }
+    case Kind.MAP: {
+      let k = changetype<Array<string>>(v.keys);
+      let vs = changetype<Array<Value | null>>(v.vals);
+      writeByte(0x7b);
+      for (let i = 0; i < k.length; i++) {
+        if (i > 0) writeByte(0x2c);
+        writeJsonString(unchecked(k[i]));
+        writeByte(0x3a);
+        writeJsonValue(unchecked(vs[i]));
+      }
+      writeByte(0x7d);
+      return;
+    }
+  }
+  writeJsonString(v.s);
+}
+
+const HEX = "0123456789ABCDEF";
+
+export function writeJsonString(s: string): void {
+  let sb = new SB(s.length + 8);
+  sb.ch(0x22);
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c == 0x22 || c == 0x5c) { sb.ch(0x5c); sb.ch(c); }
+    else if (c < 0x20) {
+      sb.ch(0x5c);
+      if (c == 0x0a) sb.ch(0x6e);
+      else if (c == 0x0d) sb.ch(0x72);
+      else if (c == 0x09) sb.ch(0x74);
+      else if (c == 0x08) sb.ch(0x62);
+      else if (c == 0x0c) sb.ch(0x66);
+      else { sb.str("u00"); sb.ch(HEX.charCodeAt(c >> 4)); sb.ch(HEX.charCodeAt(c & 15)); }
+    } else sb.ch(c);
+  }
+  sb.ch(0x22);
+  writeString(sb.toString());
+}
+
+// Renders into the output buffer, then takes the bytes back out as a string (no second buffer).
+export function captureStart(): i32 { return outLen; }
+export function captureEnd(start: i32): string {
+  let s = String.UTF8.decodeUnsafe(outPtr + <usize>start, <usize>(outLen - start));
+  rewindOut(start);
+  return s;
+}
+
+// StringEscapeUtils.escapeJavaScript: \" \' \\ \/ \b \f \n \r \t, other controls and non-ASCII as \uXXXX
+// (upper-case hex). Unchanged strings are returned as they are (no copy).
+export function escapeJavaScript(s: string): string {
+  let n = s.length;
+  let i = 0;
+  for (; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c == 0x22 || c == 0x27 || c == 0x5c || c == 0x2f) break;
+  }
+  if (i == n) return s;
+  let sb = new SB(n + 16);
+  sb.part(s, 0, i);
+  for (; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e) {
+      if (c == 0x22 || c == 0x27 || c == 0x5c || c == 0x2f) sb.ch(0x5c);
+      sb.ch(c);
+      continue;
+    }
+    sb.ch(0x5c);
+    switch (c) {
+      case 0x08: sb.ch(0x62); continue;
+      case 0x0c: sb.ch(0x66); continue;
+      case 0x0a: sb.ch(0x6e); continue;
+      case 0x0d: sb.ch(0x72); continue;
+      case 0x09: sb.ch(0x74); continue;
+    }
+    sb.ch(0x75);
+    sb.ch(HEX.charCodeAt((c >> 12) & 15));
+    sb.ch(HEX.charCodeAt((c >> 8) & 15));
+    sb.ch(HEX.charCodeAt((c >> 4) & 15));
+    sb.ch(HEX.charCodeAt(c & 15));
+  }
+  return sb.toString();
+}

@@ -1,0 +1,31 @@
+// Fixed error texts. Compile errors carry line/column; runtime errors end the render with RUNTIME_ERROR.
+export const E_UNCLOSED_BLOCK = "directive is not closed by #end";
+export const E_UNEXPECTED_END = "#end without an open directive";
+export const E_UNEXPECTED_ELSE = "#else or #elseif without #if";
+export const E_UNCLOSED_COMMENT = "unclosed #* comment";
+export const E_UNCLOSED_UNPARSED = "unclosed #[[ block";
+export const E_UNCLOSED_STRING = "unclosed string literal";
+export const E_EXPECTED_LPAREN = "expected '(' after directive";
+export const E_EXPECTED_RPAREN = "expected ')'";
+export const E_EXPECTED_RBRACKET = "expected ']'";
+export const E_EXPECTED_RBRACE = "expected '}'";
+export const E_EXPECTED_COLON = "expected ':' in map literal";
+export const E_EXPECTED_REF = "expected a reference such as $name";
+export const E_EXPECTED_EQUALS = "expected '=' in #set";
+export const E_EXPECTED_IN = "expected 'in' in #foreach";
+export const E_EXPECTED_EXPR = "expected an expression";
+export const E_EXPECTED_NAME = "expected a macro name";
+export const E_BAD_NUMBER = "malformed number";
+export const E_RESERVED_MACRO = "macro name is a directive";
+
+export const E_BAD_JSON_BODY = "Invalid JSON in the body: $input.path/$input.json need a JSON payload";
+export const E_BAD_JSON_ARG = "$util.parseJson: invalid JSON";
+export const E_BAD_JSONPATH = "invalid JSONPath expression";
+export const E_BAD_REGEX = "invalid regular expression";
+export const E_INDEX_RANGE = "index out of range";
+export const E_BAD_BASE64 = "$util.base64Decode: invalid base64";
+export const E_BAD_URL = "$util.urlDecode: malformed escape";
+export const E_MACRO_DEPTH = "macro recursion is too deep";
+export const E_RANGE_TOO_LARGE = "range is too large";
+export const E_OUTPUT_TOO_LARGE = "rendered output exceeds 10 MB";
+export const E_BAD_ID = "unknown template id";

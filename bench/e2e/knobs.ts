@@ -1,0 +1,50 @@
+// The bench's knobs, from environment variables (as undici's benchmarks take theirs):
+//
+//   CONNECTIONS=50      concurrent connections from autocannon
+//   PIPELINING=1        requests in flight per connection
+//   DURATION=5          seconds per measured round
+//   WARMUP=2            seconds of load before the rounds, thrown away (0 = none)
+//   ROUNDS=3            measured rounds per scenario; the median is reported
+//   SCENARIOS=a,b       only these scenarios (names from bench/e2e/scenarios.ts)
+//   GATEWAY_WORKERS=N   pass `--workers N` to the gateway (default: the gateway's own)
+//   GATEWAY_ARGS="…"    more gateway flags, split on spaces
+//   PIN=1               pin the load generator to CPU 0 and the servers to CPU 1 (taskset)
+//   BENCH_TIMEOUT=S     bound on the whole run (default: derived from the knobs above)
+
+export interface Knobs {
+  connections: number
+  pipelining: number
+  duration: number
+  warmup: number
+  rounds: number
+  scenarios: string[] | null
+  gatewayWorkers: number | null
+  gatewayArgs: string[]
+  pin: boolean
+  /** Seconds; null = derive from the scenario count. */
+  timeout: number | null
+}
+
+function int (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`)
+  return n
+}
+
+export function readKnobs (env: NodeJS.ProcessEnv = process.env): Knobs {
+  const list = (env.SCENARIOS ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return {
+    connections: int(env, 'CONNECTIONS', 50, 1),
+    pipelining: int(env, 'PIPELINING', 1, 1),
+    duration: int(env, 'DURATION', 5, 1),
+    warmup: int(env, 'WARMUP', 2, 0),
+    rounds: int(env, 'ROUNDS', 3, 1),
+    scenarios: list.length > 0 ? list : null,
+    gatewayWorkers: env.GATEWAY_WORKERS !== undefined && env.GATEWAY_WORKERS !== '' ? int(env, 'GATEWAY_WORKERS', 0, 0) : null,
+    gatewayArgs: (env.GATEWAY_ARGS ?? '').split(' ').filter((s) => s !== ''),
+    pin: env.PIN === '1' || env.PIN === 'true',
+    timeout: env.BENCH_TIMEOUT !== undefined && env.BENCH_TIMEOUT !== '' ? int(env, 'BENCH_TIMEOUT', 0, 1) : null
+  }
+}

@@ -1,0 +1,201 @@
+// The bench's outputs: the system line, the results table, the saved JSON, and the
+// comparison with a baseline (changes beyond ±PERCENT_THRESHOLD are flagged).
+
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { PERCENTILES, percentileKey } from './load.js'
+import { CEILING, FLOOR, GOALS } from './scenarios.js'
+import type { Figures } from './scenarios.js'
+import { cpuText } from './runner.js'
+import type { ScenarioResult } from './runner.js'
+import type { Knobs } from './knobs.js'
+
+/** A change smaller than this (in %) is noise on a shared 2-core machine (fastify/benchmarks uses 5 too). */
+export const PERCENT_THRESHOLD = 5
+export const RESULT_FORMAT = 1
+
+export interface SystemInfo {
+  node: string
+  v8: string
+  platform: string
+  arch: string
+  cpus: number
+  cpuModel: string
+  /** 1, 5 and 15 minute load averages when the run started. */
+  loadavg: number[]
+  memoryGiB: number
+  /** Which uWebSockets.js build loads: the native binary for this ABI, or the JS fallback. */
+  uws: string
+  commit: string | null
+}
+
+export interface GoalResult {
+  scenario: string
+  text: string
+  pass: boolean | null
+  detail: string
+}
+
+export interface BenchResult {
+  format: number
+  startedAt: string
+  finishedAt: string
+  system: SystemInfo
+  knobs: Knobs
+  percentiles: readonly number[]
+  scenarios: ScenarioResult[]
+  goals: GoalResult[]
+}
+
+export function systemInfo (root: string): SystemInfo {
+  const cpus = os.cpus()
+  const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`
+  let commit: string | null = null
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {}
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    uws: existsSync(join(root, 'node_modules', 'uWebSockets.js', 'binaries', binary)) ? `native ${binary}` : 'JS fallback (slow)',
+    commit
+  }
+}
+
+export function systemLine (s: SystemInfo): string {
+  return `node ${s.node} (v8 ${s.v8}) · ${s.platform}/${s.arch} · ${s.cpus} × ${s.cpuModel} · ${s.memoryGiB} GiB · ` +
+    `load ${s.loadavg.join(' ')} · uWS ${s.uws}${s.commit !== null ? ` · commit ${s.commit}` : ''}`
+}
+
+export function knobsLine (k: Knobs): string {
+  return `connections ${k.connections} · pipelining ${k.pipelining} · ${k.rounds} × ${k.duration}s rounds (median) · ` +
+    `warm-up ${k.warmup}s${k.pin ? ' · pinned (load CPU 0, servers CPU 1)' : ''}` +
+    `${k.gatewayWorkers !== null ? ` · gateway workers ${k.gatewayWorkers}` : ''}`
+}
+
+export function figuresOf (scenarios: ScenarioResult[]): (name: string) => Figures | undefined {
+  return (name) => {
+    const s = scenarios.find((x) => x.name === name)
+    if (s === undefined || s.status !== 'ok' || s.rps === null || s.latencyMs === null) return undefined
+    return { rps: s.rps, latencyMs: s.latencyMs }
+  }
+}
+
+export function evaluateGoals (scenarios: ScenarioResult[]): GoalResult[] {
+  const get = figuresOf(scenarios)
+  return GOALS.map((goal) => ({ scenario: goal.scenario, text: goal.text, ...goal.evaluate(get) }))
+}
+
+/** Plain-text table: first column left-aligned, the others right-aligned. */
+export function table (rows: string[][]): string {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, [...cell].length) })
+  const line = (row: string[]): string => row.map((cell, i) => {
+    const pad = ' '.repeat(widths[i]! - [...cell].length)
+    return i === 0 ? cell + pad : pad + cell
+  }).join('  ').trimEnd()
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n')
+}
+
+const ms = (x: number | undefined): string => x === undefined ? '–' : x.toFixed(2)
+const mark = (pass: boolean | null): string => pass === null ? '–' : pass ? 'PASS' : 'FAIL'
+
+export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]): string {
+  const get = figuresOf(scenarios)
+  const ceiling = get(CEILING)
+  const floor = get(FLOOR)
+  const header = ['scenario', 'req/s', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of a core', 'goal']
+  const rows = scenarios.map((s) => {
+    const f = get(s.name)
+    const goal = goals.filter((g) => g.scenario === s.name).map((g) => mark(g.pass)).join(' ')
+    if (f === undefined) {
+      return [s.name, s.status, ...PERCENTILES.map(() => ''), '', '', '', '', goal]
+    }
+    return [
+      s.name,
+      Math.round(f.rps).toLocaleString('en-US'),
+      ...PERCENTILES.map((p) => ms(f.latencyMs[percentileKey(p)])),
+      ceiling !== undefined ? `${(f.rps / ceiling.rps).toFixed(2)}` : '–',
+      floor !== undefined ? `${(f.rps / floor.rps).toFixed(2)}` : '–',
+      `${s.non2xx}/${s.errors}`,
+      s.cpu !== null ? cpuText({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers }) : '',
+      goal
+    ]
+  })
+  const notes = scenarios.filter((s) => s.reason !== null).map((s) => `  ${s.name} ${s.status}: ${s.reason!.split('\n')[0]}`)
+  const goalLines = goals.map((g) => `  ${mark(g.pass)}  ${g.text}: ${g.detail}`)
+  return [table([header, ...rows]), ...(notes.length > 0 ? ['', 'notes:', ...notes] : []), '', 'goals:', ...goalLines].join('\n')
+}
+
+export interface Change {
+  scenario: string
+  metric: string
+  baseline: number
+  current: number
+  /** Percent change, current vs baseline. */
+  percent: number
+  /** 'better' / 'worse' beyond the threshold, 'same' within it. */
+  verdict: 'better' | 'worse' | 'same'
+}
+
+/** req/s (higher is better) and each percentile (lower is better), scenario by scenario. */
+export function compare (current: BenchResult, baseline: BenchResult, threshold = PERCENT_THRESHOLD): Change[] {
+  const now = figuresOf(current.scenarios)
+  const then = figuresOf(baseline.scenarios)
+  const changes: Change[] = []
+  for (const s of current.scenarios) {
+    const a = then(s.name)
+    const b = now(s.name)
+    if (a === undefined || b === undefined) continue
+    const metrics: Array<[string, number, number, boolean]> = [
+      ['req/s', a.rps, b.rps, true],
+      ...PERCENTILES.map((p): [string, number, number, boolean] => {
+        const key = percentileKey(p)
+        return [`${key} ms`, a.latencyMs[key] ?? NaN, b.latencyMs[key] ?? NaN, false]
+      })
+    ]
+    for (const [metric, was, is, higherIsBetter] of metrics) {
+      if (!Number.isFinite(was) || !Number.isFinite(is) || was === 0) continue
+      const percent = (is - was) / was * 100
+      const improved = higherIsBetter ? percent > 0 : percent < 0
+      const verdict = Math.abs(percent) <= threshold ? 'same' : improved ? 'better' : 'worse'
+      changes.push({ scenario: s.name, metric, baseline: was, current: is, percent, verdict })
+    }
+  }
+  return changes
+}
+
+export function compareTable (changes: Change[], baseline: BenchResult, current: BenchResult): string {
+  const rows = changes.map((c) => [
+    c.scenario, c.metric,
+    c.metric === 'req/s' ? Math.round(c.baseline).toLocaleString('en-US') : c.baseline.toFixed(2),
+    c.metric === 'req/s' ? Math.round(c.current).toLocaleString('en-US') : c.current.toFixed(2),
+    `${c.percent >= 0 ? '+' : ''}${c.percent.toFixed(1)}%`,
+    c.verdict === 'same' ? '' : c.verdict === 'better' ? 'better' : 'WORSE'
+  ])
+  const rps = changes.filter((c) => c.metric === 'req/s')
+  const geomean = rps.length > 0
+    ? (Math.exp(rps.reduce((sum, c) => sum + Math.log(c.current / c.baseline), 0) / rps.length) - 1) * 100
+    : null
+  const lines = [table([['scenario', 'metric', 'baseline', 'now', 'change', `beyond ±${PERCENT_THRESHOLD}%`], ...rows])]
+  if (geomean !== null) lines.push(`geomean req/s change: ${geomean >= 0 ? '+' : ''}${geomean.toFixed(1)}%`)
+  const warnings: string[] = []
+  const a = baseline.system
+  const b = current.system
+  if (a.cpus !== b.cpus || a.cpuModel !== b.cpuModel) warnings.push(`baseline CPUs differ (${a.cpus} × ${a.cpuModel})`)
+  if (a.node !== b.node) warnings.push(`baseline node ${a.node}`)
+  for (const key of ['connections', 'pipelining', 'duration', 'pin'] as const) {
+    if (baseline.knobs[key] !== current.knobs[key]) warnings.push(`baseline ${key} ${String(baseline.knobs[key])}`)
+  }
+  if (warnings.length > 0) lines.push(`warning: not like for like: ${warnings.join('; ')}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,171 @@
+// Runs one scenario: start its servers (each in its own process), check one answer,
+// warm up (thrown away), measure ROUNDS rounds, take the medians, stop the servers.
+
+import { request } from 'undici'
+import type { Dispatcher } from 'undici'
+import { spawnServer, cpuSeconds } from './child-process.js'
+import type { ServerProcess } from './child-process.js'
+import { runLoad, PERCENTILES, percentileKey } from './load.js'
+import type { LoadResult, LoadOptions } from './load.js'
+import { TARGETS } from './scenarios.js'
+import type { Scenario, TargetContext } from './scenarios.js'
+import type { Knobs } from './knobs.js'
+
+/** Share of non-2xx responses and errors above which a scenario's figures are suspect. */
+export const MAX_FAILURE_SHARE = 0.001
+/** Bound on the one correctness request before timing. */
+const CHECK_TIMEOUT_MS = 5_000
+/** CPU the servers run on with PIN=1 (the load generator gets CPU 0). */
+export const SERVER_CPU = '1'
+
+export interface ScenarioResult {
+  name: string
+  description: string
+  target: string
+  /** ok: measured; skipped: could not run here (not built, filtered); failed: an error. */
+  status: 'ok' | 'skipped' | 'failed'
+  /** Why skipped or failed; a warning when ok (e.g. too many non-2xx). */
+  reason: string | null
+  /** Medians over the rounds; null unless ok. */
+  rps: number | null
+  latencyMs: Record<string, number> | null
+  /** Median CPU use over the rounds, % of one core: the load generator and each server. */
+  cpu: { loadgen: number; servers: Record<string, number | null> } | null
+  /** Sums over the rounds. */
+  non2xx: number
+  errors: number
+  rounds: LoadResult[]
+}
+
+/** `load 98 · gateway 120 + echo 40`: CPU % of one core, load generator first. */
+export function cpuText (round: Pick<LoadResult, 'loadgenCpu' | 'serverCpu'>): string {
+  const servers = Object.entries(round.serverCpu).reverse()
+    .map(([name, cpu]) => `${name} ${cpu === null ? '?' : Math.round(cpu)}`)
+  return `load ${Math.round(round.loadgenCpu)} · ${servers.join(' + ')}`
+}
+
+export function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Targets in start order: what `name` needs first, then `name`. */
+function startOrder (name: string, seen: string[] = []): string[] {
+  const target = TARGETS[name]
+  if (target === undefined) throw new Error(`unknown target ${JSON.stringify(name)}`)
+  for (const need of target.needs) startOrder(need, seen)
+  if (!seen.includes(name)) seen.push(name)
+  return seen
+}
+
+function base (scenario: Scenario): ScenarioResult {
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    target: scenario.target,
+    status: 'ok',
+    reason: null,
+    rps: null,
+    latencyMs: null,
+    cpu: null,
+    non2xx: 0,
+    errors: 0,
+    rounds: []
+  }
+}
+
+async function check (url: string, scenario: Scenario): Promise<void> {
+  const res = await request(url, {
+    method: (scenario.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers: scenario.headers,
+    body: scenario.body ?? null,
+    headersTimeout: CHECK_TIMEOUT_MS,
+    bodyTimeout: CHECK_TIMEOUT_MS
+  })
+  const text = await res.body.text()
+  if (res.statusCode !== scenario.expect.status || !scenario.expect.body(text)) {
+    throw new Error(`check failed: ${scenario.method ?? 'GET'} ${url} answered ${res.statusCode} ${JSON.stringify(text.slice(0, 300))}`)
+  }
+}
+
+export async function runScenario (scenario: Scenario, knobs: Knobs, root: string, log: (line: string) => void): Promise<ScenarioResult> {
+  const result = base(scenario)
+  const ctx: TargetContext = { root, urls: {}, knobs }
+  const order = startOrder(scenario.target)
+  for (const name of order) {
+    const why = TARGETS[name]!.unavailable(ctx)
+    if (why !== null) return { ...result, status: 'skipped', reason: why }
+  }
+
+  const started: ServerProcess[] = []
+  try {
+    for (const name of order) {
+      const spec = TARGETS[name]!.spawn(ctx)
+      const server = await spawnServer({
+        name,
+        ...spec,
+        ...(knobs.pin ? { wrapper: ['taskset', '-c', SERVER_CPU] } : {})
+      })
+      started.push(server)
+      ctx.urls[name] = server.url
+    }
+    const url = ctx.urls[scenario.target]! + scenario.path
+    await check(url, scenario)
+
+    const load: LoadOptions = {
+      url,
+      connections: knobs.connections,
+      pipelining: knobs.pipelining,
+      duration: knobs.duration,
+      ...(scenario.method !== undefined ? { method: scenario.method } : {}),
+      ...(scenario.headers !== undefined ? { headers: scenario.headers } : {}),
+      ...(scenario.body !== undefined ? { body: scenario.body } : {})
+    }
+    if (knobs.warmup > 0) {
+      log(`  ${scenario.name}: warm-up ${knobs.warmup}s`)
+      await runLoad({ ...load, duration: knobs.warmup })
+    }
+    for (let i = 0; i < knobs.rounds; i++) {
+      const before = started.map((server) => cpuSeconds(server.pid))
+      const round = await runLoad(load)
+      started.forEach((server, j) => {
+        const was = before[j]
+        const is = cpuSeconds(server.pid)
+        round.serverCpu[server.name] = was == null || is === null ? null : (is - was) / round.seconds * 100
+      })
+      log(`  ${scenario.name}: round ${i + 1}/${knobs.rounds} ${Math.round(round.rps)} req/s, p99 ${round.latencyMs.p99!.toFixed(2)} ms, ` +
+        `cpu% ${cpuText(round)}` +
+        (round.non2xx + round.errors > 0 ? `, ${round.non2xx} non-2xx, ${round.errors} errors` : ''))
+      result.rounds.push(round)
+      // A server that died mid-round shows up as errors; stop wasting rounds on it.
+      for (const server of started) {
+        if (!server.alive()) throw new Error(`${server.name} exited during the run\n${server.output().slice(-2_000)}`)
+      }
+    }
+
+    result.rps = median(result.rounds.map((r) => r.rps))
+    result.latencyMs = {}
+    for (const p of PERCENTILES) {
+      const key = percentileKey(p)
+      result.latencyMs[key] = median(result.rounds.map((r) => r.latencyMs[key]!))
+    }
+    const servers: Record<string, number | null> = {}
+    for (const server of started) {
+      const values = result.rounds.map((r) => r.serverCpu[server.name]).filter((x): x is number => typeof x === 'number')
+      servers[server.name] = values.length > 0 ? median(values) : null
+    }
+    result.cpu = { loadgen: median(result.rounds.map((r) => r.loadgenCpu)), servers }
+    result.non2xx = result.rounds.reduce((n, r) => n + r.non2xx, 0)
+    result.errors = result.rounds.reduce((n, r) => n + r.errors, 0)
+    const total = result.rounds.reduce((n, r) => n + r.ok, 0) + result.non2xx + result.errors
+    if (total > 0 && (result.non2xx + result.errors) / total > MAX_FAILURE_SHARE) {
+      result.reason = `${result.non2xx} non-2xx and ${result.errors} errors out of ${total}: figures suspect`
+    }
+    return result
+  } catch (err) {
+    return { ...result, status: 'failed', reason: (err as Error).message }
+  } finally {
+    for (const server of started.reverse()) await server.stop()
+  }
+}

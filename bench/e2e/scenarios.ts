@@ -1,0 +1,179 @@
+// What `npm run bench` measures: the servers (targets), the scenarios run against them, and
+// the goals checked on the results. Adding a scenario is adding one entry to SCENARIOS
+// (and, for a new server, one to TARGETS).
+//
+// Each scenario gets fresh processes: its target and the targets that one needs are
+// started before it and stopped after it, so no scenario inherits another's JIT or heap.
+
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { SpawnServerOptions } from './child-process.js'
+import type { Knobs } from './knobs.js'
+
+/** Compiled next to this file: dist/bench/e2e/servers/*.js. */
+const SERVERS_DIR = fileURLToPath(new URL('./servers/', import.meta.url))
+
+export interface TargetContext {
+  /** Repository root (holds package.json, dist/, bench/fixtures/). */
+  root: string
+  /** Base URLs of the targets named in `needs`, already running. */
+  urls: Record<string, string>
+  knobs: Knobs
+}
+
+export interface Target {
+  /** Targets to start first; their URLs are in ctx.urls. */
+  needs: readonly string[]
+  /** Why the target cannot run here (e.g. not built), or null. */
+  unavailable(ctx: TargetContext): string | null
+  /** How to start it: the ready line must contain `listening on http://HOST:PORT`. */
+  spawn(ctx: TargetContext): Omit<SpawnServerOptions, 'name'>
+}
+
+function benchServer (file: string, env: (ctx: TargetContext) => Record<string, string> = () => ({})): Target {
+  const script = join(SERVERS_DIR, file)
+  return {
+    needs: [],
+    unavailable: () => existsSync(script) ? null : `${script} not built`,
+    spawn: (ctx) => ({ args: [script], env: env(ctx) })
+  }
+}
+
+const gatewayCli = (ctx: TargetContext): string => join(ctx.root, 'dist', 'src', 'cli.js')
+
+export const TARGETS: Record<string, Target> = {
+  'hello-uws': benchServer('hello-uws.js'),
+  echo: benchServer('echo-backend.js'),
+  floor: {
+    ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo! })),
+    needs: ['echo']
+  },
+  gateway: {
+    needs: ['echo'],
+    unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
+    spawn: (ctx) => ({
+      args: [
+        gatewayCli(ctx), 'serve', join(ctx.root, 'bench', 'fixtures', 'bench-api.json'),
+        '--port', '0', '--host', '127.0.0.1',
+        '--stage-var', `backend=${ctx.urls.echo!}`,
+        ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
+        ...ctx.knobs.gatewayArgs
+      ],
+      cwd: ctx.root,
+      readyPattern: /^backplane listening on (http:\/\/\S+)$/,
+      timeoutMs: 30_000
+    })
+  }
+}
+
+export interface Scenario {
+  /** Short name: the SCENARIOS filter, table rows, JSON keys, baselines. */
+  name: string
+  description: string
+  /** Key in TARGETS. */
+  target: string
+  method?: string
+  /** Path (and query) appended to the target's base URL. */
+  path: string
+  headers?: Record<string, string>
+  body?: string
+  /** Checked once before timing: a scenario that answers wrongly is not timed. */
+  expect: { status: number; body: (text: string) => boolean }
+}
+
+const echoedPath = (path: string) => (text: string): boolean => {
+  try {
+    return (JSON.parse(text) as { path?: unknown }).path === path
+  } catch {
+    return false
+  }
+}
+
+/** The ratio columns divide by these scenarios' req/s. */
+export const CEILING = 'hello-world'
+export const FLOOR = 'floor-proxy'
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: CEILING,
+    description: 'bare uWebSockets.js hello world: the ceiling',
+    target: 'hello-uws',
+    path: '/',
+    expect: { status: 200, body: (text) => text === 'Hello World!' }
+  },
+  {
+    name: 'mock',
+    description: 'gateway, GET /mock: MOCK integration with a response template',
+    target: 'gateway',
+    path: '/test/mock',
+    expect: { status: 200, body: (text) => text.includes('Hello World!') }
+  },
+  {
+    name: 'http-proxy',
+    description: 'gateway, GET /proxy/{proxy+}: HTTP_PROXY to the echo backend',
+    target: 'gateway',
+    path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
+    name: 'backend',
+    description: 'the echo backend directly',
+    target: 'echo',
+    path: '/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
+    name: FLOOR,
+    description: 'node:http + undici Pool proxy to the echo backend: the floor',
+    target: 'floor',
+    path: '/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  }
+]
+
+/** The median figures of one scenario, as goals see them. */
+export interface Figures {
+  rps: number
+  latencyMs: Record<string, number>
+}
+
+export interface Goal {
+  /** The scenario row that shows the pass/fail mark. */
+  scenario: string
+  text: string
+  /** null when a scenario it needs did not run. */
+  evaluate(get: (name: string) => Figures | undefined): { pass: boolean | null; detail: string }
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
+
+export const GOALS: readonly Goal[] = [
+  {
+    scenario: 'mock',
+    text: 'mock ≥ 40% of hello world req/s',
+    evaluate (get) {
+      const mock = get('mock')
+      const ceiling = get(CEILING)
+      if (mock === undefined || ceiling === undefined) return { pass: null, detail: 'not measured' }
+      const ratio = mock.rps / ceiling.rps
+      return { pass: ratio >= 0.4, detail: `${pct(ratio)} of hello world` }
+    }
+  },
+  {
+    scenario: 'http-proxy',
+    text: 'http_proxy ≥ 2× the floor req/s, p99 ≤ the floor p99',
+    evaluate (get) {
+      const proxy = get('http-proxy')
+      const floor = get(FLOOR)
+      if (proxy === undefined || floor === undefined) return { pass: null, detail: 'not measured' }
+      const ratio = proxy.rps / floor.rps
+      const p99 = proxy.latencyMs.p99!
+      const floorP99 = floor.latencyMs.p99!
+      return {
+        pass: ratio >= 2 && p99 <= floorP99,
+        detail: `${ratio.toFixed(2)}× the floor req/s, p99 ${p99.toFixed(2)} ms vs ${floorP99.toFixed(2)} ms`
+      }
+    }
+  }
+]

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// backplane serve | check | routes: arguments → options → the library (thin).
+import { compileGateway } from './config/compile.js'
+import { loadGateway, type LoadOptions } from './config/load.js'
+import { ConfigError, formatProblem, type ConfigProblem } from './errors.js'
+import { createGateway, describeFrontEnd } from './index.js'
+
+/** Exit codes: 0 ok, 1 invalid configuration or runtime failure, 2 bad usage. */
+const EXIT_OK = 0
+const EXIT_INVALID = 1
+const EXIT_USAGE = 2
+
+const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 3 / Swagger 2 with x-amazon-apigateway-* extensions)
+
+Usage:
+  backplane serve [API_FILE ...] [--config backplane.yaml] [--port N] [--host H]
+                  [--stage NAME] [--stage-var key=value ...] [--workers N]
+  backplane check FILE ...      validate API files (and --config FILE); prints file: pointer: reason
+  backplane routes FILE ...     print the compiled route table
+  backplane --help | --version
+
+With API files and no config, each API is served as one stage (default "test") at
+http://HOST:PORT/{stage}/{resource path}, as API Gateway's execute-api URLs.
+`
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string
+  files: string[]
+  config: string | null
+  port: number | undefined
+  host: string | undefined
+  stage: string | undefined
+  workers: number | undefined
+  stageVariables: Record<string, string>
+}
+
+export function parseArgs(argv: string[]): Args {
+  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, stageVariables: {} }
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!
+    const value = () => {
+      const v = argv[++i]
+      if (v === undefined) throw new UsageError(`${a} needs a value`)
+      return v
+    }
+    const int = (name: string, v: string, min: number, max: number) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}`)
+      return n
+    }
+    switch (a) {
+      case '--config':
+      case '-c':
+        args.config = value()
+        break
+      case '--port':
+      case '-p':
+        args.port = int('--port', value(), 0, 65535)
+        break
+      case '--host':
+        args.host = value()
+        break
+      case '--stage':
+        args.stage = value()
+        if (!/^[A-Za-z0-9_-]{1,128}$/.test(args.stage)) throw new UsageError('--stage must match [A-Za-z0-9_-]{1,128}')
+        break
+      case '--workers':
+        args.workers = int('--workers', value(), 1, 256)
+        break
+      case '--stage-var': {
+        const kv = value()
+        const eq = kv.indexOf('=')
+        if (eq <= 0) throw new UsageError('--stage-var takes key=value')
+        args.stageVariables[kv.slice(0, eq)] = kv.slice(eq + 1)
+        break
+      }
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`)
+        args.files.push(a)
+    }
+  }
+  return args
+}
+
+function loadOptions(args: Args): LoadOptions {
+  return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, stage: args.stage, stageVariables: args.stageVariables }
+}
+
+function printProblems(problems: readonly ConfigProblem[]): void {
+  for (const p of problems) process.stderr.write(`${p.severity === 'warning' ? 'warning: ' : ''}${formatProblem(p)}\n`)
+}
+
+async function serve(args: Args): Promise<number> {
+  if (args.files.length === 0 && args.config === null) throw new UsageError('serve needs an API file or --config')
+  const gw = await createGateway(loadOptions(args))
+  printProblems(gw.warnings)
+  process.stdout.write(`backplane listening on ${gw.url}\n`)
+  process.stdout.write(`front end: ${describeFrontEnd()}\n`)
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve()
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
+  await gw.close()
+  return EXIT_OK
+}
+
+function check(args: Args): number {
+  if (args.files.length === 0 && args.config === null) throw new UsageError('check needs files')
+  const loaded = loadGateway(loadOptions(args))
+  const problems: ConfigProblem[] = [...loaded.warnings]
+  compileGateway(loaded.gateway, problems)
+  printProblems(problems)
+  if (problems.some((p) => p.severity === 'error')) return EXIT_INVALID
+  for (const api of loaded.gateway.apis) process.stdout.write(`${api.file}: ok (${api.operations.length} methods)\n`)
+  return EXIT_OK
+}
+
+function routes(args: Args): number {
+  if (args.files.length === 0 && args.config === null) throw new UsageError('routes needs files')
+  const loaded = loadGateway(loadOptions(args))
+  const problems: ConfigProblem[] = []
+  compileGateway(loaded.gateway, problems)
+  printProblems(problems)
+  if (problems.some((p) => p.severity === 'error')) return EXIT_INVALID
+  const rows: string[][] = [['API', 'STAGE', 'METHOD', 'RESOURCE', 'INTEGRATION']]
+  for (const api of loaded.gateway.apis) {
+    for (const stage of api.stages) {
+      for (const op of api.operations) {
+        const i = op.integration
+        const target = i === null ? '(none)' : i.type === 'MOCK' ? 'MOCK' : `${i.type} ${i.httpMethod ?? ''} ${i.uri ?? ''}`
+        rows.push([api.id + (api.basePath === '' ? '' : ` (/${api.basePath})`), stage.name, op.method, op.path, target])
+      }
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
+  for (const r of rows) process.stdout.write(r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ') + '\n')
+  return EXIT_OK
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      process.stdout.write(HELP)
+      return argv.length === 0 ? EXIT_USAGE : EXIT_OK
+    }
+    if (argv[0] === '--version') {
+      process.stdout.write('backplane 0.1.0\n')
+      return EXIT_OK
+    }
+    const args = parseArgs(argv)
+    switch (args.command) {
+      case 'serve':
+        return await serve(args)
+      case 'check':
+        return check(args)
+      case 'routes':
+        return routes(args)
+      default:
+        throw new UsageError(`unknown command "${args.command}"`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`backplane: ${err.message}\n\n${HELP}`)
+      return EXIT_USAGE
+    }
+    if (err instanceof ConfigError) {
+      printProblems(err.problems)
+      return EXIT_INVALID
+    }
+    process.stderr.write(`backplane: ${(err as Error).message}\n`)
+    return EXIT_INVALID
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code
+  // Piscina and undici handles are closed by then; exit promptly even if one lingers.
+  if (code !== EXIT_OK || process.argv[2] !== 'serve') return
+  setTimeout(() => process.exit(code), 2000).unref()
+})

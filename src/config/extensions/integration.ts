@@ -1,0 +1,144 @@
+// x-amazon-apigateway-integration → IntegrationSource.
+import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
+import {
+  DEFAULT_INTEGRATION_TIMEOUT_MS,
+  MIN_INTEGRATION_TIMEOUT_MS,
+  type ContentHandling,
+  type IntegrationResponseSource,
+  type IntegrationSource,
+  type IntegrationType,
+  type PassthroughBehavior,
+} from '../model.js'
+
+const TYPES: readonly IntegrationType[] = ['MOCK', 'HTTP', 'HTTP_PROXY', 'AWS', 'AWS_PROXY']
+const PASSTHROUGH: readonly PassthroughBehavior[] = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER']
+const HANDLING: readonly ContentHandling[] = ['CONVERT_TO_TEXT', 'CONVERT_TO_BINARY']
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY'])
+
+/** Where a requestParameters value may come from (API Gateway's mapping sources). */
+const REQUEST_PARAM_TARGET = /^integration\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.]+$/
+const REQUEST_PARAM_SOURCE = /^(method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.]+|method\.request\.body(\..+)?|context\..+|stageVariables\..+|'[^']*')$/
+const RESPONSE_PARAM_TARGET = /^method\.response\.header\.[^.]+$/
+const RESPONSE_PARAM_SOURCE = /^(integration\.response\.(header|multivalueheader)\.[^.]+|integration\.response\.body(\..+)?|context\..+|stageVariables\..+|'[^']*')$/
+
+export interface ExtensionContext {
+  readonly file: string
+  readonly problems: ConfigProblem[]
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function error(ctx: ExtensionContext, code: string, pointer: string, message: string): void {
+  ctx.problems.push({ code, file: ctx.file, pointer, message, severity: 'error' })
+}
+
+function readStringMap(ctx: ExtensionContext, v: unknown, pointer: string, check?: (k: string, val: string, ptr: string) => void): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (v === undefined || v === null) return out
+  if (!isRecord(v)) {
+    error(ctx, Codes.INTEGRATION, pointer, 'must be a map of strings')
+    return out
+  }
+  for (const [k, val] of Object.entries(v)) {
+    const ptr = pointerJoin(pointer, k)
+    if (typeof val !== 'string') {
+      error(ctx, Codes.INTEGRATION, ptr, 'must be a string')
+      continue
+    }
+    check?.(k, val, ptr)
+    out[k] = val
+  }
+  return out
+}
+
+function readEnum<T extends string>(ctx: ExtensionContext, v: unknown, allowed: readonly T[], pointer: string): T | null {
+  if (v === undefined || v === null) return null
+  const up = typeof v === 'string' ? v.toUpperCase() : ''
+  if ((allowed as readonly string[]).includes(up)) return up as T
+  error(ctx, Codes.INTEGRATION, pointer, `must be one of ${allowed.join(', ')}`)
+  return null
+}
+
+/** Validates selection patterns as regular expressions at load, not per request. */
+function checkPattern(ctx: ExtensionContext, pattern: string, pointer: string): void {
+  if (pattern === 'default') return
+  try {
+    new RegExp(`^(?:${pattern})$`, 's')
+  } catch (err) {
+    error(ctx, Codes.INTEGRATION, pointer, `selectionPattern is not a valid regular expression: ${(err as Error).message}`)
+  }
+}
+
+export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointer: string): IntegrationSource | null {
+  if (!isRecord(raw)) {
+    error(ctx, Codes.INTEGRATION, pointer, 'x-amazon-apigateway-integration must be an object')
+    return null
+  }
+  const typeRaw = typeof raw.type === 'string' ? raw.type.toUpperCase() : ''
+  if (!(TYPES as readonly string[]).includes(typeRaw)) {
+    error(ctx, Codes.UNKNOWN_INTEGRATION_TYPE, pointerJoin(pointer, 'type'), `unknown integration type ${JSON.stringify(raw.type)}: expected one of mock, http, http_proxy, aws, aws_proxy`)
+    return null
+  }
+  const type = typeRaw as IntegrationType
+  let httpMethod: string | null = null
+  let uri: string | null = null
+  if (type !== 'MOCK') {
+    if (typeof raw.httpMethod !== 'string' || !HTTP_METHODS.has(raw.httpMethod.toUpperCase())) {
+      error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'httpMethod'), `httpMethod is required for ${type.toLowerCase()} integrations (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY)`)
+    } else httpMethod = raw.httpMethod.toUpperCase()
+    if (typeof raw.uri !== 'string' || raw.uri === '') {
+      error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'uri'), `uri is required for ${type.toLowerCase()} integrations`)
+    } else {
+      uri = raw.uri
+      if ((type === 'HTTP' || type === 'HTTP_PROXY') && !/^(https?:\/\/|\$\{stageVariables\.)/.test(uri)) {
+        error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'uri'), 'uri must be an absolute http:// or https:// URL')
+      }
+    }
+  }
+  let timeoutInMillis = DEFAULT_INTEGRATION_TIMEOUT_MS
+  if (raw.timeoutInMillis !== undefined) {
+    const t = Number(raw.timeoutInMillis)
+    if (!Number.isInteger(t) || t < MIN_INTEGRATION_TIMEOUT_MS) {
+      error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'timeoutInMillis'), `timeoutInMillis must be an integer of at least ${MIN_INTEGRATION_TIMEOUT_MS}`)
+    } else timeoutInMillis = t
+  }
+  const requestParameters = readStringMap(ctx, raw.requestParameters, pointerJoin(pointer, 'requestParameters'), (k, v, ptr) => {
+    if (!REQUEST_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${k}`)
+    else if (!REQUEST_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${v}`)
+  })
+  const requestTemplates = readStringMap(ctx, raw.requestTemplates, pointerJoin(pointer, 'requestTemplates'))
+  const passthroughBehavior = readEnum(ctx, raw.passthroughBehavior, PASSTHROUGH, pointerJoin(pointer, 'passthroughBehavior')) ?? 'WHEN_NO_MATCH'
+  const contentHandling = readEnum(ctx, raw.contentHandling, HANDLING, pointerJoin(pointer, 'contentHandling'))
+  const cacheKeyParameters: string[] = Array.isArray(raw.cacheKeyParameters) ? raw.cacheKeyParameters.filter((x): x is string => typeof x === 'string') : []
+
+  const responses: IntegrationResponseSource[] = []
+  if (raw.responses !== undefined) {
+    const rp = pointerJoin(pointer, 'responses')
+    if (!isRecord(raw.responses)) error(ctx, Codes.INTEGRATION, rp, 'responses must be a map of selection patterns')
+    else {
+      for (const [pattern, r] of Object.entries(raw.responses)) {
+        const ptr = pointerJoin(rp, pattern)
+        if (!isRecord(r)) {
+          error(ctx, Codes.INTEGRATION, ptr, 'must be an object')
+          continue
+        }
+        checkPattern(ctx, pattern, ptr)
+        const statusCode = r.statusCode === undefined ? '' : String(r.statusCode)
+        if (!/^[1-5]\d\d$/.test(statusCode)) error(ctx, Codes.INTEGRATION, pointerJoin(ptr, 'statusCode'), 'statusCode must be an HTTP status code such as "200"')
+        responses.push({
+          selectionPattern: pattern,
+          statusCode,
+          responseParameters: readStringMap(ctx, r.responseParameters, pointerJoin(ptr, 'responseParameters'), (k, v, p) => {
+            if (!RESPONSE_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${k}`)
+            else if (!RESPONSE_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${v}`)
+          }),
+          responseTemplates: readStringMap(ctx, r.responseTemplates, pointerJoin(ptr, 'responseTemplates')),
+          contentHandling: readEnum(ctx, r.contentHandling, HANDLING, pointerJoin(ptr, 'contentHandling')),
+        })
+      }
+    }
+  }
+  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, responses, pointer }
+}

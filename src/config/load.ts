@@ -1,0 +1,194 @@
+// Reads API files and the gateway config from disk: runs at load only.
+import { readFileSync } from 'node:fs'
+import { basename, dirname, extname, resolve } from 'node:path'
+import { parseDocument } from 'yaml'
+import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
+import { DEFAULT_STAGE_NAME, type ApiSource, type GatewaySource, type StageSource } from './model.js'
+import { normalizeApi } from './normalize.js'
+
+/** Worker threads when neither the CLI nor the config says: one per core (DESIGN.md). */
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_PORT = 3000
+
+/** Options of `backplane serve` that override or replace the gateway config. */
+export interface LoadOptions {
+  /** API files given on the command line. */
+  readonly apiFiles: readonly string[]
+  /** backplane.yaml, or null. */
+  readonly configFile: string | null
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly workers?: number | undefined
+  /** Stage name for API files served without a config. */
+  readonly stage?: string | undefined
+  /** Stage variables added to (and overriding) every stage. */
+  readonly stageVariables?: Readonly<Record<string, string>> | undefined
+}
+
+export interface LoadResult {
+  readonly gateway: GatewaySource
+  /** Warnings (errors throw a ConfigError). */
+  readonly warnings: readonly ConfigProblem[]
+  /** The `functions:` section of the config, raw (issue 5), with its base directory. */
+  readonly functions: { readonly baseDir: string; readonly entries: Readonly<Record<string, unknown>> } | null
+}
+
+/** Parses a YAML or JSON file into plain data, or records a problem. */
+export function readDocument(file: string, problems: ConfigProblem[]): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    problems.push({ code: Codes.READ, file, pointer: '', message: `cannot read file: ${(err as Error).message}`, severity: 'error' })
+    return undefined
+  }
+  const ext = extname(file).toLowerCase()
+  if (ext === '.json') {
+    try {
+      return JSON.parse(text)
+    } catch (err) {
+      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid JSON: ${(err as Error).message}`, severity: 'error' })
+      return undefined
+    }
+  }
+  // YAML is a superset of JSON: any other extension goes through the YAML parser.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''
+      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid YAML${where}: ${e.message.split('\n')[0]}`, severity: 'error' })
+    }
+    return undefined
+  }
+  return doc.toJS({ maxAliasCount: 1000 })
+}
+
+/** Default API id: the file name without extension, reduced to [a-z0-9-]. */
+export function defaultApiId(file: string): string {
+  const id = basename(file, extname(file)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '')
+  return id === '' ? 'api' : id
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function stringMap(v: unknown, file: string, pointer: string, problems: ConfigProblem[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (v === undefined || v === null) return out
+  if (!isRecord(v)) {
+    problems.push({ code: Codes.GATEWAY, file, pointer, message: 'must be a map of names to strings', severity: 'error' })
+    return out
+  }
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val)
+    else problems.push({ code: Codes.GATEWAY, file, pointer: pointerJoin(pointer, k), message: 'must be a string', severity: 'error' })
+  }
+  return out
+}
+
+/** Stage names: API Gateway allows letters, digits, hyphens and underscores. */
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/
+
+function parseStages(raw: unknown, file: string, pointer: string, problems: ConfigProblem[]): StageSource[] {
+  const stages: StageSource[] = []
+  const add = (name: unknown, body: unknown, ptr: string) => {
+    if (typeof name !== 'string' || !STAGE_NAME.test(name)) {
+      problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: 'stage name must match [A-Za-z0-9_-]{1,128}', severity: 'error' })
+      return
+    }
+    const vars = isRecord(body) ? stringMap(body.variables, file, pointerJoin(ptr, 'variables'), problems) : {}
+    stages.push({ name, variables: vars })
+  }
+  if (Array.isArray(raw)) raw.forEach((s, i) => add(isRecord(s) ? s.name : undefined, s, pointerJoin(pointer, i)))
+  else if (isRecord(raw)) for (const [name, body] of Object.entries(raw)) add(name, body, pointerJoin(pointer, name))
+  else problems.push({ code: Codes.GATEWAY, file, pointer, message: 'stages must be a list or a map', severity: 'error' })
+  return stages
+}
+
+/** Loads the gateway: config file and/or API files → normalized GatewaySource. */
+export function loadGateway(opts: LoadOptions): LoadResult {
+  const problems: ConfigProblem[] = []
+  const apis: ApiSource[] = []
+  let host = DEFAULT_HOST
+  let port = DEFAULT_PORT
+  let workers = 0
+  let functions: LoadResult['functions'] = null
+  const extraVars = opts.stageVariables ?? {}
+
+  if (opts.configFile !== null) {
+    const file = resolve(opts.configFile)
+    const cfg = readDocument(file, problems)
+    if (cfg !== undefined) {
+      if (!isRecord(cfg)) {
+        problems.push({ code: Codes.GATEWAY, file, pointer: '', message: 'gateway config must be a map', severity: 'error' })
+      } else {
+        const listen = isRecord(cfg.listen) ? cfg.listen : cfg
+        if (listen.host !== undefined) {
+          if (typeof listen.host === 'string') host = listen.host
+          else problems.push({ code: Codes.GATEWAY, file, pointer: cfg.listen ? '/listen/host' : '/host', message: 'must be a string', severity: 'error' })
+        }
+        if (listen.port !== undefined) {
+          if (Number.isInteger(listen.port) && (listen.port as number) >= 0 && (listen.port as number) < 65536) port = listen.port as number
+          else problems.push({ code: Codes.GATEWAY, file, pointer: cfg.listen ? '/listen/port' : '/port', message: 'must be an integer from 0 to 65535', severity: 'error' })
+        }
+        if (cfg.workers !== undefined) {
+          if (Number.isInteger(cfg.workers) && (cfg.workers as number) >= 1) workers = cfg.workers as number
+          else problems.push({ code: Codes.GATEWAY, file, pointer: '/workers', message: 'must be a positive integer', severity: 'error' })
+        }
+        if (cfg.functions !== undefined) {
+          if (isRecord(cfg.functions)) functions = { baseDir: dirname(file), entries: cfg.functions }
+          else problems.push({ code: Codes.GATEWAY, file, pointer: '/functions', message: 'must be a map of function names', severity: 'error' })
+        }
+        if (!Array.isArray(cfg.apis) || cfg.apis.length === 0) {
+          if (opts.apiFiles.length === 0) problems.push({ code: Codes.GATEWAY, file, pointer: '/apis', message: 'must be a non-empty list of APIs', severity: 'error' })
+        } else {
+          cfg.apis.forEach((entry: unknown, i: number) => {
+            const ptr = pointerJoin('/apis', i)
+            if (!isRecord(entry) || typeof entry.file !== 'string') {
+              problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: 'each API needs a `file`', severity: 'error' })
+              return
+            }
+            const apiFile = resolve(dirname(file), entry.file)
+            const id = typeof entry.id === 'string' ? entry.id : defaultApiId(apiFile)
+            const basePath = typeof entry.basePath === 'string' ? entry.basePath.replace(/^\/+|\/+$/g, '') : ''
+            let stages = entry.stages === undefined ? [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: {} }] : parseStages(entry.stages, file, pointerJoin(ptr, 'stages'), problems)
+            stages = stages.map((s) => ({ name: s.name, variables: { ...s.variables, ...extraVars } }))
+            const doc = readDocument(apiFile, problems)
+            if (doc === undefined) return
+            const api = normalizeApi(doc, { file: apiFile, id, basePath, stages }, problems)
+            if (api !== null) apis.push(api)
+          })
+        }
+      }
+    }
+  }
+
+  for (const f of opts.apiFiles) {
+    const apiFile = resolve(f)
+    const doc = readDocument(apiFile, problems)
+    if (doc === undefined) continue
+    const stages = [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: { ...extraVars } }]
+    const api = normalizeApi(doc, { file: apiFile, id: defaultApiId(apiFile), basePath: '', stages }, problems)
+    if (api !== null) apis.push(api)
+  }
+
+  checkApiSet(apis, problems)
+  if (opts.host !== undefined) host = opts.host
+  if (opts.port !== undefined) port = opts.port
+  if (opts.workers !== undefined) workers = opts.workers
+  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
+  return { gateway: { host, port, workers, apis }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+}
+
+/** Several APIs on one listener need distinct ids and distinct base paths. */
+function checkApiSet(apis: ApiSource[], problems: ConfigProblem[]): void {
+  const ids = new Set<string>()
+  const bases = new Set<string>()
+  for (const api of apis) {
+    if (ids.has(api.id)) problems.push({ code: Codes.GATEWAY, file: api.file, pointer: '', message: `API id "${api.id}" is used twice: give each API its own id in the config`, severity: 'error' })
+    ids.add(api.id)
+    if (bases.has(api.basePath) && api.basePath !== '') problems.push({ code: Codes.GATEWAY, file: api.file, pointer: '', message: `base path "${api.basePath}" is used by two APIs`, severity: 'error' })
+    bases.add(api.basePath)
+  }
+}

@@ -1,0 +1,267 @@
+// OpenAPI 3.0 and Swagger 2.0 documents → one internal shape (ApiSource).
+// Every problem is collected with its JSON pointer; nothing stops at the first.
+import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
+import type { ApiSource, OperationSource, ParameterSource, StageSource } from './model.js'
+import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
+import {
+  normalizeApiKeySource,
+  normalizeBinaryMediaTypes,
+  normalizeGatewayResponses,
+  normalizeMinimumCompressionSize,
+  normalizeRequestValidators,
+} from './extensions/api-settings.js'
+
+/** What the gateway config says of this API. */
+export interface ApiPlacement {
+  readonly file: string
+  readonly id: string
+  readonly basePath: string
+  readonly stages: readonly StageSource[]
+}
+
+const OPERATION_KEYS: Readonly<Record<string, string>> = {
+  get: 'GET',
+  put: 'PUT',
+  post: 'POST',
+  delete: 'DELETE',
+  options: 'OPTIONS',
+  head: 'HEAD',
+  patch: 'PATCH',
+  'x-amazon-apigateway-any-method': 'ANY',
+}
+const PATH_LEVEL_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref'])
+/** A static segment, a {param} or (last only) a greedy {param+}. */
+const SEGMENT = /^(?:[^{}/]+|\{[A-Za-z0-9._-]+\}|\{[A-Za-z0-9._-]+\+\})$/
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Resolves a local `#/…` reference (parameters may be shared under components). */
+function resolveLocalRef(doc: Record<string, unknown>, v: unknown): unknown {
+  if (!isRecord(v) || typeof v.$ref !== 'string' || !v.$ref.startsWith('#/')) return v
+  let cur: unknown = doc
+  for (const token of v.$ref.slice(2).split('/')) {
+    if (!isRecord(cur)) return undefined
+    cur = cur[token.replace(/~1/g, '/').replace(/~0/g, '~')]
+  }
+  return cur
+}
+
+/** Model name from a schema reference: #/definitions/X, #/components/schemas/X, or API Gateway's model URL. */
+export function modelNameFromRef(ref: string): string | null {
+  const m = /^(?:#\/definitions\/|#\/components\/schemas\/|https:\/\/apigateway\.amazonaws\.com\/restapis\/[^/]+\/models\/)([^/]+)$/.exec(ref)
+  return m === null ? null : decodeURIComponent(m[1]!.replace(/~1/g, '/').replace(/~0/g, '~'))
+}
+
+export function normalizeApi(doc: unknown, place: ApiPlacement, problems: ConfigProblem[]): ApiSource | null {
+  const file = place.file
+  const ctx: ExtensionContext = { file, problems }
+  const err = (code: string, pointer: string, message: string) => problems.push({ code, file, pointer, message, severity: 'error' })
+  if (!isRecord(doc)) {
+    err(Codes.SHAPE, '', 'an API file must be an OpenAPI 3.0 or Swagger 2.0 object')
+    return null
+  }
+  // Version check first (STYLE §C.1): everything after depends on it.
+  let version: 2 | 3
+  if (typeof doc.openapi === 'string' && doc.openapi.startsWith('3.0')) version = 3
+  else if (doc.swagger === '2.0') version = 2
+  else {
+    err(Codes.UNSUPPORTED_VERSION, doc.openapi !== undefined ? '/openapi' : '/swagger', `unsupported document version: expected openapi 3.0.x or swagger "2.0", got ${JSON.stringify(doc.openapi ?? doc.swagger ?? null)}`)
+    return null
+  }
+  const info = isRecord(doc.info) ? doc.info : {}
+  const title = typeof info.title === 'string' ? info.title : place.id
+
+  const models: Record<string, unknown> = {}
+  const schemaHome = version === 3 ? (isRecord(doc.components) ? doc.components.schemas : undefined) : doc.definitions
+  if (schemaHome !== undefined) {
+    if (isRecord(schemaHome)) Object.assign(models, schemaHome)
+    else err(Codes.SHAPE, version === 3 ? '/components/schemas' : '/definitions', 'must be a map of models')
+  }
+  const securitySchemes: Record<string, unknown> = {}
+  const schemes = version === 3 ? (isRecord(doc.components) ? doc.components.securitySchemes : undefined) : doc.securityDefinitions
+  if (isRecord(schemes)) Object.assign(securitySchemes, schemes)
+
+  const requestValidators = normalizeRequestValidators(ctx, doc['x-amazon-apigateway-request-validators'])
+  const defaultValidator = doc['x-amazon-apigateway-request-validator']
+  if (defaultValidator !== undefined && (typeof defaultValidator !== 'string' || !Object.hasOwn(requestValidators, defaultValidator))) {
+    err(Codes.SHAPE, '/x-amazon-apigateway-request-validator', `names no validator of x-amazon-apigateway-request-validators: ${JSON.stringify(defaultValidator)}`)
+  }
+  const rootSecurity = Array.isArray(doc.security) ? doc.security : []
+  const rootConsumes = Array.isArray(doc.consumes) ? (doc.consumes as unknown[]).filter((x): x is string => typeof x === 'string') : []
+
+  const operations: OperationSource[] = []
+  if (!isRecord(doc.paths)) err(Codes.SHAPE, '/paths', 'paths must be an object')
+  else {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const pp = pointerJoin('/paths', path)
+      if (!checkPath(path, pp, err)) continue
+      if (!isRecord(item)) {
+        err(Codes.SHAPE, pp, 'a path item must be an object')
+        continue
+      }
+      const pathParams = Array.isArray(item.parameters) ? item.parameters : []
+      for (const [key, op] of Object.entries(item)) {
+        const method = OPERATION_KEYS[key]
+        if (method === undefined) {
+          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
+          continue
+        }
+        const opPtr = pointerJoin(pp, key)
+        if (!isRecord(op)) {
+          err(Codes.SHAPE, opPtr, 'an operation must be an object')
+          continue
+        }
+        operations.push(normalizeOperation(doc, version, path, method, op, opPtr, pathParams, rootSecurity, rootConsumes, securitySchemes, requestValidators, typeof defaultValidator === 'string' ? defaultValidator : null, ctx))
+      }
+    }
+  }
+
+  return {
+    id: place.id,
+    title,
+    file,
+    basePath: place.basePath,
+    apiKeySource: normalizeApiKeySource(ctx, doc['x-amazon-apigateway-api-key-source']),
+    binaryMediaTypes: normalizeBinaryMediaTypes(ctx, doc['x-amazon-apigateway-binary-media-types']),
+    minimumCompressionSize: normalizeMinimumCompressionSize(ctx, doc['x-amazon-apigateway-minimum-compression-size']),
+    gatewayResponses: normalizeGatewayResponses(ctx, doc['x-amazon-apigateway-gateway-responses']),
+    requestValidators,
+    models,
+    securitySchemes,
+    operations,
+    stages: place.stages,
+  }
+}
+
+function checkPath(path: string, pointer: string, err: (code: string, pointer: string, message: string) => void): boolean {
+  if (!path.startsWith('/')) {
+    err(Codes.PATH, pointer, 'a resource path must start with "/"')
+    return false
+  }
+  if (path === '/') return true
+  const segments = path.slice(1).split('/')
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!
+    if (!SEGMENT.test(s)) {
+      err(Codes.PATH, pointer, `invalid path segment "${s}": use a static name, {param} or a last {param+}`)
+      return false
+    }
+    if (s.endsWith('+}') && i !== segments.length - 1) {
+      err(Codes.PATH, pointer, `greedy path variable "${s}" must be the last segment`)
+      return false
+    }
+  }
+  return true
+}
+
+function normalizeOperation(
+  doc: Record<string, unknown>,
+  version: 2 | 3,
+  path: string,
+  method: string,
+  op: Record<string, unknown>,
+  opPtr: string,
+  pathParams: unknown[],
+  rootSecurity: unknown[],
+  rootConsumes: string[],
+  securitySchemes: Record<string, unknown>,
+  validators: Record<string, unknown>,
+  defaultValidator: string | null,
+  ctx: ExtensionContext,
+): OperationSource {
+  const err = (pointer: string, message: string) => ctx.problems.push({ code: Codes.SHAPE, file: ctx.file, pointer, message, severity: 'error' })
+  const parameters: ParameterSource[] = []
+  const requestModels: Record<string, string> = {}
+  const seen = new Set<string>()
+  const opParams = Array.isArray(op.parameters) ? op.parameters : []
+  // Operation parameters override path-level ones of the same name and location.
+  const all: [unknown, string][] = [
+    ...opParams.map((p, i): [unknown, string] => [p, pointerJoin(opPtr, 'parameters', i)]),
+    ...pathParams.map((p, i): [unknown, string] => [p, pointerJoin(opPtr.slice(0, opPtr.lastIndexOf('/')), 'parameters', i)]),
+  ]
+  for (const [rawParam, ptr] of all) {
+    const p = resolveLocalRef(doc, rawParam)
+    if (!isRecord(p) || typeof p.name !== 'string' || typeof p.in !== 'string') {
+      err(ptr, 'a parameter needs a name and an "in"')
+      continue
+    }
+    const key = `${p.in}:${p.name}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (p.in === 'body') {
+      const ref = isRecord(p.schema) && typeof p.schema.$ref === 'string' ? modelNameFromRef(p.schema.$ref) : null
+      if (ref !== null) {
+        const consumes = Array.isArray(op.consumes) ? (op.consumes as string[]) : rootConsumes
+        for (const ct of consumes.length > 0 ? consumes : ['application/json']) requestModels[ct.toLowerCase()] = ref
+      }
+      continue
+    }
+    if (p.in === 'path' || p.in === 'query' || p.in === 'header') {
+      parameters.push({ in: p.in, name: p.in === 'header' ? p.name.toLowerCase() : p.name, required: p.required === true || p.in === 'path' })
+    }
+  }
+  if (version === 3 && op.requestBody !== undefined) {
+    const body = resolveLocalRef(doc, op.requestBody)
+    if (isRecord(body) && isRecord(body.content)) {
+      for (const [ct, media] of Object.entries(body.content)) {
+        if (isRecord(media) && isRecord(media.schema) && typeof media.schema.$ref === 'string') {
+          const name = modelNameFromRef(media.schema.$ref)
+          if (name !== null) requestModels[ct.toLowerCase()] = name
+        }
+      }
+    }
+  }
+  // Path parameters must be declared by the path template itself.
+  for (const m of path.matchAll(/\{([^}+]+)\+?\}/g)) {
+    if (!parameters.some((p) => p.in === 'path' && p.name === m[1])) parameters.push({ in: 'path', name: m[1]!, required: true })
+  }
+
+  const security: string[] = []
+  let apiKeyRequired = false
+  const secList = Array.isArray(op.security) ? op.security : rootSecurity
+  for (const req of secList) {
+    if (!isRecord(req)) continue
+    for (const name of Object.keys(req)) {
+      security.push(name)
+      const scheme = securitySchemes[name]
+      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined) apiKeyRequired = true
+    }
+  }
+
+  let requestValidator = defaultValidator
+  const v = op['x-amazon-apigateway-request-validator']
+  if (v !== undefined) {
+    if (typeof v === 'string' && Object.hasOwn(validators, v)) requestValidator = v
+    else err(pointerJoin(opPtr, 'x-amazon-apigateway-request-validator'), `names no validator of x-amazon-apigateway-request-validators: ${JSON.stringify(v)}`)
+  }
+
+  const methodResponses: Record<string, string[]> = {}
+  if (isRecord(op.responses)) {
+    for (const [code, r] of Object.entries(op.responses)) {
+      const resp = resolveLocalRef(doc, r)
+      methodResponses[code] = isRecord(resp) && isRecord(resp.headers) ? Object.keys(resp.headers).map((h) => h.toLowerCase()) : []
+    }
+  }
+
+  const integPtr = pointerJoin(opPtr, 'x-amazon-apigateway-integration')
+  const integration = op['x-amazon-apigateway-integration'] === undefined ? null : normalizeIntegration(ctx, op['x-amazon-apigateway-integration'], integPtr)
+  if (op['x-amazon-apigateway-integration'] === undefined) {
+    ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
+  }
+
+  return {
+    path,
+    method,
+    operationId: typeof op.operationId === 'string' ? op.operationId : null,
+    parameters,
+    requestModels,
+    requestValidator,
+    security,
+    apiKeyRequired,
+    methodResponses,
+    integration,
+    pointer: opPtr,
+  }
+}

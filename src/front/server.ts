@@ -1,0 +1,147 @@
+// The front end on the main thread: copy each request out of uWebSockets.js at once,
+// collect its body, hand it to the dispatcher, write the reply when it comes back.
+import uWS from 'uWebSockets.js'
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js'
+import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
+import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
+import type { RequestDispatcher } from '../pool/dispatcher.js'
+import { PendingResponse, writeReply } from './respond.js'
+
+const TOO_LARGE: ReplyRecord = {
+  id: 0,
+  status: 413,
+  headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'RequestTooLargeException'],
+  body: new TextEncoder().encode('{"message":"Request Too Long"}'),
+}
+const decoder = new TextDecoder()
+
+export class FrontServer {
+  readonly app: TemplatedApp
+  readonly pending = new Map<number, PendingResponse>()
+  dispatcher: RequestDispatcher | null = null
+  #listenSocket: us_listen_socket | null = null
+  #nextId = 1
+  // forEach's callback fills this list: one function for all requests, no closure each.
+  #headerTarget: string[] = []
+  readonly #collectHeader = (k: string, v: string) => {
+    this.#headerTarget.push(k, v)
+  }
+
+  constructor() {
+    this.app = uWS.App()
+    this.app.any('/*', (res, req) => this.#onRequest(res, req))
+  }
+
+  #onRequest(res: HttpResponse, req: HttpRequest): void {
+    // req is valid only inside this handler: copy everything now.
+    const id = this.#nextId++
+    const method = req.getCaseSensitiveMethod().toUpperCase()
+    const url = req.getUrl()
+    const query = req.getQuery() ?? ''
+    const headers: string[] = []
+    this.#headerTarget = headers
+    req.forEach(this.#collectHeader)
+    const pending = new PendingResponse(res, method === 'HEAD')
+    this.pending.set(id, pending)
+    res.onAborted(() => {
+      pending.aborted = true
+      this.pending.delete(id)
+    })
+    const remoteAddress = decoder.decode(res.getRemoteAddressAsText())
+    const receivedAt = Date.now()
+
+    const lengthHeader = req.getHeader('content-length')
+    const chunked = req.getHeader('transfer-encoding') !== ''
+    if (lengthHeader === '' && !chunked) {
+      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, receivedAt })
+      return
+    }
+    const declared = lengthHeader === '' ? -1 : Number(lengthHeader)
+    if (declared > MAX_REQUEST_BODY_BYTES) {
+      // Refuse without reading the rest: answer now and close the connection.
+      this.pending.delete(id)
+      writeReply(pending, TOO_LARGE, true)
+      return
+    }
+    if (declared === 0) {
+      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, receivedAt })
+      return
+    }
+    new BodyCollector(this, pending, { id, method, url, query, headers, remoteAddress, body: null, receivedAt }, declared).attach(res)
+  }
+
+  #submit(record: RequestRecord): void {
+    this.dispatcher!.submit(record)
+  }
+
+  submitWithBody(record: RequestRecord): void {
+    this.#submit(record)
+  }
+
+  /** Called by the dispatcher for each reply. */
+  deliver(reply: ReplyRecord): void {
+    const p = this.pending.get(reply.id)
+    if (p === undefined) return
+    this.pending.delete(reply.id)
+    writeReply(p, reply)
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${host}:${port}`))
+          return
+        }
+        this.#listenSocket = socket
+        resolve(uWS.us_socket_local_port(socket))
+      })
+    })
+  }
+
+  close(): void {
+    if (this.#listenSocket !== null) uWS.us_listen_socket_close(this.#listenSocket)
+    this.#listenSocket = null
+    for (const p of this.pending.values()) if (!p.aborted) p.res.close()
+    this.pending.clear()
+  }
+}
+
+/** Copies body chunks (valid only inside onData) into one ArrayBuffer. */
+class BodyCollector {
+  #buf: Uint8Array
+  #size = 0
+  constructor(
+    readonly front: FrontServer,
+    readonly pending: PendingResponse,
+    readonly record: RequestRecord,
+    declared: number,
+  ) {
+    this.#buf = new Uint8Array(declared > 0 ? declared : 16 * 1024)
+  }
+
+  attach(res: HttpResponse): void {
+    res.onData((chunk, isLast) => this.#onData(chunk, isLast))
+  }
+
+  #onData(chunk: ArrayBuffer, isLast: boolean): void {
+    if (this.pending.aborted) return
+    const n = chunk.byteLength
+    if (this.#size + n > MAX_REQUEST_BODY_BYTES) {
+      this.front.pending.delete(this.record.id)
+      writeReply(this.pending, TOO_LARGE, true)
+      this.pending.aborted = true
+      return
+    }
+    if (this.#size + n > this.#buf.byteLength) {
+      const next = new Uint8Array(Math.min(MAX_REQUEST_BODY_BYTES, Math.max(this.#buf.byteLength * 2, this.#size + n)))
+      next.set(this.#buf.subarray(0, this.#size))
+      this.#buf = next
+    }
+    this.#buf.set(new Uint8Array(chunk), this.#size)
+    this.#size += n
+    if (!isLast) return
+    const body = this.#size === 0 ? null : this.#size === this.#buf.byteLength ? (this.#buf.buffer as ArrayBuffer) : (this.#buf.buffer.slice(0, this.#size) as ArrayBuffer)
+    this.front.submitWithBody({ ...this.record, body })
+  }
+}

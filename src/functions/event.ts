@@ -1,0 +1,329 @@
+// The Lambda proxy integration (AWS_PROXY) for REST APIs: the event API Gateway sends
+// (payload format 1.0) and the result it expects back.
+//
+// Pinned facts (API Gateway developer guide, "Input format of a Lambda function for proxy
+// integration" and "Output format of a Lambda function for proxy integration"; the live
+// captures quoted in test/unit/functions/event.test.ts):
+// - `headers` / `queryStringParameters` hold one value per name: the last one received;
+//   `multiValueHeaders` / `multiValueQueryStringParameters` hold them all, in order.
+// - Absent maps are null, never {}: no query string → both query maps null; no path
+//   parameters → pathParameters null; no stage variables → stageVariables null.
+// - Query names and values are form-decoded (`+` is a space); path parameters are decoded;
+//   `path` and `requestContext.path` keep the percent-encoding of the request line.
+// - `body` is null without a payload; a binary payload (binaryMediaTypes) is base64 with
+//   isBase64Encoded true; any other payload is UTF-8 text.
+// - The result must be a JSON object with only statusCode, headers, multiValueHeaders, body,
+//   isBase64Encoded; body must be a string; a name in both header maps takes the
+//   multiValueHeaders values. Anything else is "Malformed Lambda proxy response" (502).
+
+/** What the pipeline knows about a request when it calls a Lambda proxy integration. */
+export interface ProxyEventInput {
+  /** Upper-case HTTP method of the request (never ANY). */
+  readonly method: string
+  /** `path` of the event: the request path without the stage prefix, still percent-encoded. */
+  readonly path: string
+  /** requestContext.path: the path as the client sent it (stage or base path included). */
+  readonly requestPath: string
+  /** Raw query string without '?', '' when absent. */
+  readonly query: string
+  /** Header pairs as received: [name0, value0, …]. */
+  readonly headers: readonly string[]
+  /** Request payload, or null when empty. */
+  readonly body: Uint8Array | null
+  /** True when the payload's Content-Type matched the API's binaryMediaTypes. */
+  readonly isBinary: boolean
+  /** Resource path as declared (/pets/{petId}); `resource` and requestContext.resourcePath. */
+  readonly resourcePath: string
+  /** requestContext.resourceId. */
+  readonly resourceId: string
+  /** Decoded path parameters, or null when the resource has none. */
+  readonly pathParameters: Readonly<Record<string, string>> | null
+  readonly stage: string
+  /** The stage's variables, or null when it has none. */
+  readonly stageVariables: Readonly<Record<string, string>> | null
+  readonly requestId: string
+  readonly extendedRequestId: string
+  readonly accountId: string
+  readonly apiId: string
+  /** Host the request was addressed to (requestContext.domainName). */
+  readonly domainName: string
+  readonly sourceIp: string
+  /** Epoch milliseconds at which the request was received. */
+  readonly requestTimeEpoch: number
+  /** 'HTTP/1.1'. */
+  readonly protocol: string
+  /** requestContext.authorizer (principalId, claims, context keys…), or null without an authorizer. */
+  readonly authorizer: Readonly<Record<string, unknown>> | null
+  /** Identity fields known to the pipeline (apiKey, apiKeyId, …), laid over the null defaults. */
+  readonly identity: Readonly<Record<string, string | null>> | null
+}
+
+export interface ProxyEvent {
+  resource: string
+  path: string
+  httpMethod: string
+  headers: Record<string, string> | null
+  multiValueHeaders: Record<string, string[]> | null
+  queryStringParameters: Record<string, string> | null
+  multiValueQueryStringParameters: Record<string, string[]> | null
+  pathParameters: Record<string, string> | null
+  stageVariables: Record<string, string> | null
+  requestContext: Record<string, unknown>
+  body: string | null
+  isBase64Encoded: boolean
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n)
+}
+
+/** $context.requestTime: CLF format in UTC, `25/Nov/2026:13:53:06 +0000`. */
+export function formatRequestTime(epochMs: number): string {
+  const d = new Date(epochMs)
+  return (
+    pad2(d.getUTCDate()) + '/' + MONTHS[d.getUTCMonth()] + '/' + d.getUTCFullYear() + ':' +
+    pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds()) + ' +0000'
+  )
+}
+
+/** Form-decoding of one query component: `+` is a space; malformed escapes stay as sent. */
+function decodeQueryComponent(s: string): string {
+  if (s.indexOf('+') !== -1) s = s.replace(/\+/g, ' ')
+  if (s.indexOf('%') === -1) return s
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/** Builds the payload format 1.0 event API Gateway sends a Lambda proxy integration. */
+export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
+  let headers: Record<string, string> | null = null
+  let multiValueHeaders: Record<string, string[]> | null = null
+  let userAgent: string | null = null
+  const h = input.headers
+  if (h.length > 0) {
+    headers = Object.create(null) as Record<string, string>
+    multiValueHeaders = Object.create(null) as Record<string, string[]>
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      const name = h[i]!
+      const value = h[i + 1]!
+      headers[name] = value // the last value wins
+      const list = multiValueHeaders[name]
+      if (list === undefined) multiValueHeaders[name] = [value]
+      else list.push(value)
+      if (name === 'user-agent') userAgent = value
+    }
+    headers = { ...headers }
+    multiValueHeaders = { ...multiValueHeaders }
+  }
+
+  let queryStringParameters: Record<string, string> | null = null
+  let multiValueQueryStringParameters: Record<string, string[]> | null = null
+  if (input.query !== '') {
+    const single = Object.create(null) as Record<string, string>
+    const multi = Object.create(null) as Record<string, string[]>
+    let any = false
+    for (const part of input.query.split('&')) {
+      if (part === '') continue
+      const eq = part.indexOf('=')
+      const name = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq))
+      const value = eq === -1 ? '' : decodeQueryComponent(part.slice(eq + 1))
+      single[name] = value
+      const list = multi[name]
+      if (list === undefined) multi[name] = [value]
+      else list.push(value)
+      any = true
+    }
+    if (any) {
+      queryStringParameters = { ...single }
+      multiValueQueryStringParameters = { ...multi }
+    }
+  }
+
+  const identity: Record<string, string | null> = {
+    cognitoIdentityPoolId: null,
+    accountId: null,
+    cognitoIdentityId: null,
+    caller: null,
+    sourceIp: input.sourceIp,
+    principalOrgId: null,
+    accessKey: null,
+    cognitoAuthenticationType: null,
+    cognitoAuthenticationProvider: null,
+    userArn: null,
+    userAgent,
+    user: null,
+  }
+  if (input.identity !== null) Object.assign(identity, input.identity)
+
+  const dot = input.domainName.indexOf('.')
+  const requestContext: Record<string, unknown> = {
+    resourceId: input.resourceId,
+    resourcePath: input.resourcePath,
+    httpMethod: input.method,
+    extendedRequestId: input.extendedRequestId,
+    requestTime: formatRequestTime(input.requestTimeEpoch),
+    path: input.requestPath,
+    accountId: input.accountId,
+    protocol: input.protocol,
+    stage: input.stage,
+    domainPrefix: dot === -1 ? input.domainName : input.domainName.slice(0, dot),
+    requestTimeEpoch: input.requestTimeEpoch,
+    requestId: input.requestId,
+    identity,
+    domainName: input.domainName,
+    apiId: input.apiId,
+  }
+  if (input.authorizer !== null) requestContext['authorizer'] = { ...input.authorizer }
+
+  let body: string | null = null
+  let isBase64Encoded = false
+  if (input.body !== null && input.body.byteLength > 0) {
+    const b = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
+    if (input.isBinary) {
+      body = b.toString('base64')
+      isBase64Encoded = true
+    } else {
+      body = b.toString('utf8')
+    }
+  }
+
+  return {
+    resource: input.resourcePath,
+    path: input.path,
+    httpMethod: input.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters,
+    multiValueQueryStringParameters,
+    pathParameters: input.pathParameters === null ? null : { ...input.pathParameters },
+    stageVariables: input.stageVariables === null ? null : { ...input.stageVariables },
+    requestContext,
+    body,
+    isBase64Encoded,
+  }
+}
+
+const encoder = new TextEncoder()
+
+/** The event as the bytes to invoke the function with. */
+export function encodeProxyEvent(input: ProxyEventInput): Uint8Array {
+  return encoder.encode(JSON.stringify(buildProxyEvent(input)))
+}
+
+/** A function result turned into a method response. */
+export interface ProxyResponse {
+  readonly kind: 'response'
+  readonly statusCode: number
+  /** Header pairs in the order the result gave them: [name0, value0, …]. */
+  readonly headers: string[]
+  readonly body: Uint8Array
+}
+
+/** "Execution failed due to configuration error: Malformed Lambda proxy response" (502). */
+export interface MalformedProxyResult {
+  readonly kind: 'malformed'
+  /** Code for logs and metrics. */
+  readonly code: 'BP_ERR_FUNCTION_MALFORMED_RESULT'
+  /** Why the result was refused, for the execution log. */
+  readonly reason: string
+}
+
+/** The fields API Gateway accepts in a proxy result (unknown fields make it malformed). */
+const RESULT_FIELDS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded'])
+const EMPTY = new Uint8Array(0)
+
+function malformed(reason: string): MalformedProxyResult {
+  return { kind: 'malformed', code: 'BP_ERR_FUNCTION_MALFORMED_RESULT', reason }
+}
+
+/** Header values and body may be JSON scalars, which API Gateway reads as their text. */
+function scalarText(v: unknown): string | null {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return null
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Reads what a function returned to a Lambda proxy integration: the JSON payload bytes of
+ * a successful invocation, or the already-parsed value.
+ */
+export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse | MalformedProxyResult {
+  let value: unknown = payload
+  if (payload instanceof Uint8Array) {
+    try {
+      value = JSON.parse(decoder.decode(payload))
+    } catch {
+      return malformed('the function result is not JSON')
+    }
+  }
+  if (!isPlainObject(value)) {
+    return malformed(`the function result must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`)
+  }
+  for (const key of Object.keys(value)) {
+    if (!RESULT_FIELDS.has(key)) return malformed(`unknown field "${key}" in the function result`)
+  }
+
+  const sc = value['statusCode']
+  let statusCode: number
+  if (typeof sc === 'number') statusCode = sc
+  else if (typeof sc === 'string' && /^\d{3}$/.test(sc)) statusCode = Number(sc)
+  else return malformed(sc === undefined || sc === null ? 'statusCode is missing' : 'statusCode must be an integer')
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
+    return malformed(`statusCode ${statusCode} is not a valid HTTP status code`)
+  }
+
+  const headers: string[] = []
+  const single = value['headers']
+  const multi = value['multiValueHeaders']
+  const multiNames = new Set<string>()
+  if (multi !== undefined && multi !== null) {
+    if (!isPlainObject(multi)) return malformed('multiValueHeaders must be an object of string arrays')
+    for (const name of Object.keys(multi)) multiNames.add(name.toLowerCase())
+  }
+  if (single !== undefined && single !== null) {
+    if (!isPlainObject(single)) return malformed('headers must be an object of strings')
+    for (const name of Object.keys(single)) {
+      const v = single[name]
+      if (v === null) continue
+      const text = scalarText(v)
+      if (text === null) return malformed(`header "${name}" must be a string`)
+      // A name present in both maps takes the multiValueHeaders values only.
+      if (!multiNames.has(name.toLowerCase())) headers.push(name, text)
+    }
+  }
+  if (multi !== undefined && multi !== null) {
+    const m = multi as Record<string, unknown>
+    for (const name of Object.keys(m)) {
+      const list = m[name]
+      if (list === null) continue
+      if (!Array.isArray(list)) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
+      for (const v of list) {
+        const text = scalarText(v)
+        if (text === null) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
+        headers.push(name, text)
+      }
+    }
+  }
+
+  const b64 = value['isBase64Encoded']
+  if (b64 !== undefined && b64 !== null && typeof b64 !== 'boolean') return malformed('isBase64Encoded must be a boolean')
+  const rawBody = value['body']
+  let body: Uint8Array = EMPTY
+  if (rawBody !== undefined && rawBody !== null) {
+    const text = scalarText(rawBody)
+    if (text === null) return malformed('body must be a string (JSON.stringify an object body)')
+    body = b64 === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8')
+  }
+  return { kind: 'response', statusCode, headers, body }
+}

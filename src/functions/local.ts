@@ -1,0 +1,300 @@
+// A local function: warm runner instances (worker threads), one invocation at a time each,
+// as many as `concurrency`, and a queue for invocations that find them all busy.
+//
+//   invoke ──▶ idle instance? ──yes──▶ run (timer: min(function timeout, integration deadline))
+//                 │ no                      │ result / error ──▶ resolve, instance idle again
+//                 ▼                         │ timer fires    ──▶ terminate(), resolve timeout
+//   fewer than concurrency? spawn one       │ worker exits   ──▶ resolve crash
+//   else queue (timer: integration deadline)
+//
+// A killed or crashed instance is simply dropped; the next invocation that needs one spawns
+// a fresh one (a cold start, as on Lambda). reload() bumps the generation: idle instances are
+// terminated at once, busy ones when their invocation ends, and new instances load the
+// handler module afresh (every worker has its own module cache).
+
+import { randomBytes, randomUUID } from 'node:crypto'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { CompiledLocalFunction } from './config.js'
+import type { InvokeOutcome, RunnerInit, RunnerInvoke, RunnerMessage } from './protocol.js'
+import { RUNNER_SOURCE } from './runner.js'
+
+/** Host-wide settings a local function needs. */
+export interface LocalFunctionOptions {
+  readonly region: string
+  readonly accountId: string
+  /** Where handler console output goes. */
+  readonly output: 'inherit' | 'ignore'
+}
+
+/** Host environment variables a function sees (credentials and the basics), as on Lambda. */
+const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']
+
+class Invocation {
+  /** Set while running on an instance. */
+  instance: Instance | null = null
+  timer: NodeJS.Timeout | null = null
+  constructor(
+    readonly id: number,
+    readonly payload: Uint8Array,
+    /** Epoch ms of the integration timeout. */
+    readonly integrationDeadline: number,
+    readonly integrationTimeoutMs: number,
+    readonly invokedFunctionArn: string,
+    readonly resolve: (o: InvokeOutcome) => void,
+  ) {}
+}
+
+class Instance {
+  busy: Invocation | null = null
+  /** Set when the worker reported an error before exiting (out of memory…). */
+  lastError: Error | null = null
+  exited = false
+  constructor(
+    readonly worker: Worker,
+    readonly generation: number,
+  ) {}
+}
+
+function taskTimedOut(ms: number): string {
+  return `Task timed out after ${(ms / 1000).toFixed(2)} seconds`
+}
+
+export class LocalFunction {
+  #fn: CompiledLocalFunction
+  readonly #options: LocalFunctionOptions
+  #generation = 0
+  readonly #instances = new Set<Instance>()
+  readonly #idle: Instance[] = []
+  readonly #queue: Invocation[] = []
+  #nextId = 1
+  #closed = false
+
+  constructor(fn: CompiledLocalFunction, options: LocalFunctionOptions) {
+    this.#fn = fn
+    this.#options = options
+  }
+
+  get name(): string {
+    return this.#fn.name
+  }
+
+  /** Running instances (for tests and metrics). */
+  get instanceCount(): number {
+    return this.#instances.size
+  }
+
+  /** Runs the function once; never rejects. */
+  invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null): Promise<InvokeOutcome> {
+    if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
+    const arn =
+      `arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${this.#fn.name}` +
+      (qualifier === null ? '' : ':' + qualifier)
+    return new Promise<InvokeOutcome>((resolve) => {
+      const inv = new Invocation(this.#nextId++, payload, Date.now() + integrationTimeoutMs, integrationTimeoutMs, arn, resolve)
+      const instance = this.#takeInstance()
+      if (instance !== null) this.#run(instance, inv)
+      else {
+        inv.timer = setTimeout(() => this.#expireQueued(inv), integrationTimeoutMs)
+        this.#queue.push(inv)
+      }
+    })
+  }
+
+  /** Applies a new definition (or the same one) and reloads the handler module. */
+  reload(fn: CompiledLocalFunction = this.#fn): void {
+    this.#fn = fn
+    this.#generation++
+    for (const instance of this.#idle.splice(0)) this.#retire(instance)
+    // Busy instances retire when their invocation ends (see #release).
+  }
+
+  /** Terminates every instance; pending invocations get a crash outcome. */
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const inv of this.#queue.splice(0)) {
+      if (inv.timer !== null) clearTimeout(inv.timer)
+      inv.resolve({ kind: 'crash', reason: 'the function host is closed' })
+    }
+    const all: Promise<number>[] = []
+    for (const instance of this.#instances) {
+      const inv = instance.busy
+      if (inv !== null) {
+        instance.busy = null
+        if (inv.timer !== null) clearTimeout(inv.timer)
+        inv.resolve({ kind: 'crash', reason: 'the function host is closed' })
+      }
+      all.push(instance.worker.terminate())
+    }
+    this.#idle.length = 0
+    await Promise.all(all)
+  }
+
+  /** An idle instance of the current generation, a new one if allowed, else null. */
+  #takeInstance(): Instance | null {
+    const idle = this.#idle.pop()
+    if (idle !== undefined) return idle
+    if (this.#instances.size < this.#fn.concurrency) return this.#spawn()
+    return null
+  }
+
+  #spawn(): Instance {
+    const fn = this.#fn
+    const init: RunnerInit = {
+      moduleUrl: fn.moduleUrl,
+      exportName: fn.exportName,
+      handler: fn.handler,
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      memoryLimitInMB: fn.memoryMb,
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    }
+    const env: Record<string, string> = {}
+    for (const k of PASSED_ENV) {
+      const v = process.env[k]
+      if (v !== undefined) env[k] = v
+    }
+    Object.assign(env, {
+      AWS_REGION: this.#options.region,
+      AWS_DEFAULT_REGION: this.#options.region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: init.logGroupName,
+      AWS_LAMBDA_LOG_STREAM_NAME: init.logStreamName,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      LAMBDA_TASK_ROOT: dirname(fileURLToPath(fn.moduleUrl)),
+      _HANDLER: fn.handler,
+    })
+    Object.assign(env, fn.environment)
+    const ignore = this.#options.output === 'ignore'
+    const worker = new Worker(RUNNER_SOURCE, {
+      eval: true,
+      // None of the gateway's --import/--loader flags: a handler thread loads only its module.
+      execArgv: [],
+      env,
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: fn.memoryMb },
+      stdout: ignore,
+      stderr: ignore,
+    })
+    if (ignore) {
+      worker.stdout.resume()
+      worker.stderr.resume()
+    }
+    const instance = new Instance(worker, this.#generation)
+    this.#instances.add(instance)
+    worker.on('message', (msg: RunnerMessage) => this.#onMessage(instance, msg))
+    worker.on('error', (err: Error) => {
+      instance.lastError = err
+    })
+    worker.on('exit', (code: number) => this.#onExit(instance, code))
+    return instance
+  }
+
+  #run(instance: Instance, inv: Invocation): void {
+    const now = Date.now()
+    const functionDeadline = now + this.#fn.timeoutMs
+    const byFunction = functionDeadline <= inv.integrationDeadline
+    const deadline = byFunction ? functionDeadline : inv.integrationDeadline
+    instance.busy = inv
+    inv.instance = instance
+    inv.timer = setTimeout(() => this.#expireRunning(inv, byFunction), Math.max(0, deadline - now))
+    const msg: RunnerInvoke = {
+      type: 'invoke',
+      id: inv.id,
+      payload: inv.payload,
+      awsRequestId: randomUUID(),
+      deadline: functionDeadline,
+      invokedFunctionArn: inv.invokedFunctionArn,
+    }
+    instance.worker.postMessage(msg)
+  }
+
+  #onMessage(instance: Instance, msg: RunnerMessage): void {
+    const inv = instance.busy
+    if (inv === null || inv.id !== msg.id) return // a late answer after a timeout: dropped
+    if (inv.timer !== null) clearTimeout(inv.timer)
+    instance.busy = null
+    if (msg.type === 'result') inv.resolve({ kind: 'ok', payload: msg.payload })
+    else inv.resolve({ kind: 'function-error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload })
+    if (msg.type === 'error' && msg.fatal) return // the runner exits by itself; #onExit drops it
+    this.#release(instance)
+  }
+
+  #onExit(instance: Instance, code: number): void {
+    instance.exited = true
+    this.#instances.delete(instance)
+    const at = this.#idle.indexOf(instance)
+    if (at !== -1) this.#idle.splice(at, 1)
+    const inv = instance.busy
+    if (inv !== null) {
+      instance.busy = null
+      if (inv.timer !== null) clearTimeout(inv.timer)
+      const err = instance.lastError as (Error & { code?: string }) | null
+      const reason =
+        err !== null && err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `Runtime.ExitError: Runtime exited with error: out of memory (memoryMb ${this.#fn.memoryMb})`
+          : err !== null
+            ? `Runtime.ExitError: Runtime exited with error: ${err.name}: ${err.message}`
+            : `Runtime.ExitError: Runtime exited with error: exit status ${code}`
+      inv.resolve({ kind: 'crash', reason })
+    }
+    this.#pump()
+  }
+
+  /** The instance finished an invocation: reuse it, or retire it after a reload. */
+  #release(instance: Instance): void {
+    if (this.#closed || instance.exited) return
+    if (instance.generation !== this.#generation) {
+      this.#retire(instance)
+      this.#pump()
+      return
+    }
+    const next = this.#queue.shift()
+    if (next !== undefined) {
+      if (next.timer !== null) clearTimeout(next.timer)
+      this.#run(instance, next)
+    } else {
+      this.#idle.push(instance)
+    }
+  }
+
+  /** Starts queued invocations on new instances while concurrency allows. */
+  #pump(): void {
+    while (!this.#closed && this.#queue.length > 0) {
+      const instance = this.#takeInstance()
+      if (instance === null) return
+      const next = this.#queue.shift()!
+      if (next.timer !== null) clearTimeout(next.timer)
+      this.#run(instance, next)
+    }
+  }
+
+  #retire(instance: Instance): void {
+    this.#instances.delete(instance)
+    instance.exited = true
+    void instance.worker.terminate()
+  }
+
+  #expireQueued(inv: Invocation): void {
+    const at = this.#queue.indexOf(inv)
+    if (at === -1) return
+    this.#queue.splice(at, 1)
+    inv.resolve({ kind: 'timeout', source: 'integration', afterMs: inv.integrationTimeoutMs, errorMessage: taskTimedOut(inv.integrationTimeoutMs) })
+  }
+
+  #expireRunning(inv: Invocation, byFunction: boolean): void {
+    const instance = inv.instance
+    if (instance === null || instance.busy !== inv) return
+    instance.busy = null
+    // A handler past its time is stopped: the instance and whatever it was doing are gone.
+    this.#retire(instance)
+    const afterMs = byFunction ? this.#fn.timeoutMs : inv.integrationTimeoutMs
+    inv.resolve({ kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs, errorMessage: taskTimedOut(afterMs) })
+    this.#pump()
+  }
+}

@@ -1,0 +1,100 @@
+// Message shapes of the function pool. Two boundaries, both structured-clone messages:
+//
+//   hot-path worker ──InvokeRequest──▶ FunctionHost (main thread) ──RunnerInvoke──▶ runner Worker
+//                   ◀──InvokeReply────                           ◀──RunnerResult──
+//
+// Nothing else crosses them, so this file is the whole contract (as pool/protocol.ts is
+// for the front and the hot-path workers).
+
+/** How an invocation ended, as the pipeline sees it. */
+export type InvokeOutcome =
+  /** The function returned; payload is its JSON result (`null` when it returned nothing). */
+  | { readonly kind: 'ok'; readonly payload: Uint8Array }
+  /**
+   * The function failed (threw, rejected, called back with an error, or could not be loaded):
+   * Lambda's X-Amz-Function-Error. payload is the error document {errorType, errorMessage, trace}.
+   */
+  | {
+      readonly kind: 'function-error'
+      readonly errorMessage: string
+      readonly errorType: string
+      readonly payload: Uint8Array
+    }
+  /**
+   * No answer in time. `source` says whose limit: the function's own timeout (Lambda reports
+   * "Task timed out after N seconds" as a function error) or the integration's timeout.
+   */
+  | {
+      readonly kind: 'timeout'
+      readonly source: 'function' | 'integration'
+      readonly afterMs: number
+      /** Lambda's text for a function timeout, e.g. `Task timed out after 3.00 seconds`. */
+      readonly errorMessage: string
+    }
+  /** The runtime died (process.exit, out of memory, uncaught error) or the remote endpoint failed. */
+  | { readonly kind: 'crash'; readonly reason: string }
+  /** No function of that name in the functions config (or the remote answered 404). */
+  | { readonly kind: 'not-found' }
+
+/** Hot-path worker → host. */
+export interface InvokeRequest {
+  /** Client-assigned id, unique per client; the reply carries it back. */
+  readonly id: number
+  /** Where to reply: the client's reply channel name. */
+  readonly replyTo: string
+  /** Function name, optionally `name:qualifier`. */
+  readonly name: string
+  /** JSON event bytes. */
+  readonly payload: Uint8Array
+  /** The integration timeout in ms. */
+  readonly timeoutMs: number
+  /** API Gateway request id, for log lines. */
+  readonly requestId: string
+}
+
+/** Host → hot-path worker. */
+export interface InvokeReply {
+  readonly id: number
+  readonly outcome: InvokeOutcome
+}
+
+/** Host → runner: run the handler once. */
+export interface RunnerInvoke {
+  readonly type: 'invoke'
+  readonly id: number
+  readonly payload: Uint8Array
+  /** Lambda request id (context.awsRequestId). */
+  readonly awsRequestId: string
+  /** Epoch ms at which the function times out (context.getRemainingTimeInMillis()). */
+  readonly deadline: number
+  /** context.invokedFunctionArn. */
+  readonly invokedFunctionArn: string
+}
+
+/** Runner → host. */
+export type RunnerMessage =
+  | { readonly type: 'result'; readonly id: number; readonly payload: Uint8Array }
+  | {
+      readonly type: 'error'
+      readonly id: number
+      readonly errorType: string
+      readonly errorMessage: string
+      readonly payload: Uint8Array
+      /** True when the runtime must stop after this (uncaught exception, unhandled rejection). */
+      readonly fatal: boolean
+    }
+
+/** What a runner Worker receives as workerData. */
+export interface RunnerInit {
+  /** file: URL of the handler module. */
+  readonly moduleUrl: string
+  /** Export name of the handler function. */
+  readonly exportName: string
+  /** The handler string as configured, for error messages. */
+  readonly handler: string
+  readonly functionName: string
+  readonly functionVersion: string
+  readonly memoryLimitInMB: number
+  readonly logGroupName: string
+  readonly logStreamName: string
+}

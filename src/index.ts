@@ -1,0 +1,67 @@
+// createGateway(): the programmatic entry. Loads and checks the config on the main
+// thread (errors surface here, with file and pointer), then starts the workers and the
+// front end.
+import { createRequire } from 'node:module'
+import { existsSync } from 'node:fs'
+import { compileGateway } from './config/compile.js'
+import { loadGateway, type LoadOptions } from './config/load.js'
+import { ConfigError, type ConfigProblem } from './errors.js'
+import { FrontServer } from './front/server.js'
+import { RequestDispatcher } from './pool/dispatcher.js'
+
+export interface Gateway {
+  readonly host: string
+  readonly port: number
+  readonly url: string
+  readonly warnings: readonly ConfigProblem[]
+  close(): Promise<void>
+}
+
+/** Which uWebSockets.js build runs: the native binary, or the slow JS fallback. */
+export function describeFrontEnd(): string {
+  const require = createRequire(import.meta.url)
+  const pkgPath = require.resolve('uWebSockets.js/package.json')
+  const pkg = require(pkgPath) as { name: string; version: string }
+  const binary = pkgPath.replace(/package\.json$/, `binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`)
+  const native = existsSync(binary) && process.env.UWS_USE_FALLBACK === undefined
+  return `${pkg.name}@${pkg.version} (${native ? 'native' : 'JS fallback: slow'})`
+}
+
+export async function createGateway(opts: LoadOptions): Promise<Gateway> {
+  const loaded = loadGateway(opts)
+  // Compile once here too: route conflicts are load errors, not worker crashes.
+  const problems: ConfigProblem[] = []
+  compileGateway(loaded.gateway, problems)
+  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
+
+  const front = new FrontServer()
+  const dispatcher = new RequestDispatcher({
+    workerUrl: new URL('./pool/worker.js', import.meta.url),
+    gateway: loaded.gateway,
+    workers: loaded.gateway.workers,
+    onReply: (reply) => front.deliver(reply),
+  })
+  front.dispatcher = dispatcher
+  let port: number
+  try {
+    port = await front.listen(loaded.gateway.host, loaded.gateway.port)
+  } catch (err) {
+    await dispatcher.close()
+    throw err
+  }
+  const host = loaded.gateway.host
+  return {
+    host,
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    warnings: [...loaded.warnings, ...problems],
+    async close() {
+      front.close()
+      await dispatcher.close()
+    },
+  }
+}
+
+export { loadGateway } from './config/load.js'
+export { compileGateway } from './config/compile.js'
+export { ConfigError, formatProblem } from './errors.js'

@@ -1,0 +1,210 @@
+// HTTP_PROXY integration: the method request passes to the backend as it is (method,
+// path through the URI's {placeholders}, query string, headers, body) and the backend's
+// response comes back as it is.
+import type { Dispatcher } from 'undici'
+import type { IncomingHttpHeaders } from 'node:http'
+import { SourceKind, TargetKind, type CompiledIntegration } from '../config/compile.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
+import { parseQuery } from '../pipeline/template-variables.js'
+import { poolFor } from './upstream.js'
+import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings'])
+const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date'])
+
+/** Percent-encodes a decoded path value, keeping '/' between segments. */
+function encodePathValue(v: string): string {
+  if (/^[A-Za-z0-9\-._~/]*$/.test(v)) return v
+  return v.split('/').map(encodeURIComponent).join('/')
+}
+
+/** The value of a method request source for a parameter mapping; null when absent. */
+export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
+  switch (source) {
+    case SourceKind.Static:
+      return name
+    case SourceKind.MethodPath: {
+      const p = ctx.match!.params
+      for (let i = 0; i < p.length; i += 2) if (p[i] === name) return p[i + 1]!
+      return null
+    }
+    case SourceKind.MethodQuery:
+    case SourceKind.MethodMultiQuery: {
+      const values = parseQuery(ctx.request.query).get(name)
+      if (values === undefined) return null
+      return source === SourceKind.MethodQuery ? values[values.length - 1]! : values.join(',')
+    }
+    case SourceKind.MethodHeader:
+      return ctx.header(name)
+    case SourceKind.MethodMultiHeader: {
+      const h = ctx.request.headers
+      const out: string[] = []
+      for (let i = 0; i < h.length; i += 2) if (h[i] === name) out.push(h[i + 1]!)
+      return out.length === 0 ? null : out.join(',')
+    }
+    case SourceKind.StageVariable:
+      return ctx.stage!.variables[name] ?? null
+    case SourceKind.Context:
+      if (name === 'requestId') return ctx.requestId
+      if (name === 'extendedRequestId') return ctx.extendedRequestId
+      if (name === 'stage') return ctx.stage!.name
+      if (name === 'httpMethod') return ctx.request.method
+      if (name === 'resourcePath') return ctx.method!.resourcePath
+      if (name === 'resourceId') return ctx.method!.resourceId
+      if (name === 'apiId') return ctx.api!.id
+      if (name === 'identity.sourceIp') return ctx.request.remoteAddress
+      if (name === 'identity.userAgent') return ctx.header('user-agent')
+      if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
+      return null
+    case SourceKind.MethodBody:
+      return null
+  }
+  return null
+}
+
+/** Builds the backend path (with query string) from the URI pieces and the mappings. */
+export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean): string {
+  let url = ''
+  for (const piece of integ.uri!) {
+    if (piece.literal !== null) {
+      url += piece.literal
+      continue
+    }
+    let value: string | null = null
+    for (const m of integ.requestParameters) {
+      if (m.target === TargetKind.Path && m.name === piece.param) {
+        value = resolveSource(ctx, m.source, m.value)
+        break
+      }
+    }
+    // Lenient: an unmapped placeholder takes the method's path parameter of the same name.
+    if (value === null) value = resolveSource(ctx, SourceKind.MethodPath, piece.param!)
+    url += value === null ? '' : encodePathValue(value)
+  }
+  let path = url.slice(integ.origin!.length)
+  if (path === '' || path.charCodeAt(0) !== 47) path = '/' + path
+  let query = passQuery ? ctx.request.query : ''
+  for (const m of integ.requestParameters) {
+    if (m.target !== TargetKind.Query) continue
+    const v = resolveSource(ctx, m.source, m.value)
+    if (v === null) continue
+    query += (query === '' ? '' : '&') + encodeURIComponent(m.name) + '=' + encodeURIComponent(v)
+  }
+  if (query !== '') path += (path.indexOf('?') === -1 ? '?' : '&') + query
+  return path
+}
+
+function onExchangeTimeout(exchange: HttpProxyExchange): void {
+  exchange.timeout()
+}
+
+/** One backend exchange; its methods are undici's handler protocol (no closures). */
+export class HttpProxyExchange implements Dispatcher.DispatchHandler {
+  readonly ctx: RequestContext
+  controller: Dispatcher.DispatchController | null = null
+  status = 0
+  headers: string[] = []
+  chunks: Buffer[] = []
+  size = 0
+  timer: NodeJS.Timeout | null = null
+  settled = false
+
+  constructor(ctx: RequestContext) {
+    this.ctx = ctx
+  }
+
+  start(integ: CompiledIntegration): void {
+    const ctx = this.ctx
+    const req = ctx.request
+    const headers: string[] = []
+    const h = req.headers
+    let xff: string | null = null
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!
+      if (HOP_BY_HOP.has(name)) continue
+      if (name === 'x-forwarded-for') {
+        xff = h[i + 1]!
+        continue
+      }
+      headers.push(name, h[i + 1]!)
+    }
+    headers.push('x-forwarded-for', xff === null ? req.remoteAddress : xff + ', ' + req.remoteAddress)
+    for (const m of integ.requestParameters) {
+      if (m.target !== TargetKind.Header) continue
+      const v = resolveSource(ctx, m.source, m.value)
+      if (v === null) continue
+      setPair(headers, m.name, v)
+    }
+    const opts: Dispatcher.DispatchOptions = {
+      method: (integ.backendMethod ?? req.method) as Dispatcher.HttpMethod,
+      path: buildBackendPath(ctx, integ, true),
+      headers,
+      body: req.body === null ? null : Buffer.from(req.body),
+    }
+    this.timer = setTimeout(onExchangeTimeout, integ.timeoutMs, this)
+    try {
+      poolFor(integ.origin!).dispatch(opts, this)
+    } catch (err) {
+      this.fail(classifyUpstreamError(err))
+    }
+  }
+
+  timeout(): void {
+    this.timer = null
+    this.fail(TIMED_OUT)
+    if (this.controller !== null && !this.controller.aborted) this.controller.abort(new Error('integration timeout'))
+  }
+
+  fail(f: UpstreamFailure): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    sendGatewayResponse(this.ctx, f.type, f.message, f.status)
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.settled) controller.abort(new Error('already answered'))
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode
+    const out = this.headers
+    for (const name in headers) {
+      if (RESPONSE_DROPPED.has(name)) continue
+      const v = headers[name]
+      if (v === undefined) continue
+      if (typeof v === 'string') out.push(name, v)
+      else for (const x of v) out.push(name, x)
+    }
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    this.ctx.send(this.status, this.headers, body)
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    this.fail(classifyUpstreamError(err))
+  }
+}
+
+function setPair(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) {
+      headers[i + 1] = value
+      return
+    }
+  }
+  headers.push(name, value)
+}

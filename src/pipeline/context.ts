@@ -1,0 +1,50 @@
+// The per-request state in a worker. One shape: every field is set in the constructor,
+// in a fixed order, and absent stages are null (STYLE §D.3).
+import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
+import type { CompiledApi, CompiledMethod, CompiledStage } from '../config/compile.js'
+import type { RouteMatch } from '../router/match.js'
+import { newApigwId, newRequestId } from './ids.js'
+
+/** Where a finished reply goes: the worker's reply channel. */
+export interface ReplySink {
+  reply(record: ReplyRecord): void
+}
+
+export class RequestContext {
+  readonly request: RequestRecord
+  readonly sink: ReplySink
+  /** $context.requestId, also x-amzn-RequestId. */
+  readonly requestId: string
+  /** $context.extendedRequestId, also x-amz-apigw-id. */
+  readonly extendedRequestId: string
+  api: CompiledApi | null = null
+  stage: CompiledStage | null = null
+  method: CompiledMethod | null = null
+  match: RouteMatch | null = null
+  /** Resource path within the stage, still percent-encoded ('/pets/1'). */
+  path = ''
+  /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
+  done = false
+
+  constructor(request: RequestRecord, sink: ReplySink) {
+    this.request = request
+    this.sink = sink
+    this.requestId = newRequestId()
+    this.extendedRequestId = newApigwId()
+  }
+
+  /** First value of a request header (name lower-case), or null. */
+  header(name: string): string | null {
+    const h = this.request.headers
+    for (let i = 0; i < h.length; i += 2) if (h[i] === name) return h[i + 1]!
+    return null
+  }
+
+  /** Sends the reply once; adds the ids every API Gateway response carries. */
+  send(status: number, headers: string[], body: Uint8Array | null): void {
+    if (this.done) return
+    this.done = true
+    headers.push('x-amzn-RequestId', this.requestId, 'x-amz-apigw-id', this.extendedRequestId)
+    this.sink.reply({ id: this.request.id, status, headers, body })
+  }
+}

@@ -1,0 +1,80 @@
+// One request through API Gateway's stages: route (API, stage, resource, method) →
+// method request → integration → integration response → method response.
+import type { CompiledApi, CompiledGateway } from '../config/compile.js'
+import type { RequestRecord } from '../pool/protocol.js'
+import { matchRoute } from '../router/match.js'
+import { RequestContext, type ReplySink } from './context.js'
+import { sendGatewayResponse } from './gateway-responses.js'
+import { runMock } from '../integrations/mock.js'
+import { HttpProxyExchange } from '../integrations/http-proxy.js'
+
+/** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
+function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
+  if (host === null) return null
+  const dot = host.indexOf('.execute-api.')
+  return dot > 0 ? gw.byId.get(host.slice(0, dot)) ?? null : null
+}
+
+/** Picks the API: by Host, else by base path, else the API without a base path. */
+function selectApi(gw: CompiledGateway, ctx: RequestContext, url: string): [CompiledApi | null, number] {
+  const byHost = apiFromHost(gw, ctx.header('host'))
+  if (byHost !== null) return [byHost, 0]
+  let fallback: CompiledApi | null = null
+  for (const api of gw.apis) {
+    if (api.basePath === '') {
+      if (fallback === null) fallback = api
+      continue
+    }
+    const n = api.basePath.length
+    if (url.startsWith(api.basePath, 1) && (url.length === n + 1 || url.charCodeAt(n + 1) === 47)) return [api, n + 1]
+  }
+  return [fallback, 0]
+}
+
+export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: ReplySink): RequestContext {
+  const ctx = new RequestContext(req, sink)
+  const url = req.url
+  const [api, offset] = selectApi(gw, ctx, url)
+  if (api === null) {
+    sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
+    return ctx
+  }
+  ctx.api = api
+  // /{stage}/{resource path}: the first segment names the stage.
+  const stageStart = offset + 1
+  let stageEnd = url.indexOf('/', stageStart)
+  if (stageEnd === -1) stageEnd = url.length
+  const stage = api.stages.get(url.slice(stageStart, stageEnd))
+  if (stage === undefined) {
+    sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
+    return ctx
+  }
+  ctx.stage = stage
+  ctx.path = stageEnd === url.length ? '/' : url.slice(stageEnd)
+  const match = matchRoute(api.router, req.method, ctx.path)
+  if (match === null) {
+    sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
+    return ctx
+  }
+  ctx.match = match
+  const method = stage.methods[match.routeIndex]!
+  ctx.method = method
+  const integ = method.integration
+  if (integ === null || integ.configurationError !== null) {
+    if (integ !== null) console.error(`[${ctx.requestId}] Execution failed due to configuration error: ${integ.configurationError}`)
+    sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+    return ctx
+  }
+  switch (integ.type) {
+    case 'MOCK':
+      runMock(ctx, integ)
+      break
+    case 'HTTP_PROXY':
+      new HttpProxyExchange(ctx).start(integ)
+      break
+    default:
+      // http and aws_proxy are parsed and kept; they are served by later issues.
+      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+  }
+  return ctx
+}

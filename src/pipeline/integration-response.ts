@@ -1,0 +1,104 @@
+// Integration response for non-proxy integrations (MOCK, HTTP, AWS): choose the response
+// by selectionPattern, map headers with responseParameters, render the response template
+// chosen by the client's Accept header, answer with the method response's status.
+import type { CompiledIntegration, CompiledIntegrationResponse } from '../config/compile.js'
+import type { RequestContext } from './context.js'
+import { sendGatewayResponse } from './gateway-responses.js'
+import { buildTemplateVariables } from './template-variables.js'
+import { renderTemplate } from './templates.js'
+
+/** What the backend (or the mock) produced. */
+export interface IntegrationResult {
+  /** The string selectionPattern is matched against: the status code, or a Lambda errorMessage. */
+  readonly selector: string
+  readonly headers: readonly string[]
+  readonly body: Uint8Array | null
+}
+
+/** API Gateway's response Content-Type when no template names one. */
+export const DEFAULT_RESPONSE_CONTENT_TYPE = 'application/json'
+
+export function selectIntegrationResponse(integ: CompiledIntegration, selector: string): CompiledIntegrationResponse | null {
+  for (const r of integ.responses) if (r.pattern!.test(selector)) return r
+  return integ.defaultResponse
+}
+
+/** Template by Accept: the first listed type with a template, else application/json, else the first. */
+function chooseResponseTemplate(templates: Readonly<Record<string, string>>, accept: string | null): [string, string] | null {
+  const keys = Object.keys(templates)
+  if (keys.length === 0) return null
+  if (accept !== null) {
+    for (const part of accept.split(',')) {
+      const type = part.split(';')[0]!.trim().toLowerCase()
+      for (const k of keys) if (k.toLowerCase() === type) return [k, templates[k]!]
+    }
+  }
+  if (templates['application/json'] !== undefined) return ['application/json', templates['application/json']]
+  return [keys[0]!, templates[keys[0]!]!]
+}
+
+function headerOf(headers: readonly string[], name: string): string | null {
+  const lower = name.toLowerCase()
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lower) return headers[i + 1]!
+  return null
+}
+
+/** integration.response.body.a.b → the JSON value at a.b, as text. */
+function bodyField(body: Uint8Array | null, path: string): string | null {
+  if (body === null) return null
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  if (path === '') return text
+  try {
+    let cur: unknown = JSON.parse(text)
+    for (const k of path.split('.')) cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[k] : undefined
+    if (cur === undefined || cur === null) return null
+    return typeof cur === 'string' ? cur : JSON.stringify(cur)
+  } catch {
+    return null
+  }
+}
+
+export function completeIntegration(ctx: RequestContext, integ: CompiledIntegration, result: IntegrationResult): void {
+  const chosen = selectIntegrationResponse(integ, result.selector)
+  if (chosen === null) {
+    // No response matches and no default: the guide's API_CONFIGURATION_ERROR case.
+    sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
+    return
+  }
+  const headers: string[] = []
+  const template = chooseResponseTemplate(chosen.responseTemplates, ctx.header('accept'))
+  let status = chosen.statusCode
+  let body = result.body
+  let contentType = template === null ? (headerOf(result.headers, 'content-type') ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
+  if (template !== null) {
+    const vars = buildTemplateVariables(ctx, null)
+    const out = renderTemplate(template[1], { context: vars.context, stageVariables: vars.stageVariables, params: vars.params, body: result.body })
+    if (!out.ok) {
+      console.error(`[${ctx.requestId}] response template failed: ${out.message}`)
+      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
+      return
+    }
+    body = out.output
+    if (out.overrides !== null) {
+      if (out.overrides.status !== null) status = out.overrides.status
+      for (const [k, v] of Object.entries(out.overrides.header)) {
+        if (k.toLowerCase() === 'content-type') contentType = v
+        else headers.push(k, v)
+      }
+    }
+  }
+  headers.unshift('Content-Type', contentType)
+  for (const p of chosen.responseParameters) {
+    const src = p.source
+    let v: string | null = null
+    if (src.startsWith("'") && src.endsWith("'")) v = src.slice(1, -1)
+    else if (src.startsWith('integration.response.header.')) v = headerOf(result.headers, src.slice('integration.response.header.'.length))
+    else if (src.startsWith('integration.response.multivalueheader.')) v = headerOf(result.headers, src.slice('integration.response.multivalueheader.'.length))
+    else if (src === 'integration.response.body' || src.startsWith('integration.response.body.')) v = bodyField(result.body, src.slice('integration.response.body'.length + 1))
+    else if (src.startsWith('stageVariables.')) v = ctx.stage!.variables[src.slice('stageVariables.'.length)] ?? null
+    if (v === null) continue
+    if (p.header.toLowerCase() === 'content-type') headers[1] = v
+    else headers.push(p.header, v)
+  }
+  ctx.send(status, headers, body !== null && body.byteLength === 0 ? null : body)
+}

@@ -1,0 +1,95 @@
+// Builds what mapping templates see ($context, $input.params(), $stageVariables) from a
+// request. Only called when a template or a mapping needs it, never on the plain proxy path.
+import type { RequestContext } from './context.js'
+import type { TemplateVariables } from './templates.js'
+
+/** Decodes a query component ('+' is a space, as browsers send it). */
+export function decodeQueryComponent(s: string): string {
+  if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    return s
+  }
+}
+
+/** Query string → name → values, in order of appearance. */
+export function parseQuery(query: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  if (query === '') return out
+  for (const part of query.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const name = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq))
+    const value = eq === -1 ? '' : decodeQueryComponent(part.slice(eq + 1))
+    const list = out.get(name)
+    if (list === undefined) out.set(name, [value])
+    else list.push(value)
+  }
+  return out
+}
+
+export interface ErrorVariables {
+  readonly message: string
+  readonly responseType: string
+  readonly validationErrorString: string | null
+}
+
+/** $context.requestTime format: 25/Nov/2026:13:53:06 +0000. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+export function formatRequestTime(epochMs: number): string {
+  const d = new Date(epochMs)
+  const p = (n: number) => (n < 10 ? '0' + n : String(n))
+  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`
+}
+
+export function buildTemplateVariables(ctx: RequestContext, error: ErrorVariables | null): TemplateVariables {
+  const req = ctx.request
+  const header: Record<string, string> = {}
+  for (let i = 0; i < req.headers.length; i += 2) header[req.headers[i]!] = req.headers[i + 1]!
+  const querystring: Record<string, string> = {}
+  for (const [k, v] of parseQuery(req.query)) querystring[k] = v[v.length - 1]!
+  const path: Record<string, string> = {}
+  const params = ctx.match?.params
+  if (params !== undefined) for (let i = 0; i < params.length; i += 2) path[params[i]!] = params[i + 1]!
+  const stageName = ctx.stage?.name ?? ''
+  const context: Record<string, unknown> = {
+    accountId: '123456789012',
+    apiId: ctx.api?.id ?? '',
+    domainName: header.host ?? '',
+    domainPrefix: (header.host ?? '').split('.')[0] ?? '',
+    extendedRequestId: ctx.extendedRequestId,
+    httpMethod: req.method,
+    identity: {
+      sourceIp: req.remoteAddress,
+      userAgent: header['user-agent'] ?? null,
+      accountId: null,
+      apiKey: null,
+      apiKeyId: null,
+      caller: null,
+      cognitoAuthenticationProvider: null,
+      cognitoAuthenticationType: null,
+      cognitoIdentityId: null,
+      cognitoIdentityPoolId: null,
+      principalOrgId: null,
+      user: null,
+      userArn: null,
+    },
+    path: (ctx.api !== null && ctx.api.basePath !== '' ? '/' + ctx.api.basePath : '') + '/' + stageName + ctx.path,
+    protocol: 'HTTP/1.1',
+    requestId: ctx.requestId,
+    requestTime: formatRequestTime(req.receivedAt),
+    requestTimeEpoch: req.receivedAt,
+    resourceId: ctx.method?.resourceId ?? '',
+    resourcePath: ctx.method?.resourcePath ?? '',
+    stage: stageName,
+    authorizer: {},
+    error: error === null ? {} : {
+      message: error.message,
+      messageString: JSON.stringify(error.message),
+      responseType: error.responseType,
+      validationErrorString: error.validationErrorString ?? '',
+    },
+  }
+  return { context, stageVariables: ctx.stage?.variables ?? {}, params: { path, querystring, header }, body: req.body === null ? null : new Uint8Array(req.body) }
+}

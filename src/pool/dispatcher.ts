@@ -1,0 +1,88 @@
+// Main thread → workers. Requests of one event-loop turn go out as one piscina task
+// (DESIGN.md: a task per request caps the gateway at a twentieth of the front end);
+// replies come back in the task result (ready at once) or one by one on a channel.
+import { BroadcastChannel } from 'node:worker_threads'
+import { availableParallelism } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { Piscina } from 'piscina'
+import type { BatchTask, ReplyRecord, RequestRecord, WorkerInit } from './protocol.js'
+
+/** Tasks one worker runs at once: its batches mostly wait on backends, not on the CPU. */
+export const CONCURRENT_BATCHES_PER_WORKER = 256
+
+export interface DispatcherOptions {
+  /** URL of the worker module (pool/worker.js). */
+  readonly workerUrl: URL
+  /** The normalized gateway each worker compiles. */
+  readonly gateway: unknown
+  /** Threads; 0 means one per core. */
+  readonly workers: number
+  /** Called with every reply, on the main thread. */
+  readonly onReply: (reply: ReplyRecord) => void
+}
+
+const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server error"}')
+
+export class RequestDispatcher {
+  readonly pool: Piscina
+  readonly #channel: BroadcastChannel
+  readonly #onReply: (reply: ReplyRecord) => void
+  #batch: RequestRecord[] = []
+  #transfer: ArrayBuffer[] = []
+  #scheduled = false
+  readonly #flush = () => this.flush()
+
+  constructor(opts: DispatcherOptions) {
+    const replyChannel = `backplane-replies-${randomUUID()}`
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel }
+    const threads = opts.workers > 0 ? opts.workers : availableParallelism()
+    this.pool = new Piscina({
+      filename: opts.workerUrl.href,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: CONCURRENT_BATCHES_PER_WORKER,
+      // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
+      atomics: 'disabled',
+      idleTimeout: Infinity,
+      workerData: init,
+    })
+    this.#onReply = opts.onReply
+    this.#channel = new BroadcastChannel(replyChannel)
+    this.#channel.onmessage = (ev) => this.#onReply((ev as { data: ReplyRecord }).data)
+  }
+
+  /** Queues a request for the batch of this turn. */
+  submit(record: RequestRecord): void {
+    this.#batch.push(record)
+    if (record.body !== null) this.#transfer.push(record.body)
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#flush)
+    }
+  }
+
+  flush(): void {
+    this.#scheduled = false
+    const requests = this.#batch
+    const transferList = this.#transfer
+    if (requests.length === 0) return
+    this.#batch = []
+    this.#transfer = []
+    const task: BatchTask = { requests }
+    this.pool.run(task, { transferList }).then(
+      (replies: ReplyRecord[]) => {
+        for (let i = 0; i < replies.length; i++) this.#onReply(replies[i]!)
+      },
+      (err: unknown) => {
+        // The worker died with the batch: every request still open gets a 500.
+        console.error('worker task failed:', err)
+        for (const r of requests) this.#onReply({ id: r.id, status: 500, headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'InternalServerErrorException'], body: INTERNAL_ERROR })
+      },
+    )
+  }
+
+  async close(): Promise<void> {
+    this.#channel.close()
+    await this.pool.destroy()
+  }
+}

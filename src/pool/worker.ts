@@ -1,0 +1,43 @@
+// The piscina worker: compiles the gateway once, then runs batches. Replies that are
+// ready before the task returns travel back in the task's result; the others are posted
+// on the reply channel the moment they are ready, so one slow backend delays nobody.
+import { BroadcastChannel, workerData } from 'node:worker_threads'
+import { compileGateway } from '../config/compile.js'
+import type { GatewaySource } from '../config/model.js'
+import { handleRequest } from '../pipeline/handle-request.js'
+import type { ReplySink } from '../pipeline/context.js'
+import type { BatchTask, ReplyRecord, WorkerInit } from './protocol.js'
+import { installMappingEngine } from '../pipeline/install-engine.js'
+
+const init = workerData as WorkerInit
+const gateway = compileGateway(init.gateway as GatewaySource, [])
+const channel = new BroadcastChannel(init.replyChannel)
+channel.unref()
+installMappingEngine()
+
+/** Collects the replies of the batch being run; after it returns, posts each one. */
+class BatchSink implements ReplySink {
+  collecting: ReplyRecord[] | null = null
+  reply(record: ReplyRecord): void {
+    if (this.collecting !== null) this.collecting.push(record)
+    else channel.postMessage(record)
+  }
+}
+
+export default function runBatch(task: BatchTask): ReplyRecord[] {
+  const sink = new BatchSink()
+  const done: ReplyRecord[] = []
+  sink.collecting = done
+  const requests = task.requests
+  for (let i = 0; i < requests.length; i++) {
+    try {
+      handleRequest(gateway, requests[i]!, sink)
+    } catch (err) {
+      // A bug must cost one request a 500, never the worker.
+      console.error('request failed:', err)
+      done.push({ id: requests[i]!.id, status: 500, headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'InternalServerErrorException'], body: new TextEncoder().encode('{"message": "Internal server error"}') })
+    }
+  }
+  sink.collecting = null
+  return done
+}

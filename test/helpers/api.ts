@@ -1,0 +1,31 @@
+// writeApi(): an API document as a throwaway JSON file in the test's t.testdir().
+//
+//   const file = writeApi(t, { openapi: '3.0.1', info: {...}, paths: {...} })
+//
+// Several calls in one test keep each other's files (t.testdir() is created once per test,
+// and removed by tap when the test ends). Give a `.yaml` name if the loader should see a
+// YAML file: JSON is valid YAML.
+
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** The part of a tap Test that writeApi needs. */
+export interface TestdirOwner {
+  testdir(content?: Record<string, unknown>): string
+  readonly testdirName: string
+}
+
+const created = new WeakSet<TestdirOwner>()
+
+export function writeApi (t: TestdirOwner, doc: object, name = 'api.json'): string {
+  let dir: string
+  if (created.has(t)) {
+    dir = t.testdirName
+  } else {
+    dir = t.testdir({})
+    created.add(t)
+  }
+  const file = join(dir, name)
+  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
+  return file
+}
