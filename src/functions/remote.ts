@@ -86,7 +86,9 @@ export class RemoteFunction {
     }
   }
 
-  async close(): Promise<void> {
-    await this.#pool.destroy()
+  /** Stops the connections: at once, or (graceful) after the invocations in flight. */
+  async close(graceful = false): Promise<void> {
+    if (graceful) await this.#pool.close()
+    else await this.#pool.destroy()
   }
 }

@@ -190,7 +190,10 @@ export class ModelRegistry {
     if (Array.isArray(node)) return node.map((v, i) => this.#rewrite(v, modelRoot, pointerJoin(ptr, i), models, refs, add, false))
     if (!isRecord(node)) return node
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(node)) {
+    // Draft 4: a schema with $ref is only that reference; ajv 8 would apply its siblings.
+    // `definitions` stays, for local refs into it.
+    const entries = typeof node.$ref === 'string' ? Object.entries(node).filter(([k]) => k === '$ref' || k === 'definitions') : Object.entries(node)
+    for (const [k, v] of entries) {
       if (atRoot && (k === '$schema' || k === 'id' || k === '$id')) continue // the model URL is its id; draft 4 is implied
       if (k === '$ref' && typeof v === 'string') {
         out[k] = this.#rewriteRef(v, modelRoot, pointerJoin(ptr, k), models, refs, add)

@@ -1,0 +1,151 @@
+// The caller's side of the function host, usable from any thread (hot-path workers included).
+//
+//   const outcome = await invoke('pets', payload, { timeoutMs: 29_000, requestId })
+//
+// Requests go to the host by BroadcastChannel name (nothing to wire up), or over a
+// MessagePort from host.connect(). Replies come back on this client's own channel, matched
+// by id. The host enforces the timeouts; the client only guards against a host that never
+// answers (gone, or never created), with one sweep timer instead of a timer per call.
+
+import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
+import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
+import type { InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+
+/** How long past its timeout a call waits for the host before giving up on it. */
+const HOST_GRACE_MS = 2_000
+/** Period of the sweep for unanswered calls. */
+const SWEEP_MS = 500
+
+export interface InvokeOptions {
+  /** The integration timeout (timeoutInMillis). */
+  readonly timeoutMs: number
+  /** API Gateway's request id, for log lines. */
+  readonly requestId: string
+}
+
+export interface FunctionClient {
+  /** Invokes a function by name (`name` or `name:qualifier`). Never rejects. */
+  invoke(name: string, payload: Uint8Array, options: InvokeOptions): Promise<InvokeOutcome>
+  /** Stops listening; pending calls get a crash outcome. */
+  close(): void
+}
+
+class Pending {
+  constructor(
+    readonly resolve: (o: InvokeOutcome) => void,
+    /** Epoch ms after which the host is presumed gone. */
+    readonly giveUpAt: number,
+  ) {}
+}
+
+let clientSeq = 0
+
+class Client implements FunctionClient {
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #sweeper: NodeJS.Timeout | null = null
+  readonly #send: (req: InvokeRequest, transfer: ArrayBuffer[]) => void
+  readonly #replyTo: string
+  readonly #listener: { ref(): void; unref(): void; close(): void }
+  #closed = false
+
+  constructor(target: string | MessagePort) {
+    const onReply = (msg: InvokeReply) => this.#onReply(msg)
+    if (typeof target === 'string') {
+      this.#replyTo = `${target}:reply:${threadId}:${clientSeq++}`
+      const requests = new BroadcastChannel(target)
+      const replies = new BroadcastChannel(this.#replyTo)
+      replies.onmessage = (ev: unknown) => onReply((ev as MessageEvent).data as InvokeReply)
+      requests.unref()
+      replies.unref()
+      this.#send = (req) => requests.postMessage(req)
+      this.#listener = {
+        ref: () => replies.ref(),
+        unref: () => replies.unref(),
+        close: () => {
+          requests.close()
+          replies.close()
+        },
+      }
+    } else {
+      this.#replyTo = ''
+      target.on('message', onReply)
+      target.unref()
+      this.#send = (req, transfer) => target.postMessage(req, transfer)
+      this.#listener = { ref: () => target.ref(), unref: () => target.unref(), close: () => target.close() }
+    }
+  }
+
+  invoke(name: string, payload: Uint8Array, options: InvokeOptions): Promise<InvokeOutcome> {
+    if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
+    const id = this.#nextId++
+    return new Promise<InvokeOutcome>((resolve) => {
+      if (this.#pending.size === 0) {
+        this.#listener.ref()
+        this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
+        this.#sweeper.unref()
+      }
+      this.#pending.set(id, new Pending(resolve, Date.now() + options.timeoutMs + HOST_GRACE_MS))
+      const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
+      this.#send(req, [])
+    })
+  }
+
+  #onReply(msg: InvokeReply): void {
+    const p = this.#pending.get(msg.id)
+    if (p === undefined) return
+    this.#pending.delete(msg.id)
+    if (this.#pending.size === 0) this.#idle()
+    p.resolve(msg.outcome)
+  }
+
+  #sweep(): void {
+    const now = Date.now()
+    for (const [id, p] of this.#pending) {
+      if (p.giveUpAt <= now) {
+        this.#pending.delete(id)
+        p.resolve({ kind: 'crash', reason: 'the function host did not answer' })
+      }
+    }
+    if (this.#pending.size === 0) this.#idle()
+  }
+
+  #idle(): void {
+    this.#listener.unref()
+    if (this.#sweeper !== null) clearInterval(this.#sweeper)
+    this.#sweeper = null
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#idle()
+    this.#listener.close()
+    for (const p of this.#pending.values()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })
+    this.#pending.clear()
+  }
+}
+
+/**
+ * A client of the host named `target` (its BroadcastChannel name), or of the port
+ * host.connect() gave. One per thread is enough; it multiplexes every call.
+ */
+export function connectFunctionHost(target: string | MessagePort = DEFAULT_FUNCTION_HOST_NAME): FunctionClient {
+  return new Client(target)
+}
+
+const defaultClients = new Map<string, FunctionClient>()
+
+/**
+ * Invokes a function through the host named `host` (default DEFAULT_FUNCTION_HOST_NAME),
+ * with this thread's shared client for that host. Never rejects.
+ */
+export function invoke(name: string, payload: Uint8Array, options: InvokeOptions & { readonly host?: string }): Promise<InvokeOutcome> {
+  const host = options.host ?? DEFAULT_FUNCTION_HOST_NAME
+  let client = defaultClients.get(host)
+  if (client === undefined) {
+    client = connectFunctionHost(host)
+    defaultClients.set(host, client)
+  }
+  return client.invoke(name, payload, options)
+}

@@ -1,0 +1,174 @@
+// The function host: one per gateway, created by the main thread. It owns every function
+// instance (local runner workers, remote Invoke API pools) and answers InvokeRequests from
+// any thread of the process:
+//
+//   hot-path worker ─ BroadcastChannel `{name}` ─────────▶ host (main thread) ─▶ runner worker
+//                   ◀ BroadcastChannel `{name}:reply:{client}`
+//   or a dedicated MessagePort from host.connect() (transferable to a worker), same messages.
+//
+// Placement: the main thread only forwards messages here (no parsing, no user code), so it
+// keeps its front-end job; user code runs in the runner workers, apart from the piscina
+// workers of the hot path, so a handler that loops, leaks or throws never stalls routing.
+
+import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_threads'
+import {
+  compileFunctionsConfig,
+  DEFAULT_FUNCTION_ACCOUNT,
+  DEFAULT_FUNCTION_REGION,
+  type CompiledFunction,
+  type FunctionsConfig,
+} from './config.js'
+import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
+import { LocalFunction } from './local.js'
+import type { InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import { RemoteFunction } from './remote.js'
+
+export { DEFAULT_FUNCTION_HOST_NAME }
+
+export interface FunctionHostOptions {
+  /** Directory relative handler paths are resolved against (the config file's directory). */
+  readonly baseDir: string
+  /** BroadcastChannel name clients reach the host by; unique per host in a process. */
+  readonly name?: string
+  /** Region of the functions' ARNs and AWS_REGION; default DEFAULT_FUNCTION_REGION. */
+  readonly region?: string
+  /** Account of the functions' ARNs; default DEFAULT_FUNCTION_ACCOUNT. */
+  readonly accountId?: string
+  /** Handler console output: to this process's stdout/stderr (default) or dropped. */
+  readonly output?: 'inherit' | 'ignore'
+}
+
+export interface FunctionHost {
+  /** The BroadcastChannel name clients pass to connectFunctionHost(). */
+  readonly name: string
+  /** Invokes from the host's own thread (no message hop). Never rejects. */
+  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }): Promise<InvokeOutcome>
+  /** A port for one client: transfer it to a worker and pass it to connectFunctionHost(). */
+  connect(): MessagePort
+  /**
+   * Reloads every local handler module (new instances, fresh module cache) and, when given,
+   * applies a new functions config. An invalid config throws ConfigError and changes nothing.
+   */
+  reload(config?: FunctionsConfig): void
+  /** Terminates every instance and closes the channels; pending invocations get a crash. */
+  close(): Promise<void>
+}
+
+type Fn = LocalFunction | RemoteFunction
+
+class Host implements FunctionHost {
+  readonly name: string
+  readonly #options: FunctionHostOptions
+  readonly #region: string
+  readonly #accountId: string
+  #functions = new Map<string, Fn>()
+  #compiled: ReadonlyMap<string, CompiledFunction>
+  readonly #channel: BroadcastChannel
+  readonly #replyChannels = new Map<string, BroadcastChannel>()
+  readonly #ports = new Set<MessagePort>()
+  #closed = false
+
+  constructor(config: FunctionsConfig, options: FunctionHostOptions) {
+    this.name = options.name ?? DEFAULT_FUNCTION_HOST_NAME
+    this.#options = options
+    this.#region = options.region ?? DEFAULT_FUNCTION_REGION
+    this.#accountId = options.accountId ?? DEFAULT_FUNCTION_ACCOUNT
+    this.#compiled = compileFunctionsConfig(config, options.baseDir)
+    for (const fn of this.#compiled.values()) this.#functions.set(fn.name, this.#create(fn))
+    this.#channel = new BroadcastChannel(this.name)
+    this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as InvokeRequest)
+  }
+
+  #create(fn: CompiledFunction): Fn {
+    if (fn.kind === 'remote') return new RemoteFunction(fn)
+    return new LocalFunction(fn, { region: this.#region, accountId: this.#accountId, output: this.#options.output ?? 'inherit' })
+  }
+
+  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }): Promise<InvokeOutcome> {
+    void options.requestId // reserved for execution logs
+    if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
+    // `name:qualifier` may be configured as a function of its own; else the qualifier rides along.
+    let fn = this.#functions.get(name)
+    let qualifier: string | null = null
+    if (fn === undefined) {
+      const colon = name.indexOf(':')
+      if (colon !== -1) {
+        fn = this.#functions.get(name.slice(0, colon))
+        qualifier = name.slice(colon + 1)
+      }
+    }
+    if (fn === undefined) return Promise.resolve({ kind: 'not-found' })
+    return fn.invoke(payload, options.timeoutMs, qualifier)
+  }
+
+  #onChannelRequest(req: InvokeRequest): void {
+    void this.invoke(req.name, req.payload, req).then((outcome) => {
+      if (this.#closed) return
+      let reply = this.#replyChannels.get(req.replyTo)
+      if (reply === undefined) {
+        reply = new BroadcastChannel(req.replyTo)
+        reply.unref()
+        this.#replyChannels.set(req.replyTo, reply)
+      }
+      const msg: InvokeReply = { id: req.id, outcome }
+      reply.postMessage(msg)
+    })
+  }
+
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel()
+    this.#ports.add(port1)
+    port1.on('message', (req: InvokeRequest) => {
+      void this.invoke(req.name, req.payload, req).then((outcome) => {
+        if (this.#closed) return
+        const msg: InvokeReply = { id: req.id, outcome }
+        const transfer = outcome.kind === 'ok' || outcome.kind === 'function-error' ? [outcome.payload.buffer as ArrayBuffer] : []
+        port1.postMessage(msg, transfer)
+      })
+    })
+    port1.on('close', () => this.#ports.delete(port1))
+    // The port must not keep the process alive by itself: the host's channel decides that.
+    port1.unref()
+    return port2
+  }
+
+  reload(config?: FunctionsConfig): void {
+    if (this.#closed) return
+    if (config === undefined) {
+      for (const fn of this.#functions.values()) if (fn instanceof LocalFunction) fn.reload()
+      return
+    }
+    const next = compileFunctionsConfig(config, this.#options.baseDir)
+    const functions = new Map<string, Fn>()
+    for (const c of next.values()) {
+      const old = this.#functions.get(c.name)
+      if (old instanceof LocalFunction && c.kind === 'local') {
+        old.reload(c)
+        functions.set(c.name, old)
+      } else {
+        functions.set(c.name, this.#create(c))
+      }
+    }
+    for (const [name, old] of this.#functions) {
+      if (functions.get(name) !== old) void (old instanceof RemoteFunction ? old.close(true) : old.close())
+    }
+    this.#functions = functions
+    this.#compiled = next
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#channel.close()
+    for (const ch of this.#replyChannels.values()) ch.close()
+    this.#replyChannels.clear()
+    for (const p of this.#ports) p.close()
+    this.#ports.clear()
+    await Promise.all([...this.#functions.values()].map((fn) => fn.close()))
+  }
+}
+
+/** Creates the function host of a gateway (main thread). Throws ConfigError on a bad config. */
+export function createFunctionHost(config: FunctionsConfig, options: FunctionHostOptions): FunctionHost {
+  return new Host(config, options)
+}
