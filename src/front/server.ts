@@ -57,12 +57,6 @@ export class FrontServer {
       return
     }
     const declared = lengthHeader === '' ? -1 : Number(lengthHeader)
-    if (declared > MAX_REQUEST_BODY_BYTES) {
-      // Refuse without reading the rest: answer now and close the connection.
-      this.pending.delete(id)
-      writeReply(pending, TOO_LARGE, true)
-      return
-    }
     if (declared === 0) {
       this.#submit({ id, method, url, query, headers, remoteAddress, body: null, receivedAt })
       return
@@ -111,13 +105,16 @@ export class FrontServer {
 class BodyCollector {
   #buf: Uint8Array
   #size = 0
+  /** Past MAX_REQUEST_BODY_BYTES: chunks are dropped, and 413 goes out at the end. */
+  #draining: boolean
   constructor(
     readonly front: FrontServer,
     readonly pending: PendingResponse,
     readonly record: RequestRecord,
     declared: number,
   ) {
-    this.#buf = new Uint8Array(declared > 0 ? declared : 16 * 1024)
+    this.#draining = declared > MAX_REQUEST_BODY_BYTES
+    this.#buf = new Uint8Array(this.#draining ? 0 : declared > 0 ? declared : 16 * 1024)
   }
 
   attach(res: HttpResponse): void {
@@ -127,10 +124,14 @@ class BodyCollector {
   #onData(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.pending.aborted) return
     const n = chunk.byteLength
-    if (this.#size + n > MAX_REQUEST_BODY_BYTES) {
+    if (this.#draining || this.#size + n > MAX_REQUEST_BODY_BYTES) {
+      // Drop the rest unbuffered; answering before the client has sent it all would
+      // make it fail on a broken pipe instead of reading the 413.
+      this.#draining = true
+      this.#buf = new Uint8Array(0)
+      if (!isLast) return
       this.front.pending.delete(this.record.id)
       writeReply(this.pending, TOO_LARGE, true)
-      this.pending.aborted = true
       return
     }
     if (this.#size + n > this.#buf.byteLength) {

@@ -11,9 +11,14 @@ const encoder = new TextEncoder()
 /** The uncustomized table, for requests that match no API at all. */
 const DEFAULT_TABLE = compileGatewayResponses({})
 
-/** `{"message":"…"}` for the default template: JSON-escaped without the engine. */
-function defaultBody(message: string): Uint8Array {
-  return encoder.encode('{"message":' + JSON.stringify(message) + '}')
+/**
+ * The default template's output, JSON-escaped without the engine. API Gateway's 5XX
+ * answers (`{"message": "Internal server error"}`, `{"message": "Endpoint request timed
+ * out"}`) carry a space after the colon; its 4XX answers (`{"message":"Missing
+ * Authentication Token"}`) do not.
+ */
+function defaultBody(message: string, status: number): Uint8Array {
+  return encoder.encode((status >= 500 ? '{"message": ' : '{"message":') + JSON.stringify(message) + '}')
 }
 
 /**
@@ -27,13 +32,14 @@ export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTy
   const text = message ?? gr.defaultMessage
   const headers: string[] = ['Content-Type', 'application/json', 'x-amzn-ErrorType', gr.errorType]
   if (extraHeaders !== null) for (const h of extraHeaders) headers.push(h)
+  const finalStatus = status ?? gr.status
   let body: Uint8Array
   const template = selectTemplate(gr.responseTemplates, 'application/json')
   const vars = template !== null || gr.responseParameters.length > 0 ? buildTemplateVariables(ctx, { message: text, responseType: type, validationErrorString: null }) : null
-  if (template === null || vars === null) body = defaultBody(text)
+  if (template === null || vars === null) body = defaultBody(text, finalStatus)
   else {
     const out = renderTemplate(template, vars)
-    body = out.ok ? out.output : defaultBody(text)
+    body = out.ok ? out.output : defaultBody(text, finalStatus)
   }
   if (vars !== null) {
     for (const p of gr.responseParameters) {
@@ -41,7 +47,7 @@ export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTy
       if (v !== null) setHeader(headers, p.header, v)
     }
   }
-  ctx.send(status ?? gr.status, headers, body)
+  ctx.send(finalStatus, headers, body)
 }
 
 function setHeader(headers: string[], name: string, value: string): void {
