@@ -6,7 +6,8 @@ import { matchRoute } from '../router/match.js'
 import { RequestContext, type ReplySink } from './context.js'
 import { sendGatewayResponse } from './gateway-responses.js'
 import { runMock } from '../integrations/mock.js'
-import { HttpProxyExchange } from '../integrations/http-proxy.js'
+import { HttpExchange } from '../integrations/http.js'
+import { prepareIntegrationRequest } from './integration-request.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -70,10 +71,15 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
       runMock(ctx, integ)
       break
     case 'HTTP_PROXY':
-      new HttpProxyExchange(ctx).start(integ)
+      new HttpExchange(ctx, integ, true).startProxy()
       break
+    case 'HTTP': {
+      const prepared = prepareIntegrationRequest(ctx, integ)
+      if (prepared !== null) new HttpExchange(ctx, integ, false).startPrepared(prepared)
+      break
+    }
     default:
-      // http and aws_proxy are parsed and kept; they are served by later issues.
+      // aws and aws_proxy are parsed and kept; they are served by a later issue.
       sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
   }
   return ctx

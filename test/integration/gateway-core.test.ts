@@ -40,7 +40,7 @@ t.test('gateway core', async (t) => {
       '/proxy/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('${stageVariables.backend}/echo/{proxy}') } },
       '/slow/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy(`${backend.url}/{proxy}`, { timeoutInMillis: 400 }) } },
       '/dead/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('http://127.0.0.1:9/{proxy}') } },
-      '/later': { get: { 'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'GET', uri: `${backend.url}/later` } } },
+      '/later': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:later/invocations' } } },
       '/query': {
         get: {
           'x-amazon-apigateway-integration': {
@@ -181,7 +181,7 @@ t.test('gateway core', async (t) => {
     t.equal(res.json().body.length, body.length)
   })
 
-  t.test('an http integration answers 500 until it is served', async (t) => {
+  t.test('an integration type not served yet answers 500', async (t) => {
     const res = await request(`${base}/later`)
     t.equal(res.status, 500)
     t.equal(res.text, '{"message": "Internal server error"}')

@@ -1,11 +1,15 @@
-// HTTP_PROXY integration: the method request passes to the backend as it is (method,
-// path through the URI's {placeholders}, query string, headers, body) and the backend's
-// response comes back as it is.
+// HTTP and HTTP_PROXY integrations. HTTP_PROXY passes the method request to the backend
+// as it is (method, path through the URI's {placeholders}, query string, headers, body)
+// and the backend's response back as it is. HTTP (non-proxy) sends only what
+// requestParameters and the request template produce, and its response goes through the
+// integration response (selectionPattern on the status code, templates, parameters).
 import type { Dispatcher } from 'undici'
 import type { IncomingHttpHeaders } from 'node:http'
 import { SourceKind, TargetKind, type CompiledIntegration } from '../config/compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
+import { completeIntegration } from '../pipeline/integration-response.js'
+import type { TemplateOverrides } from '../pipeline/templates.js'
 import { parseQuery } from '../pipeline/template-variables.js'
 import { poolFor } from './upstream.js'
 import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
@@ -65,15 +69,15 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
 }
 
 /** Builds the backend path (with query string) from the URI pieces and the mappings. */
-export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean): string {
+export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean, overrides: TemplateOverrides | null): string {
   let url = ''
   for (const piece of integ.uri!) {
     if (piece.literal !== null) {
       url += piece.literal
       continue
     }
-    let value: string | null = null
-    for (const m of integ.requestParameters) {
+    let value: string | null = overrides?.path[piece.param!] ?? null
+    if (value === null) for (const m of integ.requestParameters) {
       if (m.target === TargetKind.Path && m.name === piece.param) {
         value = resolveSource(ctx, m.source, m.value)
         break
@@ -92,17 +96,30 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
     if (v === null) continue
     query += (query === '' ? '' : '&') + encodeURIComponent(m.name) + '=' + encodeURIComponent(v)
   }
+  if (overrides !== null) {
+    for (const [k, v] of Object.entries(overrides.querystring)) query += (query === '' ? '' : '&') + encodeURIComponent(k) + '=' + encodeURIComponent(v)
+  }
   if (query !== '') path += (path.indexOf('?') === -1 ? '?' : '&') + query
   return path
 }
 
-function onExchangeTimeout(exchange: HttpProxyExchange): void {
+function onExchangeTimeout(exchange: HttpExchange): void {
   exchange.timeout()
 }
 
+/** What a non-proxy integration request sends, made by integration-request.ts. */
+export interface PreparedRequest {
+  readonly headers: string[]
+  readonly body: Uint8Array | null
+  readonly overrides: TemplateOverrides | null
+}
+
 /** One backend exchange; its methods are undici's handler protocol (no closures). */
-export class HttpProxyExchange implements Dispatcher.DispatchHandler {
+export class HttpExchange implements Dispatcher.DispatchHandler {
   readonly ctx: RequestContext
+  readonly integ: CompiledIntegration
+  /** HTTP_PROXY: the response passes through; HTTP: it goes through the integration response. */
+  readonly proxy: boolean
   controller: Dispatcher.DispatchController | null = null
   status = 0
   headers: string[] = []
@@ -111,12 +128,16 @@ export class HttpProxyExchange implements Dispatcher.DispatchHandler {
   timer: NodeJS.Timeout | null = null
   settled = false
 
-  constructor(ctx: RequestContext) {
+  constructor(ctx: RequestContext, integ: CompiledIntegration, proxy: boolean) {
     this.ctx = ctx
+    this.integ = integ
+    this.proxy = proxy
   }
 
-  start(integ: CompiledIntegration): void {
+  /** HTTP_PROXY: the client's headers (less hop-by-hop), X-Forwarded-For, then mappings. */
+  startProxy(): void {
     const ctx = this.ctx
+    const integ = this.integ
     const req = ctx.request
     const headers: string[] = []
     const h = req.headers
@@ -137,15 +158,24 @@ export class HttpProxyExchange implements Dispatcher.DispatchHandler {
       if (v === null) continue
       setPair(headers, m.name, v)
     }
+    this.#dispatch(buildBackendPath(ctx, integ, true, null), headers, req.body === null ? null : Buffer.from(req.body))
+  }
+
+  /** HTTP: only what the integration request prepared. */
+  startPrepared(prepared: PreparedRequest): void {
+    this.#dispatch(buildBackendPath(this.ctx, this.integ, false, prepared.overrides), prepared.headers, prepared.body)
+  }
+
+  #dispatch(path: string, headers: string[], body: Uint8Array | null): void {
     const opts: Dispatcher.DispatchOptions = {
-      method: (integ.backendMethod ?? req.method) as Dispatcher.HttpMethod,
-      path: buildBackendPath(ctx, integ, true),
+      method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
+      path,
       headers,
-      body: req.body === null ? null : Buffer.from(req.body),
+      body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
     }
-    this.timer = setTimeout(onExchangeTimeout, integ.timeoutMs, this)
+    this.timer = setTimeout(onExchangeTimeout, this.integ.timeoutMs, this)
     try {
-      poolFor(integ.origin!).dispatch(opts, this)
+      poolFor(this.integ.origin!).dispatch(opts, this)
     } catch (err) {
       this.fail(classifyUpstreamError(err))
     }
@@ -191,7 +221,8 @@ export class HttpProxyExchange implements Dispatcher.DispatchHandler {
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
     const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
-    this.ctx.send(this.status, this.headers, body)
+    if (this.proxy) this.ctx.send(this.status, this.headers, body)
+    else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {

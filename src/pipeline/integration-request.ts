@@ -1,0 +1,66 @@
+// Integration request for non-proxy integrations: choose the request template by the
+// method request's Content-Type, apply passthroughBehavior, render, map headers.
+import { TargetKind, type CompiledIntegration } from '../config/compile.js'
+import type { RequestContext } from './context.js'
+import { sendGatewayResponse } from './gateway-responses.js'
+import { buildTemplateVariables } from './template-variables.js'
+import { renderTemplate } from './templates.js'
+import { resolveSource, type PreparedRequest } from '../integrations/http.js'
+
+/** The guide: a request without Content-Type is taken as application/json. */
+export const DEFAULT_REQUEST_CONTENT_TYPE = 'application/json'
+
+/** The request template whose key equals the media type (parameters ignored), or null. */
+export function matchRequestTemplate(templates: Readonly<Record<string, string>>, contentType: string | null): [string, string] | null {
+  const type = (contentType ?? DEFAULT_REQUEST_CONTENT_TYPE).split(';')[0]!.trim().toLowerCase()
+  for (const k in templates) if (k.toLowerCase() === type) return [k, templates[k]!]
+  return null
+}
+
+/**
+ * Returns what to send, or null after answering the client (415 for an unmatched
+ * Content-Type under WHEN_NO_TEMPLATES with templates, or NEVER; 500 for a failed template).
+ */
+export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIntegration): PreparedRequest | null {
+  const contentType = ctx.header('content-type')
+  const template = matchRequestTemplate(integ.requestTemplates, contentType)
+  const headers: string[] = []
+  let body: Uint8Array | null = ctx.request.body === null ? null : new Uint8Array(ctx.request.body)
+  let overrides = null
+  if (template === null) {
+    const hasTemplates = Object.keys(integ.requestTemplates).length > 0
+    const refuse = integ.passthroughBehavior === 'NEVER' || (integ.passthroughBehavior === 'WHEN_NO_TEMPLATES' && hasTemplates)
+    if (refuse) {
+      sendGatewayResponse(ctx, 'UNSUPPORTED_MEDIA_TYPE')
+      return null
+    }
+    if (contentType !== null) headers.push('content-type', contentType)
+  } else {
+    const out = renderTemplate(template[1], buildTemplateVariables(ctx, null))
+    if (!out.ok) {
+      console.error(`[${ctx.requestId}] request template failed: ${out.message}`)
+      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+      return null
+    }
+    body = out.output
+    overrides = out.overrides
+    headers.push('content-type', template[0])
+  }
+  for (const m of integ.requestParameters) {
+    if (m.target !== TargetKind.Header) continue
+    const v = resolveSource(ctx, m.source, m.value)
+    if (v !== null) setHeader(headers, m.name, v)
+  }
+  if (overrides !== null) for (const [k, v] of Object.entries(overrides.header)) setHeader(headers, k.toLowerCase(), v)
+  return { headers, body, overrides }
+}
+
+function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) {
+      headers[i + 1] = value
+      return
+    }
+  }
+  headers.push(name, value)
+}
