@@ -4,6 +4,9 @@ import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import type { ApiSource, GatewaySource, IntegrationResponseSource, IntegrationType, OperationSource, PassthroughBehavior, ContentHandling } from './model.js'
 import { RouteNode, freezeTree, insertRoute } from '../router/tree.js'
 import { GATEWAY_RESPONSE_TYPES, type GatewayResponseTypeName } from '../pipeline/gateway-response-types.js'
+import { compileRequestValidation, modelProblems, type CompiledValidation } from '../pipeline/request-validation.js'
+import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../pipeline/binary.js'
+import { ConfigError } from '../errors.js'
 
 /** Where a mapped parameter value comes from. */
 export const enum SourceKind {
@@ -79,6 +82,8 @@ export interface CompiledMethod {
   readonly resourceId: string
   readonly operationId: string | null
   readonly apiKeyRequired: boolean
+  /** Method request validation in force, or null. */
+  readonly validation: CompiledValidation | null
   readonly integration: CompiledIntegration | null
   readonly source: OperationSource
 }
@@ -108,6 +113,8 @@ export interface CompiledApi {
   readonly stages: ReadonlyMap<string, CompiledStage>
   readonly gatewayResponses: Readonly<Record<GatewayResponseTypeName, CompiledGatewayResponse>>
   readonly binaryMediaTypes: readonly string[]
+  /** x-amazon-apigateway-binary-media-types, compiled. */
+  readonly binary: BinaryMediaTypeMatcher
   readonly minimumCompressionSize: number | null
   readonly source: ApiSource
 }
@@ -270,6 +277,25 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
     ops.push(op)
   }
   freezeTree(router)
+  // Models are checked once per API; a method's validation reports only its own problems.
+  const seen = new Set<string>()
+  const report = (list: readonly ConfigProblem[]) => {
+    for (const p of list) {
+      const key = `${p.pointer}\n${p.message}`
+      if (!seen.has(key)) problems.push(p)
+      seen.add(key)
+    }
+  }
+  report(modelProblems(api, { modelsPointer: api.modelsPointer }))
+  const validations = ops.map((op) => {
+    try {
+      return compileRequestValidation(api, op, { modelsPointer: api.modelsPointer })
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      report(err.problems)
+      return null
+    }
+  })
   const stages = new Map<string, CompiledStage>()
   for (const stage of api.stages) {
     const vars = Object.freeze({ ...stage.variables })
@@ -280,6 +306,7 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
       resourceId: resourceIdOf(op.path),
       operationId: op.operationId,
       apiKeyRequired: op.apiKeyRequired,
+      validation: validations[routeIndex]!,
       integration: compileIntegration(op, vars),
       source: op,
     }))
@@ -293,6 +320,7 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
     stages,
     gatewayResponses: compileGatewayResponses(api.gatewayResponses),
     binaryMediaTypes: api.binaryMediaTypes,
+    binary: compileBinaryMediaTypes(api.binaryMediaTypes),
     minimumCompressionSize: api.minimumCompressionSize,
     source: api,
   })

@@ -107,6 +107,8 @@ export interface ApiSource {
   readonly requestValidators: Readonly<Record<string, RequestValidatorSource>>
   /** JSON schemas (draft 4) by model name. */
   readonly models: Readonly<Record<string, unknown>>
+  /** JSON pointer of the models map in the API file: /definitions or /components/schemas. */
+  readonly modelsPointer: string
   /** securitySchemes / securityDefinitions, raw, by name. */
   readonly securitySchemes: Readonly<Record<string, unknown>>
   readonly operations: readonly OperationSource[]

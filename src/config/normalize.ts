@@ -129,6 +129,7 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     gatewayResponses: normalizeGatewayResponses(ctx, doc['x-amazon-apigateway-gateway-responses']),
     requestValidators,
     models,
+    modelsPointer: version === 3 ? '/components/schemas' : '/definitions',
     securitySchemes,
     operations,
     stages: place.stages,

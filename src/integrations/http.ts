@@ -145,6 +145,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!
       if (HOP_BY_HOP.has(name)) continue
+      if (ctx.bodyDecompressed && (name === 'content-encoding' || name === 'content-length')) continue
       if (name === 'x-forwarded-for') {
         xff = h[i + 1]!
         continue
@@ -158,7 +159,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       if (v === null) continue
       setPair(headers, m.name, v)
     }
-    this.#dispatch(buildBackendPath(ctx, integ, true, null), headers, req.body === null ? null : Buffer.from(req.body))
+    this.#dispatch(buildBackendPath(ctx, integ, true, null), headers, ctx.body)
   }
 
   /** HTTP: only what the integration request prepared. */

@@ -4,6 +4,7 @@ import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from '../config/compile.js'
 import type { RouteMatch } from '../router/match.js'
 import { newApigwId, newRequestId } from './ids.js'
+import { compressBody, responseEncoding } from './compression.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -23,12 +24,19 @@ export class RequestContext {
   match: RouteMatch | null = null
   /** Resource path within the stage, still percent-encoded ('/pets/1'). */
   path = ''
+  /** The method request body (decompressed when the API compresses), or null. */
+  body: Uint8Array | null
+  /** Set when the body was decompressed: its Content-Encoding no longer applies. */
+  bodyDecompressed = false
+  /** $context.error.validationErrorString once validation failed. */
+  validationErrorString: string | null = null
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
 
   constructor(request: RequestRecord, sink: ReplySink) {
     this.request = request
     this.sink = sink
+    this.body = request.body === null ? null : new Uint8Array(request.body)
     this.requestId = newRequestId()
     this.extendedRequestId = newApigwId()
   }
@@ -40,10 +48,20 @@ export class RequestContext {
     return null
   }
 
-  /** Sends the reply once; adds the ids every API Gateway response carries. */
+  /** Sends the reply once: compresses it where the API asks, adds the ids every API Gateway response carries. */
   send(status: number, headers: string[], body: Uint8Array | null): void {
     if (this.done) return
     this.done = true
+    const min = this.api === null ? null : this.api.minimumCompressionSize
+    if (min !== null && body !== null) {
+      let current: string | null = null
+      for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'content-encoding') current = headers[i + 1]!
+      const coding = responseEncoding(min, this.header('accept-encoding'), body.byteLength, current)
+      if (coding !== null) {
+        body = compressBody(body, coding)
+        headers.push('Content-Encoding', coding)
+      }
+    }
     headers.push('x-amzn-RequestId', this.requestId, 'x-amz-apigw-id', this.extendedRequestId)
     this.sink.reply({ id: this.request.id, status, headers, body })
   }

@@ -8,6 +8,9 @@ import { sendGatewayResponse } from './gateway-responses.js'
 import { runMock } from '../integrations/mock.js'
 import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from './integration-request.js'
+import { validateRequest } from './request-validation.js'
+import { parseQuery } from './template-variables.js'
+import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequestBody } from './compression.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -30,6 +33,40 @@ function selectApi(gw: CompiledGateway, ctx: RequestContext, url: string): [Comp
     if (url.startsWith(api.basePath, 1) && (url.length === n + 1 || url.charCodeAt(n + 1) === 47)) return [api, n + 1]
   }
   return [fallback, 0]
+}
+
+/** Method request: payload decompression and validation. False once it has answered. */
+function runMethodRequest(ctx: RequestContext): boolean {
+  const api = ctx.api!
+  if (api.minimumCompressionSize !== null && ctx.body !== null) {
+    const coding = ctx.header('content-encoding')
+    if (coding !== null) {
+      const out = decompressRequestBody(ctx.body, coding)
+      if (out === UNSUPPORTED_CONTENT_ENCODING) {
+        sendGatewayResponse(ctx, 'UNSUPPORTED_MEDIA_TYPE')
+        return false
+      }
+      if (out === DECOMPRESSED_TOO_LARGE) {
+        sendGatewayResponse(ctx, 'REQUEST_TOO_LARGE')
+        return false
+      }
+      if (out !== ctx.body) ctx.bodyDecompressed = true
+      ctx.body = out
+    }
+  }
+  const validation = ctx.method!.validation
+  if (validation === null) return true
+  const headers: Record<string, string> = {}
+  const h = ctx.request.headers
+  for (let i = 0; i < h.length; i += 2) headers[h[i]!] = h[i + 1]!
+  const path: Record<string, string> = {}
+  const p = ctx.match!.params
+  for (let i = 0; i < p.length; i += 2) path[p[i]!] = p[i + 1]!
+  const failure = validateRequest(validation, { contentType: ctx.header('content-type'), body: ctx.body, query: parseQuery(ctx.request.query), headers, pathParams: path })
+  if (failure === null) return true
+  ctx.validationErrorString = failure.validationErrorString
+  sendGatewayResponse(ctx, failure.type, failure.message)
+  return false
 }
 
 export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: ReplySink): RequestContext {
@@ -60,6 +97,7 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
   ctx.match = match
   const method = stage.methods[match.routeIndex]!
   ctx.method = method
+  if (!runMethodRequest(ctx)) return ctx
   const integ = method.integration
   if (integ === null || integ.configurationError !== null) {
     if (integ !== null) console.error(`[${ctx.requestId}] Execution failed due to configuration error: ${integ.configurationError}`)

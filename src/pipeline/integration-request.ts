@@ -6,6 +6,7 @@ import { sendGatewayResponse } from './gateway-responses.js'
 import { buildTemplateVariables } from './template-variables.js'
 import { renderTemplate } from './templates.js'
 import { resolveSource, type PreparedRequest } from '../integrations/http.js'
+import { BASE64_DECODE_FAILED, convertRequestBody } from './binary.js'
 
 /** The guide: a request without Content-Type is taken as application/json. */
 export const DEFAULT_REQUEST_CONTENT_TYPE = 'application/json'
@@ -25,7 +26,14 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
   const contentType = ctx.header('content-type')
   const template = matchRequestTemplate(integ.requestTemplates, contentType)
   const headers: string[] = []
-  let body: Uint8Array | null = ctx.request.body === null ? null : new Uint8Array(ctx.request.body)
+  // contentHandling converts first: a template then sees the converted payload.
+  const converted = convertRequestBody(ctx.body, ctx.api!.binary.isBinary(contentType), integ.contentHandling)
+  if (converted === BASE64_DECODE_FAILED) {
+    sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+    return null
+  }
+  ctx.body = converted
+  let body: Uint8Array | null = converted
   let overrides = null
   if (template === null) {
     const hasTemplates = Object.keys(integ.requestTemplates).length > 0

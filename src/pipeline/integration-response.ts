@@ -6,6 +6,7 @@ import type { RequestContext } from './context.js'
 import { sendGatewayResponse } from './gateway-responses.js'
 import { buildTemplateVariables } from './template-variables.js'
 import { renderTemplate } from './templates.js'
+import { BASE64_DECODE_FAILED, convertResponseBody } from './binary.js'
 
 /** What the backend (or the mock) produced. */
 export interface IntegrationResult {
@@ -70,7 +71,16 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
   let status = chosen.statusCode
   let body = result.body
   let contentType = template === null ? (headerOf(result.headers, 'content-type') ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
-  if (template !== null) {
+  if (template === null) {
+    // No template: the payload passes, converted per contentHandling and binaryMediaTypes.
+    const binary = ctx.api!.binary
+    const converted = convertResponseBody(body, binary.isBinary(headerOf(result.headers, 'content-type')), binary.isBinary(ctx.header('accept')), chosen.contentHandling)
+    if (converted === BASE64_DECODE_FAILED) {
+      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
+      return
+    }
+    body = converted
+  } else {
     const vars = buildTemplateVariables(ctx, null)
     const out = renderTemplate(template[1], { context: vars.context, stageVariables: vars.stageVariables, params: vars.params, body: result.body })
     if (!out.ok) {

@@ -165,15 +165,30 @@ export class ModelRegistry {
       const schema = this.#rewrite(raw, raw, ptr, api.models, refs, add, true) as AnySchemaObject
       const meta = metaValidator()
       if (!meta.validateSchema(schema)) {
-        for (const e of meta.errors ?? []) add(ptr + e.instancePath, `invalid draft-04 schema: ${e.instancePath === '' ? '' : e.instancePath.slice(1) + ' '}${e.message ?? 'is invalid'}`)
+        // One problem per place: ajv reports each failed anyOf branch and the anyOf itself.
+        const byPath = new Map<string, string[]>()
+        for (const e of meta.errors ?? []) {
+          const allowed = Array.isArray(e.params.allowedValues) ? ` ${JSON.stringify(e.params.allowedValues)}` : ''
+          const text = (e.message ?? 'is invalid') + allowed
+          const list = byPath.get(e.instancePath) ?? []
+          if (!list.includes(text)) list.push(text)
+          byPath.set(e.instancePath, list)
+        }
+        for (const [path, texts] of byPath) add(ptr + path, `invalid draft-04 schema: ${texts.join('; ')}`)
       }
       this.references.set(name, refs)
       if (problems.length > 0) {
         this.problems.set(name, problems)
         continue
       }
+      try {
+        this.ajv.addSchema(schema, this.base + encodeURIComponent(name))
+      } catch (e) {
+        add(ptr, `model cannot be registered: ${(e as Error).message}`)
+        this.problems.set(name, problems)
+        continue
+      }
       this.schemas.set(name, schema)
-      this.ajv.addSchema(schema, this.base + encodeURIComponent(name))
     }
   }
 
@@ -334,6 +349,15 @@ export function compileModelRegistry(api: ApiSource, options: CompileValidationO
     registries.set(api, r)
   }
   return r
+}
+
+/**
+ * Every problem of every model of the API (invalid draft-04 schema, unresolved $ref), used or
+ * not, each once: what `backplane check` reports. compileRequestValidation() throws only those
+ * of the models a method uses.
+ */
+export function modelProblems(api: ApiSource, options: CompileValidationOptions = {}): ConfigProblem[] {
+  return [...compileModelRegistry(api, options).problems.values()].flat()
 }
 
 /** Lower-case media type without parameters: `Application/JSON; charset=utf-8` → `application/json`. */

@@ -88,8 +88,8 @@ export function buildTemplateVariables(ctx: RequestContext, error: ErrorVariable
       message: error.message,
       messageString: JSON.stringify(error.message),
       responseType: error.responseType,
-      validationErrorString: error.validationErrorString ?? '',
+      validationErrorString: error.validationErrorString ?? ctx.validationErrorString ?? '',
     },
   }
-  return { context, stageVariables: ctx.stage?.variables ?? {}, params: { path, querystring, header }, body: req.body === null ? null : new Uint8Array(req.body) }
+  return { context, stageVariables: ctx.stage?.variables ?? {}, params: { path, querystring, header }, body: ctx.body }
 }
