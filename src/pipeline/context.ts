@@ -3,6 +3,7 @@
 import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from '../config/compile.js'
 import type { RouteMatch } from '../router/match.js'
+import type { TemplateVariables } from './templates.js'
 import { newApigwId, newRequestId } from './ids.js'
 import { compressBody, responseEncoding } from './compression.js'
 
@@ -30,6 +31,8 @@ export class RequestContext {
   bodyDecompressed = false
   /** $context.error.validationErrorString once validation failed. */
   validationErrorString: string | null = null
+  /** What templates see, built on first use and shared by request and response templates. */
+  templateVariables: TemplateVariables | null = null
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
 

@@ -43,7 +43,16 @@ export function formatRequestTime(epochMs: number): string {
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`
 }
 
+/** The variables of a request; without an error they are built once per request. */
 export function buildTemplateVariables(ctx: RequestContext, error: ErrorVariables | null): TemplateVariables {
+  if (error === null) {
+    if (ctx.templateVariables === null) ctx.templateVariables = makeTemplateVariables(ctx, null)
+    return ctx.templateVariables
+  }
+  return makeTemplateVariables(ctx, error)
+}
+
+function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null): TemplateVariables {
   const req = ctx.request
   const header: Record<string, string> = {}
   for (let i = 0; i < req.headers.length; i += 2) header[req.headers[i]!] = req.headers[i + 1]!
