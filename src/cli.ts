@@ -98,6 +98,11 @@ async function serve(args: Args): Promise<number> {
   printProblems(gw.warnings)
   process.stdout.write(`backplane listening on ${gw.url}\n`)
   process.stdout.write(`front end: ${describeFrontEnd()}\n`)
+  // SIGHUP reloads the function handlers without a restart.
+  process.on('SIGHUP', () => {
+    gw.reload()
+    process.stdout.write('reloaded function handlers\n')
+  })
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
     process.once('SIGTERM', stop)

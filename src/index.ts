@@ -8,12 +8,17 @@ import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
+import { createFunctionHost, type FunctionHost } from './functions/host.js'
+import type { FunctionsConfig } from './functions/config.js'
+import { randomUUID } from 'node:crypto'
 
 export interface Gateway {
   readonly host: string
   readonly port: number
   readonly url: string
   readonly warnings: readonly ConfigProblem[]
+  /** Reloads the local function handlers (changed files are picked up). */
+  reload(): void
   close(): Promise<void>
 }
 
@@ -34,8 +39,11 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   compileGateway(loaded.gateway, problems)
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
 
+  // Functions run in their own threads, apart from the hot-path workers (issue 5).
+  const functions: FunctionHost | null = loaded.functions === null ? null : createFunctionHost(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
   const dispatcher = new RequestDispatcher({
+    functionsHost: functions === null ? null : functions.name,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
     gateway: loaded.gateway,
     workers: loaded.gateway.workers,
@@ -47,6 +55,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
   } catch (err) {
     await dispatcher.close()
+    await functions?.close()
     throw err
   }
   const host = loaded.gateway.host
@@ -55,9 +64,13 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     warnings: [...loaded.warnings, ...problems],
+    reload() {
+      functions?.reload()
+    },
     async close() {
       front.close()
       await dispatcher.close()
+      await functions?.close()
     },
   }
 }

@@ -7,6 +7,7 @@ import { GATEWAY_RESPONSE_TYPES, type GatewayResponseTypeName } from '../pipelin
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../pipeline/request-validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../pipeline/binary.js'
 import { ConfigError } from '../errors.js'
+import { parseLambdaUri } from '../functions/arn.js'
 
 /** Where a mapped parameter value comes from. */
 export const enum SourceKind {
@@ -62,6 +63,8 @@ export interface CompiledIntegration {
   readonly uri: readonly UriPiece[] | null
   /** The backend origin ('http://host:port') the pool is keyed by; null for MOCK or a templated host. */
   readonly origin: string | null
+  /** AWS / AWS_PROXY: the Lambda function to invoke, `name` or `name:qualifier`. */
+  readonly lambdaFunction: string | null
   /** Set when the URI cannot be used in this stage (e.g. a missing stage variable). */
   readonly configurationError: string | null
   readonly timeoutMs: number
@@ -208,6 +211,7 @@ function compileIntegration(op: OperationSource, vars: Readonly<Record<string, s
   let uri: UriPiece[] | null = null
   let origin: string | null = null
   let configurationError: string | null = null
+  let lambdaFunction: string | null = null
   if (src.uri !== null) {
     const missing: string[] = []
     const text = substituteStageVariables(src.uri, vars, missing)
@@ -217,6 +221,10 @@ function compileIntegration(op: OperationSource, vars: Readonly<Record<string, s
       const m = /^(https?:\/\/[^/?#{}]+)/.exec(text)
       if (m !== null) origin = m[1]!
       else if (configurationError === null) configurationError = `Invalid endpoint address: ${text}`
+    } else if (configurationError === null) {
+      const target = parseLambdaUri(text)
+      if (target === null) configurationError = `AWS integrations other than Lambda functions are not supported: ${text}`
+      else lambdaFunction = target.qualifier === null ? target.functionName : `${target.functionName}:${target.qualifier}`
     }
   }
   const { responses, defaultResponse } = compileResponses(src.responses)
@@ -225,6 +233,7 @@ function compileIntegration(op: OperationSource, vars: Readonly<Record<string, s
     backendMethod: src.httpMethod === null || src.httpMethod === 'ANY' ? null : src.httpMethod,
     uri: uri === null ? null : Object.freeze(uri),
     origin,
+    lambdaFunction,
     configurationError,
     timeoutMs: src.timeoutInMillis,
     requestParameters: Object.freeze(compileRequestParameters(src.requestParameters)),

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
 import { DEFAULT_STAGE_NAME, type ApiSource, type GatewaySource, type StageSource } from './model.js'
 import { normalizeApi } from './normalize.js'
+import { compileFunctionsConfig } from '../functions/config.js'
 
 /** Worker threads when neither the CLI nor the config says: one per core (DESIGN.md). */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -30,7 +31,7 @@ export interface LoadResult {
   /** Warnings (errors throw a ConfigError). */
   readonly warnings: readonly ConfigProblem[]
   /** The `functions:` section of the config, raw (issue 5), with its base directory. */
-  readonly functions: { readonly baseDir: string; readonly entries: Readonly<Record<string, unknown>> } | null
+  readonly functions: { readonly file: string; readonly baseDir: string; readonly entries: Readonly<Record<string, unknown>> } | null
 }
 
 /** Parses a YAML or JSON file into plain data, or records a problem. */
@@ -137,7 +138,15 @@ export function loadGateway(opts: LoadOptions): LoadResult {
           else problems.push({ code: Codes.GATEWAY, file, pointer: '/workers', message: 'must be a positive integer', severity: 'error' })
         }
         if (cfg.functions !== undefined) {
-          if (isRecord(cfg.functions)) functions = { baseDir: dirname(file), entries: cfg.functions }
+          if (isRecord(cfg.functions)) {
+            functions = { file, baseDir: dirname(file), entries: cfg.functions }
+            try {
+              compileFunctionsConfig(cfg.functions, dirname(file), file, '/functions')
+            } catch (err) {
+              if (!(err instanceof ConfigError)) throw err
+              problems.push(...err.problems)
+            }
+          }
           else problems.push({ code: Codes.GATEWAY, file, pointer: '/functions', message: 'must be a map of function names', severity: 'error' })
         }
         if (!Array.isArray(cfg.apis) || cfg.apis.length === 0) {

@@ -56,6 +56,9 @@ export interface FunctionHost {
 
 type Fn = LocalFunction | RemoteFunction
 
+/** Reply channels kept open: one per client thread, far more than a gateway's workers. */
+const MAX_REPLY_CHANNELS = 256
+
 class Host implements FunctionHost {
   readonly name: string
   readonly #options: FunctionHostOptions
@@ -106,6 +109,12 @@ class Host implements FunctionHost {
       if (this.#closed) return
       let reply = this.#replyChannels.get(req.replyTo)
       if (reply === undefined) {
+        // Clients come and go with their threads (piscina may recycle workers): keep the newest.
+        if (this.#replyChannels.size >= MAX_REPLY_CHANNELS) {
+          const [oldest, ch] = this.#replyChannels.entries().next().value as [string, BroadcastChannel]
+          ch.close()
+          this.#replyChannels.delete(oldest)
+        }
         reply = new BroadcastChannel(req.replyTo)
         reply.unref()
         this.#replyChannels.set(req.replyTo, reply)

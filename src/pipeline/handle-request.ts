@@ -8,6 +8,7 @@ import { sendGatewayResponse } from './gateway-responses.js'
 import { runMock } from '../integrations/mock.js'
 import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from './integration-request.js'
+import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
 import { validateRequest } from './request-validation.js'
 import { parseQuery } from './template-variables.js'
 import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequestBody } from './compression.js'
@@ -116,9 +117,12 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
       if (prepared !== null) new HttpExchange(ctx, integ, false).startPrepared(prepared)
       break
     }
-    default:
-      // aws and aws_proxy are parsed and kept; they are served by a later issue.
-      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+    case 'AWS_PROXY':
+      runLambdaProxy(ctx, integ)
+      break
+    case 'AWS':
+      runLambda(ctx, integ)
+      break
   }
   return ctx
 }

@@ -10,8 +10,8 @@ import { BASE64_DECODE_FAILED, convertResponseBody } from './binary.js'
 
 /** What the backend (or the mock) produced. */
 export interface IntegrationResult {
-  /** The string selectionPattern is matched against: the status code, or a Lambda errorMessage. */
-  readonly selector: string
+  /** What selectionPattern is matched against: the status code, or a Lambda errorMessage; null for a Lambda success (the default response). */
+  readonly selector: string | null
   readonly headers: readonly string[]
   readonly body: Uint8Array | null
 }
@@ -19,8 +19,8 @@ export interface IntegrationResult {
 /** API Gateway's response Content-Type when no template names one. */
 export const DEFAULT_RESPONSE_CONTENT_TYPE = 'application/json'
 
-export function selectIntegrationResponse(integ: CompiledIntegration, selector: string): CompiledIntegrationResponse | null {
-  for (const r of integ.responses) if (r.pattern!.test(selector)) return r
+export function selectIntegrationResponse(integ: CompiledIntegration, selector: string | null): CompiledIntegrationResponse | null {
+  if (selector !== null) for (const r of integ.responses) if (r.pattern!.test(selector)) return r
   return integ.defaultResponse
 }
 

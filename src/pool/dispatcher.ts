@@ -15,6 +15,8 @@ export interface DispatcherOptions {
   readonly workerUrl: URL
   /** The normalized gateway each worker compiles. */
   readonly gateway: unknown
+  /** Name of the function host's channel, or null. */
+  readonly functionsHost: string | null
   /** Threads; 0 means one per core. */
   readonly workers: number
   /** Called with every reply, on the main thread. */
@@ -34,7 +36,7 @@ export class RequestDispatcher {
 
   constructor(opts: DispatcherOptions) {
     const replyChannel = `backplane-replies-${randomUUID()}`
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel }
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost }
     const threads = opts.workers > 0 ? opts.workers : availableParallelism()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,

@@ -43,4 +43,6 @@ export interface WorkerInit {
   readonly gateway: unknown
   /** Name of the BroadcastChannel replies are posted on (unique per gateway). */
   readonly replyChannel: string
+  /** Name of the function host's channel, or null when the gateway runs no functions. */
+  readonly functionsHost: string | null
 }

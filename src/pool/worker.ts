@@ -8,12 +8,14 @@ import { handleRequest } from '../pipeline/handle-request.js'
 import type { ReplySink } from '../pipeline/context.js'
 import type { BatchTask, ReplyRecord, WorkerInit } from './protocol.js'
 import { installMappingEngine } from '../pipeline/install-engine.js'
+import { setFunctionHost } from '../integrations/lambda.js'
 
 const init = workerData as WorkerInit
 const gateway = compileGateway(init.gateway as GatewaySource, [])
 const channel = new BroadcastChannel(init.replyChannel)
 channel.unref()
 installMappingEngine()
+setFunctionHost(init.functionsHost)
 
 /** Collects the replies of the batch being run; after it returns, posts each one. */
 class BatchSink implements ReplySink {

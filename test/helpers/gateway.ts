@@ -43,6 +43,8 @@ export interface Gateway {
   output(): string
   /** Exit code and signal, once it has exited (after stop(), or on a crash). */
   exited: Promise<ExitInfo>
+  /** Sends a signal (SIGHUP reloads the function handlers). */
+  signal(sig: NodeJS.Signals): void
 }
 
 export async function startGateway (opts: StartGatewayOptions): Promise<Gateway> {
@@ -61,6 +63,7 @@ export async function startGateway (opts: StartGatewayOptions): Promise<Gateway>
     port: server.port,
     stop: async () => { await server.stop() },
     output: server.output,
-    exited: server.exited
+    exited: server.exited,
+    signal: (sig) => { process.kill(server.pid, sig) }
   }
 }
