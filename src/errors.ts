@@ -52,6 +52,9 @@ export const Codes = {
   GATEWAY: 'BP_ERR_CONFIG_GATEWAY',
   TEMPLATE: 'BP_ERR_CONFIG_TEMPLATE',
   MODEL: 'BP_ERR_CONFIG_MODEL',
+  FUNCTION: 'BP_ERR_CONFIG_FUNCTION',
+  /** Request time, logged: a Lambda proxy result API Gateway would refuse (502). */
+  FUNCTION_MALFORMED_RESULT: 'BP_ERR_FUNCTION_MALFORMED_RESULT',
 } as const
 
 /** JSON pointer escaping (RFC 6901). */

@@ -7,7 +7,7 @@
 
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ConfigError, type ConfigProblem } from '../errors.js'
+import { Codes, ConfigError, type ConfigProblem } from '../errors.js'
 
 /** A function run in this process, in its own worker threads. */
 export interface LocalFunctionConfig {
@@ -94,7 +94,7 @@ export function compileFunctionsConfig(
   const problems: ConfigProblem[] = []
   const out = new Map<string, CompiledFunction>()
   const problem = (at: string, message: string) =>
-    problems.push({ code: 'BP_ERR_CONFIG_FUNCTION', file, pointer: at, message, severity: 'error' })
+    problems.push({ code: Codes.FUNCTION, file, pointer: at, message, severity: 'error' })
 
   if (config === undefined || config === null) return out
   if (typeof config !== 'object' || Array.isArray(config)) {

@@ -15,6 +15,7 @@
 // - The result must be a JSON object with only statusCode, headers, multiValueHeaders, body,
 //   isBase64Encoded; body must be a string; a name in both header maps takes the
 //   multiValueHeaders values. Anything else is "Malformed Lambda proxy response" (502).
+import { Codes } from '../errors.js'
 
 /** What the pipeline knows about a request when it calls a Lambda proxy integration. */
 export interface ProxyEventInput {
@@ -228,7 +229,7 @@ export interface ProxyResponse {
 export interface MalformedProxyResult {
   readonly kind: 'malformed'
   /** Code for logs and metrics. */
-  readonly code: 'BP_ERR_FUNCTION_MALFORMED_RESULT'
+  readonly code: typeof Codes.FUNCTION_MALFORMED_RESULT
   /** Why the result was refused, for the execution log. */
   readonly reason: string
 }
@@ -238,7 +239,7 @@ const RESULT_FIELDS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'bo
 const EMPTY = new Uint8Array(0)
 
 function malformed(reason: string): MalformedProxyResult {
-  return { kind: 'malformed', code: 'BP_ERR_FUNCTION_MALFORMED_RESULT', reason }
+  return { kind: 'malformed', code: Codes.FUNCTION_MALFORMED_RESULT, reason }
 }
 
 /** Header values and body may be JSON scalars, which API Gateway reads as their text. */
