@@ -10,7 +10,8 @@
 //
 // Knobs (env): see bench/e2e/knobs.ts. Results go to bench/results/<timestamp>.json.
 // Exit code 1 when a scenario failed (crashed, answered wrongly); with --strict also when
-// a goal fails or a figure got worse than the baseline.
+// a goal fails or a figure got worse than the baseline. Exit code 2 when the run
+// exceeded its bound (BENCH_TIMEOUT), 130 on SIGINT/SIGTERM; servers are stopped either way.
 
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'

@@ -84,10 +84,25 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
   })
   live.add(child)
 
-  let output = ''
+  // Chunks are kept as they come and trimmed only past twice the limit, so a gateway that
+  // logs every request costs the bench process (the load generator) almost nothing.
+  let chunks: string[] = []
+  let kept = 0
   const append = (text: string): void => {
-    output += text
-    if (output.length > OUTPUT_LIMIT) output = output.slice(output.length - OUTPUT_LIMIT)
+    chunks.push(text)
+    kept += text.length
+    if (kept > 2 * OUTPUT_LIMIT) {
+      const joined = chunks.join('')
+      chunks = [joined.slice(joined.length - OUTPUT_LIMIT)]
+      kept = OUTPUT_LIMIT
+    }
+  }
+  const output = (): string => {
+    const joined = chunks.join('')
+    const text = joined.length > OUTPUT_LIMIT ? joined.slice(joined.length - OUTPUT_LIMIT) : joined
+    chunks = [text]
+    kept = text.length
+    return text
   }
 
   let exitInfo: ExitInfo | null = null
@@ -120,7 +135,7 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
       settled = true
       clearTimeout(timer)
       void stop().then(() => {
-        reject(new Error(`${opts.name}: ${why}\n--- command: ${argv.join(' ')}\n--- output:\n${tail(output)}`))
+        reject(new Error(`${opts.name}: ${why}\n--- command: ${argv.join(' ')}\n--- output:\n${tail(output())}`))
       })
     }
     const timer = setTimeout(() => { fail(`no ready line within ${timeoutMs} ms`) }, timeoutMs)
@@ -146,7 +161,7 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
             url,
             port: Number(new URL(url).port),
             pid: child.pid!,
-            output: () => output,
+            output,
             stop,
             exited,
             alive: () => exitInfo === null
@@ -187,6 +202,18 @@ export function cpuSeconds (pid: number): number | null {
     // Fields after the parenthesised command name (which may contain spaces): utime is 14th, stime 15th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / USER_HZ
+  } catch {
+    return null
+  }
+}
+
+/** Cumulative busy and total jiffies of the whole machine (all CPUs); null off Linux. */
+export function machineTicks (): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number) // user nice system idle iowait irq softirq steal
+    const total = ticks.reduce((a, b) => a + b, 0)
+    return { busy: total - ticks[3]! - ticks[4]!, total }
   } catch {
     return null
   }

@@ -48,6 +48,9 @@ export interface LoadResult {
   loadgenCpu: number
   /** CPU used by each server process during the round, in % of one core (filled by the runner). */
   serverCpu: Record<string, number | null>
+  /** Whole machine busy during the round, % of all CPUs (filled by the runner): well under
+   *  100 while nothing saturates means the host, not this VM, is the limit. */
+  machineBusy: number | null
 }
 
 export function percentileKey (p: number): string {
@@ -98,7 +101,8 @@ export function runLoad (opts: LoadOptions): Promise<LoadResult> {
         maxMs: histogram.maxValue / 1000,
         bytesPerSec: bytes / seconds,
         loadgenCpu: (cpu.user + cpu.system) / 1e6 / seconds * 100,
-        serverCpu: {}
+        serverCpu: {},
+        machineBusy: null
       }
       histogram.destroy()
       resolve(out)

@@ -8,13 +8,17 @@ import { join } from 'node:path'
 import { PERCENTILES, percentileKey } from './load.js'
 import { CEILING, FLOOR, GOALS } from './scenarios.js'
 import type { Figures } from './scenarios.js'
-import { cpuText } from './runner.js'
+import { cpuText, otherCpu } from './runner.js'
 import type { ScenarioResult } from './runner.js'
 import type { Knobs } from './knobs.js'
 
 /** A change smaller than this (in %) is noise on a shared 2-core machine (fastify/benchmarks uses 5 too). */
 export const PERCENT_THRESHOLD = 5
 export const RESULT_FORMAT = 1
+/** autocannon is single-threaded: at this share of a core it, not the server, sets the pace. */
+export const LOADGEN_BOUND_CPU = 90
+/** CPU (% of one core) the rest of the machine may use before a scenario is called disturbed. */
+export const OTHER_BUSY_CPU = 20
 
 export interface SystemInfo {
   node: string
@@ -78,7 +82,8 @@ export function systemLine (s: SystemInfo): string {
 export function knobsLine (k: Knobs): string {
   return `connections ${k.connections} · pipelining ${k.pipelining} · ${k.rounds} × ${k.duration}s rounds (median) · ` +
     `warm-up ${k.warmup}s${k.pin ? ' · pinned (load CPU 0, servers CPU 1)' : ''}` +
-    `${k.gatewayWorkers !== null ? ` · gateway workers ${k.gatewayWorkers}` : ''}`
+    `${k.gatewayWorkers !== null ? ` · gateway workers ${k.gatewayWorkers}` : ''}` +
+    `${k.floorMode !== 'stream' ? ` · floor ${k.floorMode}` : ''}`
 }
 
 export function figuresOf (scenarios: ScenarioResult[]): (name: string) => Figures | undefined {
@@ -113,25 +118,35 @@ export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]):
   const get = figuresOf(scenarios)
   const ceiling = get(CEILING)
   const floor = get(FLOOR)
-  const header = ['scenario', 'req/s', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of a core', 'goal']
+  const header = ['scenario', 'req/s', '±%', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of one core', 'goal']
   const rows = scenarios.map((s) => {
     const f = get(s.name)
     const goal = goals.filter((g) => g.scenario === s.name).map((g) => mark(g.pass)).join(' ')
     if (f === undefined) {
-      return [s.name, s.status, ...PERCENTILES.map(() => ''), '', '', '', '', goal]
+      return [s.name, s.status, '', ...PERCENTILES.map(() => ''), '', '', '', '', goal]
     }
     return [
       s.name,
       Math.round(f.rps).toLocaleString('en-US'),
+      s.spread === null || s.rounds.length < 2 ? '–' : s.spread.toFixed(1),
       ...PERCENTILES.map((p) => ms(f.latencyMs[percentileKey(p)])),
       ceiling !== undefined ? `${(f.rps / ceiling.rps).toFixed(2)}` : '–',
       floor !== undefined ? `${(f.rps / floor.rps).toFixed(2)}` : '–',
       `${s.non2xx}/${s.errors}`,
-      s.cpu !== null ? cpuText({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers }) : '',
+      s.cpu !== null ? cpuText({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers, machineBusy: s.cpu.machineBusy }) : '',
       goal
     ]
   })
   const notes = scenarios.filter((s) => s.reason !== null).map((s) => `  ${s.name} ${s.status}: ${s.reason!.split('\n')[0]}`)
+  for (const s of scenarios) {
+    if (s.cpu !== null && s.cpu.loadgen >= LOADGEN_BOUND_CPU) {
+      notes.push(`  ${s.name}: autocannon used ${Math.round(s.cpu.loadgen)}% of a core: the figure is the load generator's limit, not the server's`)
+    }
+    const other = s.cpu === null ? null : otherCpu({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers, machineBusy: s.cpu.machineBusy })
+    if (other !== null && other > OTHER_BUSY_CPU) {
+      notes.push(`  ${s.name}: the rest of the machine used ${Math.round(other)}% of a core meanwhile: not comparable with a quiet run`)
+    }
+  }
   const goalLines = goals.map((g) => `  ${mark(g.pass)}  ${g.text}: ${g.detail}`)
   return [table([header, ...rows]), ...(notes.length > 0 ? ['', 'notes:', ...notes] : []), '', 'goals:', ...goalLines].join('\n')
 }
@@ -193,9 +208,11 @@ export function compareTable (changes: Change[], baseline: BenchResult, current:
   const b = current.system
   if (a.cpus !== b.cpus || a.cpuModel !== b.cpuModel) warnings.push(`baseline CPUs differ (${a.cpus} × ${a.cpuModel})`)
   if (a.node !== b.node) warnings.push(`baseline node ${a.node}`)
-  for (const key of ['connections', 'pipelining', 'duration', 'pin'] as const) {
+  for (const key of ['connections', 'pipelining', 'duration', 'pin', 'floorMode'] as const) {
     if (baseline.knobs[key] !== current.knobs[key]) warnings.push(`baseline ${key} ${String(baseline.knobs[key])}`)
   }
+  const missing = current.scenarios.filter((s) => s.status === 'ok' && !baseline.scenarios.some((b) => b.name === s.name && b.status === 'ok'))
+  if (missing.length > 0) lines.push(`not in the baseline: ${missing.map((s) => s.name).join(', ')}`)
   if (warnings.length > 0) lines.push(`warning: not like for like: ${warnings.join('; ')}`)
   return lines.join('\n')
 }

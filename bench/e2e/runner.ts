@@ -1,9 +1,10 @@
 // Runs one scenario: start its servers (each in its own process), check one answer,
 // warm up (thrown away), measure ROUNDS rounds, take the medians, stop the servers.
 
+import os from 'node:os'
 import { request } from 'undici'
 import type { Dispatcher } from 'undici'
-import { spawnServer, cpuSeconds } from './child-process.js'
+import { spawnServer, cpuSeconds, machineTicks } from './child-process.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, PERCENTILES, percentileKey } from './load.js'
 import type { LoadResult, LoadOptions } from './load.js'
@@ -28,9 +29,11 @@ export interface ScenarioResult {
   reason: string | null
   /** Medians over the rounds; null unless ok. */
   rps: number | null
+  /** Half the range of the rounds' req/s, in % of the median: the noise a comparison must beat. */
+  spread: number | null
   latencyMs: Record<string, number> | null
   /** Median CPU use over the rounds, % of one core: the load generator and each server. */
-  cpu: { loadgen: number; servers: Record<string, number | null> } | null
+  cpu: { loadgen: number; servers: Record<string, number | null>; machineBusy: number | null } | null
   /** Sums over the rounds. */
   non2xx: number
   errors: number
@@ -38,10 +41,20 @@ export interface ScenarioResult {
 }
 
 /** `load 98 · gateway 120 + echo 40`: CPU % of one core, load generator first. */
-export function cpuText (round: Pick<LoadResult, 'loadgenCpu' | 'serverCpu'>): string {
+/** CPU % of one core used by everything but the load generator and the servers; null off Linux. */
+export function otherCpu (round: Pick<LoadResult, 'loadgenCpu' | 'serverCpu' | 'machineBusy'>): number | null {
+  if (round.machineBusy === null) return null
+  // Other people's processes, and kernel work charged to none of ours.
+  const ours = round.loadgenCpu + Object.values(round.serverCpu).reduce<number>((sum, cpu) => sum + (cpu ?? 0), 0)
+  return Math.max(0, round.machineBusy * os.cpus().length - ours)
+}
+
+/** `load 98 · gateway 120 + echo 40 · other 3`: CPU % of one core, load generator first. */
+export function cpuText (round: Pick<LoadResult, 'loadgenCpu' | 'serverCpu' | 'machineBusy'>): string {
   const servers = Object.entries(round.serverCpu).reverse()
     .map(([name, cpu]) => `${name} ${cpu === null ? '?' : Math.round(cpu)}`)
-  return `load ${Math.round(round.loadgenCpu)} · ${servers.join(' + ')}`
+  const other = otherCpu(round)
+  return `load ${Math.round(round.loadgenCpu)} · ${servers.join(' + ')}${other === null ? '' : ` · other ${Math.round(other)}`}`
 }
 
 export function median (values: number[]): number {
@@ -67,6 +80,7 @@ function base (scenario: Scenario): ScenarioResult {
     status: 'ok',
     reason: null,
     rps: null,
+    spread: null,
     latencyMs: null,
     cpu: null,
     non2xx: 0,
@@ -128,7 +142,12 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
     }
     for (let i = 0; i < knobs.rounds; i++) {
       const before = started.map((server) => cpuSeconds(server.pid))
+      const machineBefore = machineTicks()
       const round = await runLoad(load)
+      const machineAfter = machineTicks()
+      if (machineBefore !== null && machineAfter !== null && machineAfter.total > machineBefore.total) {
+        round.machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100
+      }
       started.forEach((server, j) => {
         const was = before[j]
         const is = cpuSeconds(server.pid)
@@ -144,7 +163,9 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       }
     }
 
-    result.rps = median(result.rounds.map((r) => r.rps))
+    const rps = result.rounds.map((r) => r.rps)
+    result.rps = median(rps)
+    result.spread = result.rps > 0 ? (Math.max(...rps) - Math.min(...rps)) / 2 / result.rps * 100 : null
     result.latencyMs = {}
     for (const p of PERCENTILES) {
       const key = percentileKey(p)
@@ -155,7 +176,8 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       const values = result.rounds.map((r) => r.serverCpu[server.name]).filter((x): x is number => typeof x === 'number')
       servers[server.name] = values.length > 0 ? median(values) : null
     }
-    result.cpu = { loadgen: median(result.rounds.map((r) => r.loadgenCpu)), servers }
+    const busy = result.rounds.map((r) => r.machineBusy).filter((x): x is number => x !== null)
+    result.cpu = { loadgen: median(result.rounds.map((r) => r.loadgenCpu)), servers, machineBusy: busy.length > 0 ? median(busy) : null }
     result.non2xx = result.rounds.reduce((n, r) => n + r.non2xx, 0)
     result.errors = result.rounds.reduce((n, r) => n + r.errors, 0)
     const total = result.rounds.reduce((n, r) => n + r.ok, 0) + result.non2xx + result.errors

@@ -46,7 +46,7 @@ export const TARGETS: Record<string, Target> = {
   'hello-uws': benchServer('hello-uws.js'),
   echo: benchServer('echo-backend.js'),
   floor: {
-    ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo! })),
+    ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo!, FLOOR_MODE: ctx.knobs.floorMode })),
     needs: ['echo']
   },
   gateway: {

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 
 /** The part of a tap Test that writeApi needs. */
 export interface TestdirOwner {
-  testdir(content?: Record<string, unknown>): string
+  testdir(): string
   readonly testdirName: string
 }
 
@@ -22,7 +22,7 @@ export function writeApi (t: TestdirOwner, doc: object, name = 'api.json'): stri
   if (created.has(t)) {
     dir = t.testdirName
   } else {
-    dir = t.testdir({})
+    dir = t.testdir()
     created.add(t)
   }
   const file = join(dir, name)
