@@ -1,6 +1,7 @@
 // Main thread → workers. Requests of one event-loop turn go out as one piscina task
 // (DESIGN.md: a task per request caps the gateway at a twentieth of the front end);
-// replies come back in the task result (ready at once) or one by one on a channel.
+// replies come back in the task result (ready at once) or, later, on a channel in
+// groups of those a worker finished in the same turn.
 import { BroadcastChannel } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
@@ -50,7 +51,10 @@ export class RequestDispatcher {
     })
     this.#onReply = opts.onReply
     this.#channel = new BroadcastChannel(replyChannel)
-    this.#channel.onmessage = (ev) => this.#onReply((ev as { data: ReplyRecord }).data)
+    this.#channel.onmessage = (ev) => {
+      const replies = (ev as { data: ReplyRecord[] }).data
+      for (let i = 0; i < replies.length; i++) this.#onReply(replies[i]!)
+    }
   }
 
   /** Queues a request for the batch of this turn. */

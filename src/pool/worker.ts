@@ -1,6 +1,8 @@
 // The piscina worker: compiles the gateway once, then runs batches. Replies that are
 // ready before the task returns travel back in the task's result; the others are posted
-// on the reply channel the moment they are ready, so one slow backend delays nobody.
+// on the reply channel as soon as they are ready, so one slow backend delays nobody.
+// Replies finished in the same event-loop turn (one poll of backend sockets) share one
+// message: under load that is many replies per wake-up of the main thread.
 import { BroadcastChannel, workerData } from 'node:worker_threads'
 import { compileGateway } from '../config/compile.js'
 import type { GatewaySource } from '../config/model.js'
@@ -17,12 +19,29 @@ channel.unref()
 installMappingEngine()
 setFunctionHost(init.functionsHost)
 
-/** Collects the replies of the batch being run; after it returns, posts each one. */
+let outbox: ReplyRecord[] = []
+let outboxScheduled = false
+
+function flushOutbox(): void {
+  outboxScheduled = false
+  const replies = outbox
+  outbox = []
+  channel.postMessage(replies)
+}
+
+/** Collects the replies of the batch being run; after it returns, queues them for the channel. */
 class BatchSink implements ReplySink {
   collecting: ReplyRecord[] | null = null
   reply(record: ReplyRecord): void {
-    if (this.collecting !== null) this.collecting.push(record)
-    else channel.postMessage(record)
+    if (this.collecting !== null) {
+      this.collecting.push(record)
+      return
+    }
+    outbox.push(record)
+    if (!outboxScheduled) {
+      outboxScheduled = true
+      setImmediate(flushOutbox)
+    }
   }
 }
 
