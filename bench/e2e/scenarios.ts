@@ -5,7 +5,7 @@
 // Each scenario gets fresh processes: its target and the targets that one needs are
 // started before it and stopped after it, so no scenario inherits another's JIT or heap.
 
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SpawnServerOptions } from './child-process.js'
@@ -54,7 +54,7 @@ export const TARGETS: Record<string, Target> = {
     unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
     spawn: (ctx) => ({
       args: [
-        gatewayCli(ctx), 'serve', join(ctx.root, 'bench', 'fixtures', 'bench-api.json'),
+        gatewayCli(ctx), 'serve', '--config', join(ctx.root, 'bench', 'fixtures', 'bench-gateway.json'),
         '--port', '0', '--host', '127.0.0.1',
         '--stage-var', `backend=${ctx.urls.echo!}`,
         ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
@@ -90,6 +90,9 @@ const echoedPath = (path: string) => (text: string): boolean => {
   }
 }
 
+/** The validated POST's body: an order of 20 properties (bench/fixtures/order.json). */
+const ORDER = readFileSync(fileURLToPath(new URL('../../../bench/fixtures/order.json', import.meta.url)), 'utf8')
+
 /** The ratio columns divide by these scenarios' req/s. */
 export const CEILING = 'hello-world'
 export const FLOOR = 'floor-proxy'
@@ -115,6 +118,40 @@ export const SCENARIOS: readonly Scenario[] = [
     target: 'gateway',
     path: '/test/proxy/hello',
     expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
+    name: 'http-templates',
+    description: 'gateway, GET /templated/{item}: HTTP integration with request and response templates',
+    target: 'gateway',
+    path: '/test/templated/abc',
+    expect: { status: 200, body: (text) => text === '{"path": "/items/abc", "method": "POST"}' }
+  },
+  {
+    name: 'validated',
+    description: 'gateway, POST /validated: a 20-property model validated, then MOCK',
+    target: 'gateway',
+    method: 'POST',
+    path: '/test/validated',
+    headers: { 'content-type': 'application/json' },
+    body: ORDER,
+    expect: { status: 200, body: (text) => text === '{"accepted": true}' }
+  },
+  {
+    name: 'unvalidated',
+    description: 'gateway, POST /unvalidated: the same route without a validator',
+    target: 'gateway',
+    method: 'POST',
+    path: '/test/unvalidated',
+    headers: { 'content-type': 'application/json' },
+    body: ORDER,
+    expect: { status: 200, body: (text) => text === '{"accepted": true}' }
+  },
+  {
+    name: 'aws-proxy',
+    description: 'gateway, GET /fn: AWS_PROXY to a trivial local handler',
+    target: 'gateway',
+    path: '/test/fn',
+    expect: { status: 200, body: (text) => text === '{"ok":true}' }
   },
   {
     name: 'backend',
@@ -148,6 +185,21 @@ export interface Goal {
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
 
+/** A goal of the form "scenario ≥ min × base req/s". */
+function ratioGoal (scenario: string, base: string, min: number, text: string): Goal {
+  return {
+    scenario,
+    text,
+    evaluate (get) {
+      const a = get(scenario)
+      const b = get(base)
+      if (a === undefined || b === undefined) return { pass: null, detail: 'not measured' }
+      const ratio = a.rps / b.rps
+      return { pass: ratio >= min, detail: `${pct(ratio)} of ${base}` }
+    }
+  }
+}
+
 export const GOALS: readonly Goal[] = [
   {
     scenario: 'mock',
@@ -175,5 +227,8 @@ export const GOALS: readonly Goal[] = [
         detail: `${ratio.toFixed(2)}× the floor req/s, p99 ${p99.toFixed(2)} ms vs ${floorP99.toFixed(2)} ms`
       }
     }
-  }
+  },
+  ratioGoal('http-templates', 'http-proxy', 0.7, 'http with templates ≥ 70% of http_proxy req/s'),
+  ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
+  ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s')
 ]
