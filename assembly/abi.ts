@@ -12,10 +12,14 @@
 //   regex(op, pat, patUnits, str, strUnits, arg, argUnits, limit, out, outBytes) → i32
 //       Java-compatible regular expressions run by the host (one crossing per call).
 //       ret ≥ 0: bytes written at out; REGEX_BAD_PATTERN: invalid pattern; ret < REGEX_BAD_PATTERN: -ret bytes needed.
+//   dtoa(value, out) → i32        shortest round-trip digits (JS Number#toString, ASCII, ≤ 32 bytes) of a
+//       double the engine cannot format exactly by itself (17 significant digits, or outside 1e-22..2^53).
 //
 // Input record (little endian, every item 4-byte aligned; strings are u32 length in UTF-16 units + units, padded to 4):
+//   header: HDR_WORDS u32 byte offsets from the record start, one per section, then the sections:
 //   params.path (object) · params.querystring (object) · params.header (object) · context (value) ·
-//   stageVariables (object) · u32 body length (BODY_NULL when absent) · body bytes (UTF-8, raw)
+//   stageVariables (object) · body: u32 length (BODY_NULL when absent) + raw bytes (UTF-8).
+//   Sections are decoded lazily: a template that never names $context never reads it.
 // Value: u32 tag, then TAG_NUMBER/TAG_INTEGER: f64 as two u32 (lo, hi) · TAG_STRING: string ·
 //   TAG_OBJECT: u32 count, count × (string key, value) · TAG_ARRAY: u32 count, count × value.
 //
@@ -42,6 +46,14 @@ export const TAG_ARRAY: u32 = 6;
 export const TAG_INTEGER: u32 = 7;
 
 export const BODY_NULL: u32 = 0xffffffff;
+
+export const HDR_PATH = 0;
+export const HDR_QUERYSTRING = 1;
+export const HDR_HEADER = 2;
+export const HDR_CONTEXT = 3;
+export const HDR_STAGE = 4;
+export const HDR_BODY = 5;
+export const HDR_WORDS = 6;
 
 // RESULT block: u32 words
 export const RESULT_OUTPUT_PTR = 0;

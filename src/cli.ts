@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // backplane serve | check | routes: arguments → options → the library (thin).
 import { compileGateway } from './config/compile.js'
+import { checkTemplates } from './config/templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
@@ -117,6 +118,7 @@ function check(args: Args): number {
   const loaded = loadGateway(loadOptions(args))
   const problems: ConfigProblem[] = [...loaded.warnings]
   compileGateway(loaded.gateway, problems)
+  checkTemplates(loaded.gateway.apis, problems)
   printProblems(problems)
   if (problems.some((p) => p.severity === 'error')) return EXIT_INVALID
   for (const api of loaded.gateway.apis) process.stdout.write(`${api.file}: ok (${api.operations.length} methods)\n`)

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './config/compile.js'
+import { checkTemplates } from './config/templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
@@ -37,6 +38,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   // Compile once here too: route conflicts are load errors, not worker crashes.
   const problems: ConfigProblem[] = []
   compileGateway(loaded.gateway, problems)
+  checkTemplates(loaded.gateway.apis, problems)
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5).

@@ -3,6 +3,7 @@
 import { Value, Kind, javaDouble } from "../vtl/values";
 import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, rewindOut } from "../util/out";
 import { SB } from "../util/sb";
+import { decodeUtf8 } from "../util/utf8";
 
 // Copies JSON text dropping the whitespace between tokens; string contents are copied untouched.
 export function writeCompactJson(src: usize, end: usize): void {
@@ -95,43 +96,53 @@ export function writeJsonString(s: string): void {
 // Renders into the output buffer, then takes the bytes back out as a string (no second buffer).
 export function captureStart(): i32 { return outLen; }
 export function captureEnd(start: i32): string {
-  let s = String.UTF8.decodeUnsafe(outPtr + <usize>start, <usize>(outLen - start));
+  let s = decodeUtf8(outPtr + <usize>start, <usize>(outLen - start));
   rewindOut(start);
   return s;
 }
 
 // StringEscapeUtils.escapeJavaScript: \" \' \\ \/ \b \f \n \r \t, other controls and non-ASCII as \uXXXX
-// (upper-case hex). Unchanged strings are returned as they are (no copy).
+// (upper-case hex). ESCAPE_TABLE gives, per ASCII code, 0 (copy), the letter after the backslash, or
+// 'u' (\u00XX). Unescaped runs are copied with memory.copy; unchanged strings are returned as they are.
+// @ts-ignore: decorator
+@lazy const ESCAPE_TABLE = memory.data<u8>([
+  //0   1    2    3    4    5    6    7    8    9    A    B    C    D    E    F
+  117, 117, 117, 117, 117, 117, 117, 117,  98, 116, 110, 117, 102, 114, 117, 117, // 0x00
+  117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, 117, // 0x10
+    0,   0,  34,   0,   0,   0,   0,  39,   0,   0,   0,   0,   0,   0,   0,  47, // 0x20 " ' /
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0, // 0x30
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0, // 0x40
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,  92,   0,   0,   0, // 0x50 \
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0, // 0x60
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0, // 0x70 (DEL is copied, as commons-lang does)
+]);
+
+// @ts-ignore: decorator
+@inline function escapeOf(c: i32): i32 {
+  return c < 0x80 ? <i32>load<u8>(ESCAPE_TABLE + <usize>c) : 117;
+}
+
 export function escapeJavaScript(s: string): string {
   let n = s.length;
   let i = 0;
-  for (; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c == 0x22 || c == 0x27 || c == 0x5c || c == 0x2f) break;
-  }
+  while (i < n && escapeOf(s.charCodeAt(i)) == 0) i++;
   if (i == n) return s;
   let sb = new SB(n + 16);
-  sb.part(s, 0, i);
+  let run = 0;
   for (; i < n; i++) {
     let c = s.charCodeAt(i);
-    if (c >= 0x20 && c <= 0x7e) {
-      if (c == 0x22 || c == 0x27 || c == 0x5c || c == 0x2f) sb.ch(0x5c);
-      sb.ch(c);
-      continue;
-    }
+    let e = escapeOf(c);
+    if (e == 0) continue;
+    sb.part(s, run, i);
+    run = i + 1;
     sb.ch(0x5c);
-    switch (c) {
-      case 0x08: sb.ch(0x62); continue;
-      case 0x0c: sb.ch(0x66); continue;
-      case 0x0a: sb.ch(0x6e); continue;
-      case 0x0d: sb.ch(0x72); continue;
-      case 0x09: sb.ch(0x74); continue;
-    }
+    if (e != 117) { sb.ch(e); continue; }
     sb.ch(0x75);
     sb.ch(HEX.charCodeAt((c >> 12) & 15));
     sb.ch(HEX.charCodeAt((c >> 8) & 15));
     sb.ch(HEX.charCodeAt((c >> 4) & 15));
     sb.ch(HEX.charCodeAt(c & 15));
   }
+  sb.part(s, run, n);
   return sb.toString();
 }

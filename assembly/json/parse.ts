@@ -1,8 +1,9 @@
 // JSON (UTF-8 bytes) → Values, as Jayway JsonPath hands them to Velocity: objects keep key order
 // (LinkedHashMap), integers are Integer/Long, other numbers Double. Every value remembers its source
 // span so $input.json() can copy the original text instead of re-serialising.
-import { Value, Kind, newList, newMap, fromInt, TRUE, FALSE } from "../vtl/values";
+import { Value, Kind, newList, newMap, fromInt, parseDouble, TRUE, FALSE } from "../vtl/values";
 import { SB } from "../util/sb";
+import { decodeUtf8 } from "../util/utf8";
 
 const MAX_DEPTH: i32 = 512; // deeper documents are rejected rather than risking the WASM stack
 
@@ -10,12 +11,16 @@ let p: usize = 0;
 let end: usize = 0;
 export let jsonFailed: bool = false;
 
+// The cursor is a global; hot loops copy it into a local (a global.get/set per byte costs ~2×).
 // @ts-ignore: decorator
 @inline function skipWs(): void {
-  while (p < end) {
-    let c = load<u8>(p);
-    if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) p++; else break;
+  let q = p;
+  let e = end;
+  while (q < e) {
+    let c = load<u8>(q);
+    if (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09) q++; else break;
   }
+  p = q;
 }
 
 // Parses the whole buffer; jsonFailed tells a syntax error apart from a JSON `null`.
@@ -57,7 +62,11 @@ function parseValue(depth: i32): Value | null {
         // duplicate keys: the last one wins, as in a LinkedHashMap
         let keys = changetype<Array<string>>(m.keys);
         let idx = -1;
-        for (let i = 0; i < keys.length; i++) if (unchecked(keys[i]) == k) { idx = i; break; }
+        let kl = k.length;
+        for (let i = 0; i < keys.length; i++) {
+          let other = unchecked(keys[i]);
+          if (other.length == kl && other == k) { idx = i; break; }
+        }
         if (idx >= 0) changetype<Array<Value | null>>(m.vals)[idx] = item;
         else { keys.push(k); changetype<Array<Value | null>>(m.vals).push(item); }
         skipWs();
@@ -123,9 +132,12 @@ function lit(word: u32, n: usize): bool {
 
 function parseNumber(): Value | null {
   let start = p;
-  if (p < end && load<u8>(p) == 0x2d) p++;
-  let digitsStart = p;
-  while (p < end && <u32>(load<u8>(p) - 0x30) < 10) p++;
+  let q = p;
+  let e = end;
+  if (q < e && load<u8>(q) == 0x2d) q++;
+  let digitsStart = q;
+  while (q < e && <u32>(load<u8>(q) - 0x30) < 10) q++;
+  p = q;
   if (p == digitsStart) return null;
   let isInt = true;
   if (p < end && load<u8>(p) == 0x2e) {
@@ -150,23 +162,38 @@ function parseNumber(): Value | null {
     return fromInt(load<u8>(start) == 0x2d ? -x : x);
   }
   let v = new Value(Kind.DOUBLE);
-  v.f = parseFloat(String.UTF8.decodeUnsafe(start, p - start));
+  v.f = parseDouble(String.UTF8.decodeUnsafe(start, p - start));
   return v;
+}
+
+// Bytes → string, widening ASCII in one pass; falls back to the UTF-8 decoder at the first non-ASCII
+// byte. Most JSON keys and values are ASCII, and the generic decoder costs several times more.
+export function decodeBytes(start: usize, len: usize): string {
+  if (len == 0) return "";
+  let s = __new(len << 1, idof<String>());
+  for (let i: usize = 0; i < len; i++) {
+    let c = load<u8>(start + i);
+    if (c >= 0x80) return decodeUtf8(start, len); // the half-filled block is simply left
+    store<u16>(s + (i << 1), <u16>c);
+  }
+  return changetype<string>(s);
 }
 
 // p at the opening quote; leaves p after the closing quote
 function parseString(): string {
-  p++;
-  let start = p;
+  let start = p + 1;
   // fast path: no escapes
-  while (p < end) {
-    let c = load<u8>(p);
-    if (c == 0x22) { let s = String.UTF8.decodeUnsafe(start, p - start); p++; return s; }
+  let q = start;
+  let e = end;
+  while (q < e) {
+    let c = load<u8>(q);
+    if (c == 0x22) { p = q + 1; return decodeBytes(start, q - start); }
     if (c == 0x5c || c < 0x20) break;
-    p++;
+    q++;
   }
+  p = q;
   let sb = new SB(<i32>(p - start) + 16);
-  if (p > start) sb.str(String.UTF8.decodeUnsafe(start, p - start));
+  if (p > start) sb.str(decodeBytes(start, p - start));
   while (p < end) {
     let c = load<u8>(p);
     if (c == 0x22) { p++; return sb.toString(); }
@@ -207,7 +234,7 @@ function parseString(): string {
       if (d == 0x22 || d == 0x5c || d < 0x20) break;
       p++;
     }
-    sb.str(String.UTF8.decodeUnsafe(runStart, p - runStart));
+    sb.str(decodeBytes(runStart, p - runStart));
   }
   jsonFailed = true;
   return "";

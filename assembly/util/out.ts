@@ -25,6 +25,7 @@ export function reserveOut(n: i32): bool {
   if (need > MAX_OUTPUT_BYTES) { outOverflow = true; return false; }
   let cap = outCap << 1;
   while (cap < need) cap <<= 1;
+  if (cap > MAX_OUTPUT_BYTES) cap = MAX_OUTPUT_BYTES; // so the limit is checked again past it
   let p = __alloc(<usize>cap);
   memory.copy(p, outPtr, <usize>outLen);
   outPtr = p;
@@ -82,3 +83,20 @@ export function writeString(s: string): void {
 
 // Drops everything written after `n` (used to capture a rendering as a string).
 export function rewindOut(n: i32): void { outLen = n; }
+
+// Decimal digits of n straight into the output (no intermediate string).
+export function writeI64(n: i64): void {
+  if (!reserveOut(20)) return;
+  let p = outPtr + <usize>outLen;
+  let u: u64;
+  if (n < 0) { store<u8>(p++, 0x2d); outLen++; u = <u64>(-n); } else u = <u64>n;
+  let digits = 1;
+  let t = u;
+  while (t >= 10) { t /= 10; digits++; }
+  let q = p + <usize>digits;
+  do { store<u8>(--q, <u8>(0x30 + <i32>(u % 10))); u /= 10; } while (u != 0);
+  outLen += digits;
+}
+
+// Commits n bytes already stored past outLen (after a successful reserveOut).
+export function writeRaw(n: i32): void { outLen += n; }

@@ -55,6 +55,7 @@ export class Program {
   stageSlot: i32 = -1;
   foreachSlot: i32 = -1;
   velocityCountSlot: i32 = -1;
+  velocityHasNextSlot: i32 = -1;
 
   slotOf(name: string): i32 {
     let names = this.slotNames;
@@ -67,6 +68,7 @@ export class Program {
     else if (name == "stageVariables") this.stageSlot = s;
     else if (name == "foreach") this.foreachSlot = s;
     else if (name == "velocityCount") this.velocityCountSlot = s;
+    else if (name == "velocityHasNext") this.velocityHasNextSlot = s;
     return s;
   }
   findMacro(name: string): Macro | null {

@@ -1,5 +1,6 @@
 // Run-time values with Java semantics (what Velocity sees through API Gateway): null is `null`.
 import { SB } from "../util/sb";
+import { reserveOut, writeByte, writeI64, writeString, writeRaw, outPtr, outLen } from "../util/out";
 
 export const enum Kind {
   BOOL = 1, INT = 2, DOUBLE = 3, STRING = 4, LIST = 5, MAP = 6, ENTRY = 7,
@@ -40,7 +41,11 @@ export function newMap(): Value {
 export function mapIndex(m: Value, key: string): i32 {
   let keys = changetype<Array<string>>(m.keys);
   let n = keys.length;
-  for (let i = 0; i < n; i++) if (unchecked(keys[i]) == key) return i;
+  let kl = key.length;
+  for (let i = 0; i < n; i++) {
+    let k = unchecked(keys[i]);
+    if (k.length == kl && k == key) return i; // the length test inline skips most String.__eq calls
+  }
   return -1;
 }
 export function mapGet(m: Value, key: string): Value | null {
@@ -78,23 +83,47 @@ export function truthy(v: Value | null): bool {
   return true;
 }
 
-// Java's Double.toString: plain notation for 1e-3 <= |d| < 1e7, computerized scientific otherwise.
-export function javaDouble(d: f64): string {
-  if (isNaN(d)) return "NaN";
-  if (!isFinite(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (d == 0) return (1 / d) < 0 ? "-0.0" : "0.0";
-  let neg = d < 0;
-  let a = neg ? -d : d;
-  // shortest round-trip digits from the runtime, normalised to 0.DIGITS × 10^exp
-  let t = a.toString();
-  let digits = new SB(24);
+// Exact powers of ten as doubles (10^22 is the largest exactly representable).
+const POW10: StaticArray<f64> = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+  1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+// @ts-ignore: decorator
+@external("env", "dtoa")
+declare function hostDtoa(d: f64, out: usize): i32;
+
+const DTOA_BUF: usize = memory.data(40, 8);
+const TWO53: f64 = 9007199254740992.0;
+
+// Shortest decimal digits of a (> 0, finite) into `digits`; returns the decimal exponent `e` such that
+// a = 0.DIGITS × 10^e. Common values (at most 22 fractional digits, mantissa below 2^53) are found
+// here: the fewest fractional digits k whose integer r = a·10^k divides back to a exactly (r and 10^k
+// are exact doubles, so r / 10^k is the correctly rounded parse of "r e-k"). Anything else asks the
+// host once (Number.prototype.toString is shortest round-trip).
+function shortestDigits(a: f64, digits: SB): i32 {
+  for (let k = 0; k <= 22; k++) {
+    let p = unchecked(POW10[k]);
+    let m = a * p;
+    if (m >= TWO53) break;
+    let r = Math.round(m);
+    let hit: f64 = -1;
+    if (r / p == a) hit = r;
+    else if (r > 0 && (r - 1) / p == a) hit = r - 1;
+    else if ((r + 1) / p == a) hit = r + 1;
+    if (hit >= 0) {
+      let t = (<u64>hit).toString();
+      digits.str(t);
+      return t.length - k;
+    }
+  }
+  let n = hostDtoa(a, DTOA_BUF);
   let exp = 0;
   let seenDot = false;
   let leading = true;
-  let n = t.length;
   let i = 0;
   for (; i < n; i++) {
-    let c = t.charCodeAt(i);
+    let c = <i32>load<u8>(DTOA_BUF + <usize>i);
     if (c == 0x2e) { seenDot = true; continue; }
     if (c == 0x65 || c == 0x45) break;
     if (leading && c == 0x30) { if (seenDot) exp--; continue; }
@@ -102,7 +131,59 @@ export function javaDouble(d: f64): string {
     digits.ch(c);
     if (!seenDot) exp++;
   }
-  if (i < n) exp += I32.parseInt(t.substring(i + 1));
+  if (i < n) {
+    i++;
+    let neg = false;
+    if (load<u8>(DTOA_BUF + <usize>i) == 0x2d) { neg = true; i++; } else if (load<u8>(DTOA_BUF + <usize>i) == 0x2b) i++;
+    let e = 0;
+    for (; i < n; i++) e = e * 10 + (<i32>load<u8>(DTOA_BUF + <usize>i) - 0x30);
+    exp += neg ? -e : e;
+  }
+  return exp;
+}
+
+// Renders Java's Double.toString straight into the output when the value is in plain-notation range
+// and its shortest form was found locally (the common case: prices, percentages); otherwise formats
+// through javaDouble.
+export function writeJavaDouble(d: f64): void {
+  let a = d < 0 ? -d : d;
+  if (a >= 1e-3 && a < 1e7) {
+    for (let k = 0; k <= 17; k++) {
+      let p = unchecked(POW10[k]);
+      let m = a * p;
+      if (m >= TWO53) break;
+      let r = Math.round(m);
+      let hit: f64 = -1;
+      if (r / p == a) hit = r;
+      else if (r > 0 && (r - 1) / p == a) hit = r - 1;
+      else if ((r + 1) / p == a) hit = r + 1;
+      if (hit < 0) continue;
+      let u = <u64>hit;
+      let scale = <u64>p;
+      if (d < 0) writeByte(0x2d);
+      writeI64(<i64>(u / scale));
+      writeByte(0x2e);
+      if (k == 0) { writeByte(0x30); return; }
+      let frac = u % scale;
+      if (!reserveOut(k)) return;
+      let q = outPtr + <usize>outLen + <usize>k;
+      for (let i = 0; i < k; i++) { store<u8>(--q, <u8>(0x30 + <i32>(frac % 10))); frac /= 10; }
+      writeRaw(k);
+      return;
+    }
+  }
+  writeString(javaDouble(d));
+}
+
+// Java's Double.toString: plain notation for 1e-3 <= |d| < 1e7, computerized scientific otherwise.
+export function javaDouble(d: f64): string {
+  if (isNaN(d)) return "NaN";
+  if (!isFinite(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return (1 / d) < 0 ? "-0.0" : "0.0";
+  let neg = d < 0;
+  let a = neg ? -d : d;
+  let digits = new SB(24);
+  let exp = shortestDigits(a, digits);
   // strip trailing zeros
   let dl = digits.len;
   while (dl > 1 && load<u16>(digits.ptr + (<usize>(dl - 1) << 1)) == 0x30) dl--;
@@ -218,4 +299,51 @@ export function valuesEqual(a: Value | null, b: Value | null): bool {
     return a === b;
   }
   return toJavaString(a) == toJavaString(b);
+}
+
+// Decimal text → double, correctly rounded on the common path (Clinger's fast path: a mantissa below
+// 2^53 scaled by an exact power of ten); other inputs go to the runtime's parseFloat.
+export function parseDouble(s: string): f64 {
+  let n = s.length;
+  let i = 0;
+  let neg = false;
+  if (i < n && s.charCodeAt(i) == 0x2d) { neg = true; i++; }
+  let m: u64 = 0;
+  let digits = 0;
+  let exp = 0;
+  let exact = true;
+  while (i < n) {
+    let d = s.charCodeAt(i) - 0x30;
+    if (<u32>d >= 10) break;
+    if (digits < 19) { m = m * 10 + <u64>d; if (m != 0) digits++; } else { exp++; if (d != 0) exact = false; }
+    i++;
+  }
+  if (i < n && s.charCodeAt(i) == 0x2e) {
+    i++;
+    while (i < n) {
+      let d = s.charCodeAt(i) - 0x30;
+      if (<u32>d >= 10) break;
+      if (digits < 19) { m = m * 10 + <u64>d; if (m != 0) digits++; exp--; } else if (d != 0) exact = false;
+      i++;
+    }
+  }
+  if (i < n && (s.charCodeAt(i) | 0x20) == 0x65) {
+    i++;
+    let eneg = false;
+    if (i < n && (s.charCodeAt(i) == 0x2b || s.charCodeAt(i) == 0x2d)) { eneg = s.charCodeAt(i) == 0x2d; i++; }
+    let e = 0;
+    while (i < n) {
+      let d = s.charCodeAt(i) - 0x30;
+      if (<u32>d >= 10 || e > 100000) break;
+      e = e * 10 + d;
+      i++;
+    }
+    exp += eneg ? -e : e;
+  }
+  if (exact && i == n && m < (<u64>1 << 53) && exp >= -22 && exp <= 22) {
+    let r = <f64>m;
+    r = exp < 0 ? r / unchecked(POW10[-exp]) : r * unchecked(POW10[exp]);
+    return neg ? -r : r;
+  }
+  return parseFloat(s);
 }

@@ -1,15 +1,17 @@
-// Mirror of assembly/abi.ts: the WASM boundary of the mapping engine. Change both together.
-// Layouts are documented there; the constants below must match it word for word.
+// Mirror of assembly/abi.ts: the WASM boundary of the mapping engine. Change both together
+// (test/mapping/abi-mirror.test.ts compares them). Layouts and imports (env.abort, env.regex,
+// env.dtoa) are documented there; the constants below must match it word for word.
 
 export const ABI_VERSION = 2
 
-export const enum Status {
-  OK = 0,
-  PARSE_ERROR = 1,
-  RUNTIME_ERROR = 2,
-  OUTPUT_TOO_LARGE = 3,
-  BAD_TEMPLATE_ID = 4,
-}
+// a plain object rather than a const enum, so transpile-only loaders see the same values
+export const Status = {
+  OK: 0,
+  PARSE_ERROR: 1,
+  RUNTIME_ERROR: 2,
+  OUTPUT_TOO_LARGE: 3,
+  BAD_TEMPLATE_ID: 4,
+} as const
 
 export const TAG_NULL = 0
 export const TAG_FALSE = 1

@@ -60,6 +60,7 @@ export class MappingEngine {
   #pos = 0
   #end = 0
   #overflow = false
+  #shortfall = 0
   readonly #f64 = new Float64Array(1)
   readonly #f64words = new Uint32Array(this.#f64.buffer)
   readonly #sources: string[] = []
@@ -69,6 +70,11 @@ export class MappingEngine {
 
   private constructor () {
     this.#instantiate()
+  }
+
+  /** Bytes of WASM linear memory: flat across renders, since every render starts from the same heap mark. */
+  get memoryBytes (): number {
+    return this.#memory.buffer.byteLength
   }
 
   /** Instantiates build/mapping.wasm (synchronously: call at worker start-up). */
@@ -119,7 +125,14 @@ export class MappingEngine {
   }
 
   compile (template: string): CompileResult {
-    const id = this.#compileRaw(template)
+    let id: number
+    try {
+      id = this.#compileRaw(template)
+    } catch (err) {
+      // a trap while compiling (a parser bug, or nesting deep enough to exhaust the stack)
+      this.#rebuild()
+      return { ok: false, line: 1, column: 1, message: `template could not be compiled: ${(err as Error).message}` }
+    }
     if (id < 0) {
       const r = this.#result
       return {
@@ -175,7 +188,7 @@ export class MappingEngine {
       ptr = this.#exports.reserve(cap)
       this.#refresh()
       if (this.#encode(ptr, cap, input)) break
-      cap = (this.#pos - ptr) * 2 + bodyLen + 1024
+      cap = (this.#pos - ptr + this.#shortfall) * 2 + bodyLen + 1024
     }
     const used = this.#pos - ptr
     if (used - bodyLen > this.#recordEstimate) this.#recordEstimate = used - bodyLen
@@ -235,7 +248,11 @@ export class MappingEngine {
   }
 
   #room (n: number): boolean {
-    if (this.#pos + n > this.#end) { this.#overflow = true; return false }
+    if (this.#pos + n > this.#end) {
+      if (!this.#overflow) this.#shortfall = n
+      this.#overflow = true
+      return false
+    }
     return true
   }
 
@@ -359,7 +376,13 @@ export class MappingEngine {
   // ---- the regex import ----
 
   #str (ptr: number, units: number): string {
-    return units === 0 ? '' : utf16.decode(this.#u8.subarray(ptr, ptr + units * 2))
+    if (units === 0) return ''
+    // short strings (patterns, most inputs): fromCharCode beats TextDecoder's per-call overhead
+    if (units <= 128) {
+      const base = ptr >>> 1
+      return String.fromCharCode.apply(null, this.#u16.subarray(base, base + units) as unknown as number[])
+    }
+    return utf16.decode(this.#u8.subarray(ptr, ptr + units * 2))
   }
 
   #hostRegex (op: number, pat: number, patUnits: number, str: number, strUnits: number,

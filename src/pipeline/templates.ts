@@ -1,7 +1,5 @@
-// The seam between the pipeline and the mapping-template engine. The worker installs the
-// WASM engine at start-up (mapping/engine.ts); until then, and for tests of the pipeline
-// alone, the literal renderer serves templates that hold no VTL beyond the gateway
-// response variables.
+// The seam between the pipeline and the mapping-template engine: the worker installs the
+// WASM engine at start-up (pipeline/install-engine.ts).
 
 export interface TemplateVariables {
   /** $context, nested (error, identity, authorizer …). */
@@ -24,21 +22,12 @@ export interface TemplateRenderer {
   render(template: string, vars: TemplateVariables): TemplateOutcome
 }
 
-const encoder = new TextEncoder()
-
-/** Substitutes $context.x.y / ${context.x.y} / $stageVariables.x references; no directives. */
-export const literalRenderer: TemplateRenderer = {
-  render(template, vars) {
-    const out = template.replace(/\$!?\{?(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)\}?/g, (_m, root: string, path: string) => {
-      let cur: unknown = root === 'context' ? vars.context : vars.stageVariables
-      for (const key of path.slice(1).split('.')) cur = typeof cur === 'object' && cur !== null ? (cur as Record<string, unknown>)[key] : undefined
-      return cur === undefined || cur === null ? '' : String(cur)
-    })
-    return { ok: true, output: encoder.encode(out), overrides: null }
-  },
+/** Until an engine is installed every template fails: a worker never runs without one. */
+const NO_ENGINE: TemplateRenderer = {
+  render: () => ({ ok: false, message: 'no mapping engine installed' }),
 }
 
-let current: TemplateRenderer = literalRenderer
+let current: TemplateRenderer = NO_ENGINE
 
 export function setTemplateRenderer(r: TemplateRenderer): void {
   current = r

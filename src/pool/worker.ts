@@ -16,7 +16,7 @@ const init = workerData as WorkerInit
 const gateway = compileGateway(init.gateway as GatewaySource, [])
 const channel = new BroadcastChannel(init.replyChannel)
 channel.unref()
-installMappingEngine()
+installMappingEngine(gateway)
 setFunctionHost(init.functionsHost)
 
 let outbox: ReplyRecord[] = []

@@ -8,6 +8,7 @@ import { compileGateway } from '../../../src/config/compile.js'
 import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import type { ConfigProblem } from '../../../src/errors.js'
+import { installMappingEngine } from '../../../src/pipeline/install-engine.js'
 
 const problems: ConfigProblem[] = []
 const api = normalizeApi({
@@ -23,6 +24,7 @@ const api = normalizeApi({
   },
 }, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' } }] }, problems)!
 const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api] }, problems)
+installMappingEngine(gateway)
 
 let nextId = 1
 function run(method: string, url: string, headers: string[] = []): ReplyRecord {
