@@ -9,7 +9,7 @@ import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
-import { createFunctionHost, type FunctionHost } from './functions/host.js'
+import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
 
@@ -42,7 +42,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5).
-  const functions: FunctionHost | null = loaded.functions === null ? null : createFunctionHost(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
   const dispatcher = new RequestDispatcher({
     functionsHost: functions === null ? null : functions.name,
