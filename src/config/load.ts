@@ -6,6 +6,7 @@ import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.j
 import { DEFAULT_STAGE_NAME, type ApiSource, type GatewaySource, type StageSource } from './model.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
+import { isRecord } from '../util/is-record.js'
 
 /** Worker threads when neither the CLI nor the config says: one per core (DESIGN.md). */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -70,9 +71,6 @@ export function defaultApiId(file: string): string {
   return id === '' ? 'api' : id
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function stringMap(v: unknown, file: string, pointer: string, problems: ConfigProblem[]): Record<string, string> {
   const out: Record<string, string> = {}

@@ -1,6 +1,7 @@
 // OpenAPI 3.0 and Swagger 2.0 documents → one internal shape (ApiSource).
 // Every problem is collected with its JSON pointer; nothing stops at the first.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
+import { isRecord } from '../util/is-record.js'
 import type { ApiSource, OperationSource, ParameterSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
 import {
@@ -33,9 +34,6 @@ const PATH_LEVEL_KEYS = new Set(['parameters', 'summary', 'description', 'server
 /** A static segment, a {param} or (last only) a greedy {param+}. */
 const SEGMENT = /^(?:[^{}/]+|\{[A-Za-z0-9._-]+\}|\{[A-Za-z0-9._-]+\+\})$/
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Resolves a local `#/…` reference (parameters may be shared under components). */
 function resolveLocalRef(doc: Record<string, unknown>, v: unknown): unknown {

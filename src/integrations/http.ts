@@ -10,9 +10,11 @@ import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
 import { completeIntegration } from '../pipeline/integration-response.js'
 import type { TemplateOverrides } from '../pipeline/templates.js'
-import { parseQuery } from '../pipeline/template-variables.js'
+import { resolveSource } from '../pipeline/parameters.js'
+import type { PreparedRequest } from '../pipeline/integration-request.js'
 import { poolFor } from './upstream.js'
 import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
+import { setHeader } from '../util/header-pairs.js'
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings'])
@@ -24,49 +26,6 @@ function encodePathValue(v: string): string {
   return v.split('/').map(encodeURIComponent).join('/')
 }
 
-/** The value of a method request source for a parameter mapping; null when absent. */
-export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
-  switch (source) {
-    case SourceKind.Static:
-      return name
-    case SourceKind.MethodPath: {
-      const p = ctx.match!.params
-      for (let i = 0; i < p.length; i += 2) if (p[i] === name) return p[i + 1]!
-      return null
-    }
-    case SourceKind.MethodQuery:
-    case SourceKind.MethodMultiQuery: {
-      const values = parseQuery(ctx.request.query).get(name)
-      if (values === undefined) return null
-      return source === SourceKind.MethodQuery ? values[values.length - 1]! : values.join(',')
-    }
-    case SourceKind.MethodHeader:
-      return ctx.header(name)
-    case SourceKind.MethodMultiHeader: {
-      const h = ctx.request.headers
-      const out: string[] = []
-      for (let i = 0; i < h.length; i += 2) if (h[i] === name) out.push(h[i + 1]!)
-      return out.length === 0 ? null : out.join(',')
-    }
-    case SourceKind.StageVariable:
-      return ctx.stage!.variables[name] ?? null
-    case SourceKind.Context:
-      if (name === 'requestId') return ctx.requestId
-      if (name === 'extendedRequestId') return ctx.extendedRequestId
-      if (name === 'stage') return ctx.stage!.name
-      if (name === 'httpMethod') return ctx.request.method
-      if (name === 'resourcePath') return ctx.method!.resourcePath
-      if (name === 'resourceId') return ctx.method!.resourceId
-      if (name === 'apiId') return ctx.api!.id
-      if (name === 'identity.sourceIp') return ctx.request.remoteAddress
-      if (name === 'identity.userAgent') return ctx.header('user-agent')
-      if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
-      return null
-    case SourceKind.MethodBody:
-      return null
-  }
-  return null
-}
 
 /** Builds the backend path (with query string) from the URI pieces and the mappings. */
 export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean, overrides: TemplateOverrides | null): string {
@@ -107,12 +66,6 @@ function onExchangeTimeout(exchange: HttpExchange): void {
   exchange.timeout()
 }
 
-/** What a non-proxy integration request sends, made by integration-request.ts. */
-export interface PreparedRequest {
-  readonly headers: string[]
-  readonly body: Uint8Array | null
-  readonly overrides: TemplateOverrides | null
-}
 
 /** One backend exchange; its methods are undici's handler protocol (no closures). */
 export class HttpExchange implements Dispatcher.DispatchHandler {
@@ -157,7 +110,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       if (m.target !== TargetKind.Header) continue
       const v = resolveSource(ctx, m.source, m.value)
       if (v === null) continue
-      setPair(headers, m.name, v)
+      setHeader(headers, m.name, v)
     }
     this.#dispatch(buildBackendPath(ctx, integ, true, null), headers, ctx.body)
   }
@@ -231,12 +184,3 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 }
 
-function setPair(headers: string[], name: string, value: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) {
-      headers[i + 1] = value
-      return
-    }
-  }
-  headers.push(name, value)
-}

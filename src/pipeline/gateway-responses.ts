@@ -5,6 +5,7 @@ import type { GatewayResponseTypeName } from './gateway-response-types.js'
 import type { RequestContext } from './context.js'
 import { renderTemplate, selectTemplate } from './templates.js'
 import { buildTemplateVariables } from './template-variables.js'
+import { setHeader } from '../util/header-pairs.js'
 
 const encoder = new TextEncoder()
 
@@ -50,16 +51,6 @@ export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTy
   ctx.send(finalStatus, headers, body)
 }
 
-function setHeader(headers: string[], name: string, value: string): void {
-  const lower = name.toLowerCase()
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.toLowerCase() === lower) {
-      headers[i + 1] = value
-      return
-    }
-  }
-  headers.push(name, value)
-}
 
 /** A gateway response parameter: 'static', method.request.*, stageVariables.*, context.*. */
 function resolveGatewayParameter(source: string, vars: ReturnType<typeof buildTemplateVariables>): string | null {

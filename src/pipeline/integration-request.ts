@@ -5,9 +5,17 @@ import type { RequestContext } from './context.js'
 import { sendGatewayResponse } from './gateway-responses.js'
 import { buildTemplateVariables } from './template-variables.js'
 import { renderTemplate } from './templates.js'
-import { resolveSource, type PreparedRequest } from '../integrations/http.js'
+import { resolveSource } from './parameters.js'
+import type { TemplateOverrides } from './templates.js'
 import { BASE64_DECODE_FAILED, convertRequestBody } from './binary.js'
+import { setHeader } from '../util/header-pairs.js'
 
+/** What a non-proxy integration request sends, made here. */
+export interface PreparedRequest {
+  readonly headers: string[]
+  readonly body: Uint8Array | null
+  readonly overrides: TemplateOverrides | null
+}
 /** The guide: a request without Content-Type is taken as application/json. */
 export const DEFAULT_REQUEST_CONTENT_TYPE = 'application/json'
 
@@ -63,12 +71,3 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
   return { headers, body, overrides }
 }
 
-function setHeader(headers: string[], name: string, value: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) {
-      headers[i + 1] = value
-      return
-    }
-  }
-  headers.push(name, value)
-}

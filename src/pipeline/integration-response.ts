@@ -7,6 +7,7 @@ import { sendGatewayResponse } from './gateway-responses.js'
 import { buildTemplateVariables } from './template-variables.js'
 import { renderTemplate } from './templates.js'
 import { BASE64_DECODE_FAILED, convertResponseBody } from './binary.js'
+import { findHeader } from '../util/header-pairs.js'
 
 /** What the backend (or the mock) produced. */
 export interface IntegrationResult {
@@ -38,11 +39,6 @@ function chooseResponseTemplate(templates: Readonly<Record<string, string>>, acc
   return [keys[0]!, templates[keys[0]!]!]
 }
 
-function headerOf(headers: readonly string[], name: string): string | null {
-  const lower = name.toLowerCase()
-  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lower) return headers[i + 1]!
-  return null
-}
 
 /** integration.response.body.a.b → the JSON value at a.b, as text. */
 function bodyField(body: Uint8Array | null, path: string): string | null {
@@ -70,11 +66,11 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
   const template = chooseResponseTemplate(chosen.responseTemplates, ctx.header('accept'))
   let status = chosen.statusCode
   let body = result.body
-  let contentType = template === null ? (headerOf(result.headers, 'content-type') ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
+  let contentType = template === null ? (findHeader(result.headers, 'content-type') ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
   if (template === null) {
     // No template: the payload passes, converted per contentHandling and binaryMediaTypes.
     const binary = ctx.api!.binary
-    const converted = convertResponseBody(body, binary.isBinary(headerOf(result.headers, 'content-type')), binary.isBinary(ctx.header('accept')), chosen.contentHandling)
+    const converted = convertResponseBody(body, binary.isBinary(findHeader(result.headers, 'content-type')), binary.isBinary(ctx.header('accept')), chosen.contentHandling)
     if (converted === BASE64_DECODE_FAILED) {
       sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
       return
@@ -102,8 +98,8 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
     const src = p.source
     let v: string | null = null
     if (src.startsWith("'") && src.endsWith("'")) v = src.slice(1, -1)
-    else if (src.startsWith('integration.response.header.')) v = headerOf(result.headers, src.slice('integration.response.header.'.length))
-    else if (src.startsWith('integration.response.multivalueheader.')) v = headerOf(result.headers, src.slice('integration.response.multivalueheader.'.length))
+    else if (src.startsWith('integration.response.header.')) v = findHeader(result.headers, src.slice('integration.response.header.'.length))
+    else if (src.startsWith('integration.response.multivalueheader.')) v = findHeader(result.headers, src.slice('integration.response.multivalueheader.'.length))
     else if (src === 'integration.response.body' || src.startsWith('integration.response.body.')) v = bodyField(result.body, src.slice('integration.response.body'.length + 1))
     else if (src.startsWith('stageVariables.')) v = ctx.stage!.variables[src.slice('stageVariables.'.length)] ?? null
     if (v === null) continue

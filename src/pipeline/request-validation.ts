@@ -28,6 +28,7 @@ import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv'
 import { isIPv4, isIPv6 } from 'node:net'
 import type { ApiSource, OperationSource } from '../config/model.js'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
+import { isRecord } from '../util/is-record.js'
 
 const Ajv = AjvModule.default
 type AjvInstance = InstanceType<typeof Ajv>
@@ -117,9 +118,6 @@ function metaValidator(): AjvInstance {
   return metaAjv
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Keys whose values are data, not schemas: their `$ref` strings are left alone. */
 const DATA_KEYWORDS = new Set(['enum', 'default', 'example', 'examples', 'const'])

@@ -4,10 +4,8 @@ import { Codes, pointerJoin } from '../../errors.js'
 import type { GatewayResponseSource, RequestValidatorSource } from '../model.js'
 import { GATEWAY_RESPONSE_TYPES } from '../../pipeline/gateway-response-types.js'
 import type { ExtensionContext } from './integration.js'
+import { isRecord } from '../../util/is-record.js'
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function error(ctx: ExtensionContext, pointer: string, message: string): void {
   ctx.problems.push({ code: Codes.SHAPE, file: ctx.file, pointer, message, severity: 'error' })

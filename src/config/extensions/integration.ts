@@ -1,5 +1,6 @@
 // x-amazon-apigateway-integration → IntegrationSource.
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
+import { isRecord } from '../../util/is-record.js'
 import {
   DEFAULT_INTEGRATION_TIMEOUT_MS,
   MIN_INTEGRATION_TIMEOUT_MS,
@@ -26,9 +27,6 @@ export interface ExtensionContext {
   readonly problems: ConfigProblem[]
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function error(ctx: ExtensionContext, code: string, pointer: string, message: string): void {
   ctx.problems.push({ code, file: ctx.file, pointer, message, severity: 'error' })
