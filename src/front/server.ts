@@ -6,12 +6,18 @@ import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
 import type { RequestDispatcher } from '../pool/dispatcher.js'
 import { PendingResponse, writeReply } from './respond.js'
+import { newApigwId, newRequestId } from '../util/ids.js'
 
-const TOO_LARGE: ReplyRecord = {
-  id: 0,
-  status: 413,
-  headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'RequestTooLargeException'],
-  body: new TextEncoder().encode('{"message":"Request Too Long"}'),
+const TOO_LARGE_BODY = new TextEncoder().encode('{"message":"Request Too Long"}')
+
+/** API Gateway's 413 REQUEST_TOO_LARGE, answered here: the body never reaches a worker. */
+function tooLarge(): ReplyRecord {
+  return {
+    id: 0,
+    status: 413,
+    headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'RequestTooLargeException', 'x-amzn-RequestId', newRequestId(), 'x-amz-apigw-id', newApigwId()],
+    body: TOO_LARGE_BODY,
+  }
 }
 const decoder = new TextDecoder()
 
@@ -131,7 +137,7 @@ class BodyCollector {
       this.#buf = new Uint8Array(0)
       if (!isLast) return
       this.front.pending.delete(this.record.id)
-      writeReply(this.pending, TOO_LARGE, true)
+      writeReply(this.pending, tooLarge(), true)
       return
     }
     if (this.#size + n > this.#buf.byteLength) {

@@ -4,7 +4,7 @@ import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from '../config/compile.js'
 import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from './templates.js'
-import { newApigwId, newRequestId } from './ids.js'
+import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from './compression.js'
 
 /** Where a finished reply goes: the worker's reply channel. */

@@ -172,6 +172,8 @@ t.test('gateway core', async (t) => {
     }
     t.equal(res.status, 413)
     t.equal(res.text, '{"message":"Request Too Long"}')
+    t.equal(res.headers['x-amzn-errortype'], 'RequestTooLargeException')
+    t.match(res.headers['x-amzn-requestid'], UUID)
   })
 
   t.test('a body of 1 MB is passed through whole', async (t) => {

@@ -83,3 +83,13 @@ t.test('serve refuses an invalid file at load and exits 1', async (t) => {
   t.equal(r.code, 1)
   t.match(r.stderr, /v\.yaml: \/swagger: unsupported document version/)
 })
+
+t.test('check refuses a mapping template that does not compile, with pointer, line and column', async (t) => {
+  const doc = structuredClone(good) as any
+  doc.paths['/pets'].get['x-amazon-apigateway-integration'].responses.default.responseTemplates = { 'application/json': '{\n  #if($x\n}' }
+  const dir = t.testdir({ 'tpl.json': JSON.stringify(doc) })
+  const file = join(dir, 'tpl.json')
+  const r = run('check', file)
+  t.equal(r.code, 1)
+  t.match(r.stderr, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: /paths/~1pets/get/x-amazon-apigateway-integration/responses/default/responseTemplates/application~1json: mapping template error at line \\d+, column \\d+: .+\\n$`))
+})
