@@ -2,6 +2,9 @@
 //
 //   CONNECTIONS=50      concurrent connections from autocannon
 //   PIPELINING=1        requests in flight per connection
+//   RATE=N              fixed total request rate (req/s) instead of as fast as possible:
+//                       with it, the µs-per-request column compares servers doing the
+//                       same work, which holds on a noisy machine where req/s does not
 //   DURATION=5          seconds per measured round
 //   WARMUP=2            seconds of load before the rounds, thrown away (0 = none)
 //   ROUNDS=3            measured rounds per scenario; the median is reported
@@ -16,6 +19,8 @@
 export interface Knobs {
   connections: number
   pipelining: number
+  /** Fixed total req/s; null = as fast as the server answers. */
+  rate: number | null
   duration: number
   warmup: number
   rounds: number
@@ -42,6 +47,7 @@ export function readKnobs (env: NodeJS.ProcessEnv = process.env): Knobs {
   return {
     connections: int(env, 'CONNECTIONS', 50, 1),
     pipelining: int(env, 'PIPELINING', 1, 1),
+    rate: env.RATE !== undefined && env.RATE !== '' ? int(env, 'RATE', 0, 1) : null,
     duration: int(env, 'DURATION', 5, 1),
     warmup: int(env, 'WARMUP', 2, 0),
     rounds: int(env, 'ROUNDS', 3, 1),

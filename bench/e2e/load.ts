@@ -21,6 +21,8 @@ export interface LoadOptions {
   body?: string
   connections: number
   pipelining: number
+  /** Fixed total req/s, or null. */
+  rate: number | null
   /** Seconds. */
   duration: number
 }
@@ -77,6 +79,7 @@ export function runLoad (opts: LoadOptions): Promise<LoadResult> {
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       connections: opts.connections,
       pipelining: opts.pipelining,
+      ...(opts.rate !== null ? { overallRate: opts.rate } : {}),
       duration: opts.duration,
       timeout: REQUEST_TIMEOUT_S
     }, (err, result) => {

@@ -112,18 +112,25 @@ export function table (rows: string[][]): string {
 }
 
 const ms = (x: number | undefined): string => x === undefined ? '–' : x.toFixed(2)
+
+/** CPU µs the scenario's own server spent per request (its backend's not counted). */
+function cpuPerRequest (s: ScenarioResult, rps: number): string {
+  const pct = s.cpu?.servers[s.target]
+  if (pct === undefined || pct === null || rps <= 0) return '–'
+  return (pct / 100 / rps * 1e6).toFixed(0)
+}
 const mark = (pass: boolean | null): string => pass === null ? '–' : pass ? 'PASS' : 'FAIL'
 
 export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]): string {
   const get = figuresOf(scenarios)
   const ceiling = get(CEILING)
   const floor = get(FLOOR)
-  const header = ['scenario', 'req/s', '±%', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of one core', 'goal']
+  const header = ['scenario', 'req/s', '±%', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of one core', 'µs cpu/req', 'goal']
   const rows = scenarios.map((s) => {
     const f = get(s.name)
     const goal = goals.filter((g) => g.scenario === s.name).map((g) => mark(g.pass)).join(' ')
     if (f === undefined) {
-      return [s.name, s.status, '', ...PERCENTILES.map(() => ''), '', '', '', '', goal]
+      return [s.name, s.status, '', ...PERCENTILES.map(() => ''), '', '', '', '', '', goal]
     }
     return [
       s.name,
@@ -134,6 +141,7 @@ export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]):
       floor !== undefined ? `${(f.rps / floor.rps).toFixed(2)}` : '–',
       `${s.non2xx}/${s.errors}`,
       s.cpu !== null ? cpuText({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers, machineBusy: s.cpu.machineBusy }) : '',
+      cpuPerRequest(s, f.rps),
       goal
     ]
   })

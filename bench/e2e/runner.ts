@@ -131,6 +131,7 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       url,
       connections: knobs.connections,
       pipelining: knobs.pipelining,
+      rate: knobs.rate,
       duration: knobs.duration,
       ...(scenario.method !== undefined ? { method: scenario.method } : {}),
       ...(scenario.headers !== undefined ? { headers: scenario.headers } : {}),

@@ -8,7 +8,7 @@ import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
 
-/** Worker threads when neither the CLI nor the config says: one per core (DESIGN.md). */
+/** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_PORT = 3000
 
