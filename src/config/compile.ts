@@ -1,12 +1,11 @@
 // ApiSource → frozen per-stage objects the hot path only reads (STYLE §D.3, §D.4).
-// Runs once per worker at start-up (and on reload), never per request.
-import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
+// Runs once per worker at start-up (and in the main thread to report problems), never per request.
+import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
 import type { ApiSource, GatewaySource, IntegrationResponseSource, IntegrationType, OperationSource, PassthroughBehavior, ContentHandling } from './model.js'
 import { RouteNode, freezeTree, insertRoute } from '../router/tree.js'
 import { GATEWAY_RESPONSE_TYPES, type GatewayResponseTypeName } from '../pipeline/gateway-response-types.js'
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../pipeline/request-validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../pipeline/binary.js'
-import { ConfigError } from '../errors.js'
 import { parseLambdaUri } from '../functions/arn.js'
 
 /** Where a mapped parameter value comes from. */
