@@ -318,6 +318,12 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
       integration: compileIntegration(op, vars),
       source: op,
     }))
+    for (const m of methods) {
+      const i = m.integration
+      if (i !== null && i.configurationError !== null) {
+        problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
+      }
+    }
     stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
   }
   return Object.freeze({
