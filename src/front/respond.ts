@@ -11,6 +11,8 @@ for (let s = 100; s < 600; s++) STATUS_LINES[s] = `${s} ${STATUS_CODES[s] ?? 'Un
 /** A response still waiting for its reply. */
 export class PendingResponse {
   aborted = false
+  /** Close the connection after the reply (a request body left unread). */
+  closeAfter = false
   constructor(
     readonly res: HttpResponse,
     /** HEAD answers carry the length but no body. */

@@ -6,19 +6,7 @@ import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
 import type { RequestDispatcher } from '../pool/dispatcher.js'
 import { PendingResponse, writeReply } from './respond.js'
-import { newApigwId, newRequestId } from '../util/ids.js'
 
-const TOO_LARGE_BODY = new TextEncoder().encode('{"message":"Request Too Long"}')
-
-/** API Gateway's 413 REQUEST_TOO_LARGE, answered here: the body never reaches a worker. */
-function tooLarge(): ReplyRecord {
-  return {
-    id: 0,
-    status: 413,
-    headers: ['Content-Type', 'application/json', 'x-amzn-ErrorType', 'RequestTooLargeException', 'x-amzn-RequestId', newRequestId(), 'x-amz-apigw-id', newApigwId()],
-    body: TOO_LARGE_BODY,
-  }
-}
 const decoder = new TextDecoder()
 
 export class FrontServer {
@@ -59,15 +47,15 @@ export class FrontServer {
     const lengthHeader = req.getHeader('content-length')
     const chunked = req.getHeader('transfer-encoding') !== ''
     if (lengthHeader === '' && !chunked) {
-      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, receivedAt })
+      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt })
       return
     }
     const declared = lengthHeader === '' ? -1 : Number(lengthHeader)
     if (declared === 0) {
-      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, receivedAt })
+      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt })
       return
     }
-    new BodyCollector(this, pending, { id, method, url, query, headers, remoteAddress, body: null, receivedAt }, declared).attach(res)
+    new BodyCollector(this, pending, { id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt }, declared).attach(res)
   }
 
   #submit(record: RequestRecord): void {
@@ -83,7 +71,7 @@ export class FrontServer {
     const p = this.pending.get(reply.id)
     if (p === undefined) return
     this.pending.delete(reply.id)
-    writeReply(p, reply)
+    writeReply(p, reply, p.closeAfter)
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -131,13 +119,14 @@ class BodyCollector {
     if (this.pending.aborted) return
     const n = chunk.byteLength
     if (this.#draining || this.#size + n > MAX_REQUEST_BODY_BYTES) {
-      // Drop the rest unbuffered; answering before the client has sent it all would
-      // make it fail on a broken pipe instead of reading the 413.
+      // Drop the rest unbuffered; answering before the client has sent it all would make
+      // it fail on a broken pipe instead of reading the 413. The worker renders the API's
+      // REQUEST_TOO_LARGE gateway response, and the connection closes after it.
       this.#draining = true
       this.#buf = new Uint8Array(0)
       if (!isLast) return
-      this.front.pending.delete(this.record.id)
-      writeReply(this.pending, tooLarge(), true)
+      this.pending.closeAfter = true
+      this.front.submitWithBody({ ...this.record, bodyTooLarge: true })
       return
     }
     if (this.#size + n > this.#buf.byteLength) {

@@ -79,6 +79,10 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
     return ctx
   }
   ctx.api = api
+  if (req.bodyTooLarge) {
+    sendGatewayResponse(ctx, 'REQUEST_TOO_LARGE')
+    return ctx
+  }
   // /{stage}/{resource path}: the first segment names the stage.
   const stageStart = offset + 1
   let stageEnd = url.indexOf('/', stageStart)

@@ -17,6 +17,8 @@ export interface RequestRecord {
   readonly remoteAddress: string
   /** Request body, or null when empty. Transferred, never copied. */
   readonly body: ArrayBuffer | null
+  /** The body passed the 10 MB payload limit and was dropped: the answer is REQUEST_TOO_LARGE. */
+  readonly bodyTooLarge: boolean
   /** Epoch milliseconds at which the front received the request. */
   readonly receivedAt: number
 }

@@ -132,6 +132,14 @@ t.test('method request', async (t) => {
     t.equal(small.headers['content-encoding'], undefined, 'the 400 body is under 100 bytes')
   })
 
+  t.test('a body over 10 MB gets the API\'s REQUEST_TOO_LARGE, with the DEFAULT_4XX headers', async (t) => {
+    const res = await request(`${base}/files`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.alloc(10 * 1024 * 1024 + 1) })
+    t.equal(res.status, 413)
+    t.equal(res.text, '{"message":"Request Too Long"}')
+    t.equal(res.headers['x-amzn-errortype'], 'RequestTooLargeException')
+    t.equal(res.headers['access-control-allow-origin'], '*')
+  })
+
   t.test('a binary payload with CONVERT_TO_TEXT reaches the backend base64-encoded', async (t) => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 255])
     const res = await request(`${base}/files`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png })

@@ -29,7 +29,7 @@ installMappingEngine(gateway)
 let nextId = 1
 function run(method: string, url: string, headers: string[] = []): ReplyRecord {
   const replies: ReplyRecord[] = []
-  const req: RequestRecord = { id: nextId++, method, url, query: '', headers, remoteAddress: '127.0.0.1', body: null, receivedAt: Date.UTC(2026, 10, 25, 13, 53, 6) }
+  const req: RequestRecord = { id: nextId++, method, url, query: '', headers, remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.UTC(2026, 10, 25, 13, 53, 6) }
   handleRequest(gateway, req, { reply: (r) => replies.push(r) })
   if (replies.length !== 1) throw new Error(`expected one synchronous reply, got ${replies.length}`)
   return replies[0]!
