@@ -4,7 +4,6 @@
 // requestParameters and the request template produce, and its response goes through the
 // integration response (selectionPattern on the status code, templates, parameters).
 import type { Dispatcher } from 'undici'
-import type { IncomingHttpHeaders } from 'node:http'
 import { SourceKind, TargetKind, type CompiledIntegration } from '../config/compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
@@ -73,7 +72,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   readonly integ: CompiledIntegration
   /** HTTP_PROXY: the response passes through; HTTP: it goes through the integration response. */
   readonly proxy: boolean
-  controller: Dispatcher.DispatchController | null = null
+  /** Aborts the exchange once undici has connected it; null before. */
+  abort: ((err?: Error) => void) | null = null
   status = 0
   headers: string[] = []
   chunks: Buffer[] = []
@@ -138,7 +138,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   timeout(): void {
     this.timer = null
     this.fail(TIMED_OUT)
-    if (this.controller !== null && !this.controller.aborted) this.controller.abort(new Error('integration timeout'))
+    if (this.abort !== null) this.abort(new Error('integration timeout'))
   }
 
   fail(f: UpstreamFailure): void {
@@ -148,29 +148,34 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     sendGatewayResponse(this.ctx, f.type, f.message, f.status)
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller
-    if (this.settled) controller.abort(new Error('already answered'))
+  // undici's own handler protocol (onConnect/onHeaders/onData/onComplete/onError): the
+  // newer onResponse* methods are adapted to it per request by a wrapper that allocates
+  // a controller and parses the headers into an object; this way the raw pairs arrive
+  // as the backend sent them, names in their own case.
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort
+    if (this.settled) abort(new Error('already answered'))
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
     this.status = statusCode
     const out = this.headers
-    for (const name in headers) {
-      if (RESPONSE_DROPPED.has(name)) continue
-      const v = headers[name]
-      if (v === undefined) continue
-      if (typeof v === 'string') out.push(name, v)
-      else for (const x of v) out.push(name, x)
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1')
+      if (RESPONSE_DROPPED.has(name.toLowerCase())) continue
+      out.push(name, rawHeaders[i + 1]!.toString('latin1'))
     }
+    return true
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.chunks.push(chunk)
     this.size += chunk.length
+    return true
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.settled) return
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
@@ -179,7 +184,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.fail(classifyUpstreamError(err))
   }
 }

@@ -3,6 +3,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { startGateway, startEchoBackend, writeApi, request } from '../helpers/index.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -188,6 +190,30 @@ t.test('gateway core', async (t) => {
     t.equal(res.status, 500)
     t.equal(res.text, '{"message": "Internal server error"}')
   })
+})
+
+t.test('http_proxy keeps the backend\'s header names as it sent them', async (t) => {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('X-Mixed-Case', 'yes')
+    res.end('ok')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const port = (server.address() as AddressInfo).port
+  const file = writeApi(t, { openapi: '3.0.1', info: { title: 'case', version: '1' }, paths: { '/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy(`http://127.0.0.1:${port}/{proxy}`) } } } })
+  const gw = await startGateway({ args: [file, '--workers', '1'] })
+  t.teardown(() => gw.stop())
+  const raw = await new Promise<string[]>((resolve, reject) => {
+    const req = http.get(`${gw.url}/test/x`, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.rawHeaders))
+    })
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')))
+    req.on('error', reject)
+  })
+  const i = raw.indexOf('X-Mixed-Case')
+  t.ok(i >= 0, `X-Mixed-Case among ${raw.filter((_, k) => k % 2 === 0).join(', ')}`)
+  t.equal(raw[i + 1], 'yes')
 })
 
 t.test('several APIs on one listener: by Host {apiId}.execute-api.* and by base path', async (t) => {
