@@ -109,6 +109,10 @@ async function serve(args: Args): Promise<number> {
     process.once('SIGTERM', stop)
     process.once('SIGINT', stop)
   })
+  // The first signal drains requests in flight; a second one stops at once.
+  const now = () => process.exit(EXIT_INVALID)
+  process.once('SIGTERM', now)
+  process.once('SIGINT', now)
   await gw.close()
   return EXIT_OK
 }

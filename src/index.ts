@@ -13,6 +13,9 @@ import { startFunctionHostThread, type FunctionHostThread } from './functions/ho
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
 
+/** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
+export const DEFAULT_DRAIN_MS = 29_000
+
 export interface Gateway {
   readonly host: string
   readonly port: number
@@ -20,7 +23,11 @@ export interface Gateway {
   readonly warnings: readonly ConfigProblem[]
   /** Reloads the local function handlers (changed files are picked up). */
   reload(): void
-  close(): Promise<void>
+  /**
+   * Stops accepting connections, lets requests already received finish (at most
+   * `drainMs`, default DEFAULT_DRAIN_MS), then stops everything.
+   */
+  close(drainMs?: number): Promise<void>
 }
 
 /** Which uWebSockets.js build runs: the native binary, or the slow JS fallback. */
@@ -69,7 +76,9 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     reload() {
       functions?.reload()
     },
-    async close() {
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      front.stopListening()
+      await front.drain(drainMs)
       front.close()
       await dispatcher.close()
       await functions?.close()

@@ -8,6 +8,8 @@ import type { RequestDispatcher } from '../pool/dispatcher.js'
 import { PendingResponse, writeReply } from './respond.js'
 
 const decoder = new TextDecoder()
+/** How often a draining front checks for requests still open. */
+const DRAIN_POLL_MS = 20
 
 export class FrontServer {
   readonly app: TemplatedApp
@@ -87,9 +89,20 @@ export class FrontServer {
     })
   }
 
-  close(): void {
+  /** Stops accepting connections; requests already received keep their chance to finish. */
+  stopListening(): void {
     if (this.#listenSocket !== null) uWS.us_listen_socket_close(this.#listenSocket)
     this.#listenSocket = null
+  }
+
+  /** Resolves once every received request is answered, or after `ms`. */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms
+    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS))
+  }
+
+  close(): void {
+    this.stopListening()
     for (const p of this.pending.values()) if (!p.aborted) p.res.close()
     this.pending.clear()
   }

@@ -239,3 +239,21 @@ t.test('several APIs on one listener: by Host {apiId}.execute-api.* and by base 
   t.equal((await request(`${gw.url}/orders/v1/who`)).text, '"c"', 'the base path selects the API')
   t.equal((await request(`${gw.url}/orders/prod/who`)).status, 403, 'a stage of another API is unknown here')
 })
+
+t.test('SIGTERM stops accepting connections but lets a request in flight finish', async (t) => {
+  const backend = await startEchoBackend()
+  t.teardown(() => backend.close())
+  const file = writeApi(t, { openapi: '3.0.1', info: { title: 'drain', version: '1' }, paths: { '/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy(`${backend.url}/{proxy}`) } } } })
+  const gw = await startGateway({ args: [file, '--workers', '1'] })
+  t.teardown(() => gw.stop())
+  const inFlight = request(`${gw.url}/test/slow`, { headers: { 'x-echo-delay-ms': '1500' } })
+  await new Promise((r) => setTimeout(r, 300))
+  gw.signal('SIGTERM')
+  await new Promise((r) => setTimeout(r, 200))
+  const late = await request(`${gw.url}/test/late`, { timeoutMs: 2000 }).then(() => 'answered', (e: Error & { code?: string }) => e.code ?? e.message)
+  t.equal(late, 'ECONNREFUSED', 'no new connection is accepted')
+  const res = await inFlight
+  t.equal(res.status, 200, 'the request in flight got its answer')
+  t.equal(res.json().path, '/slow')
+  t.strictSame(await gw.exited, { code: 0, signal: null }, 'then the gateway exits 0')
+})
