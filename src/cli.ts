@@ -99,10 +99,16 @@ async function serve(args: Args): Promise<number> {
   printProblems(gw.warnings)
   process.stdout.write(`backplane listening on ${gw.url}\n`)
   process.stdout.write(`front end: ${describeFrontEnd()}\n`)
-  // SIGHUP reloads the function handlers without a restart.
+  // SIGHUP reloads the API files, the config and the function handlers without a restart.
   process.on('SIGHUP', () => {
-    gw.reload()
-    process.stdout.write('reloaded function handlers\n')
+    const r = gw.reload()
+    if (r.ok) {
+      printProblems(r.warnings)
+      process.stdout.write(`reloaded: configuration version ${r.version}\n`)
+    } else {
+      printProblems(r.problems)
+      process.stderr.write('reload refused: the running configuration stays\n')
+    }
   })
   await new Promise<void>((resolve) => {
     const stop = () => resolve()

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './config/compile.js'
 import { checkTemplates } from './config/templates.js'
-import { loadGateway, type LoadOptions } from './config/load.js'
-import { ConfigError, type ConfigProblem } from './errors.js'
+import { loadGateway, type LoadOptions, type LoadResult } from './config/load.js'
+import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
@@ -16,13 +16,21 @@ import { randomUUID } from 'node:crypto'
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
 
+export type ReloadResult =
+  | { readonly ok: true; readonly version: number; readonly warnings: readonly ConfigProblem[] }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] }
+
 export interface Gateway {
   readonly host: string
   readonly port: number
   readonly url: string
   readonly warnings: readonly ConfigProblem[]
-  /** Reloads the local function handlers (changed files are picked up). */
-  reload(): void
+  /**
+   * Reads the API files and config again and, when they hold no error, swaps every worker
+   * to the new configuration (requests in flight finish on the old one) and reloads the
+   * function handlers (changed files are picked up).
+   */
+  reload(): ReloadResult
   /**
    * Stops accepting connections, lets requests already received finish (at most
    * `drainMs`, default DEFAULT_DRAIN_MS), then stops everything.
@@ -40,13 +48,19 @@ export function describeFrontEnd(): string {
   return `${pkg.name}@${pkg.version} (${native ? 'native' : 'JS fallback: slow'})`
 }
 
-export async function createGateway(opts: LoadOptions): Promise<Gateway> {
+/** Loads and checks everything the workers will compile: errors throw a ConfigError. */
+function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigProblem[] } {
   const loaded = loadGateway(opts)
-  // Compile once here too: route conflicts are load errors, not worker crashes.
+  // Compile here too: route conflicts and broken templates are load errors, not worker crashes.
   const problems: ConfigProblem[] = []
   compileGateway(loaded.gateway, problems)
   checkTemplates(loaded.gateway.apis, problems)
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
+  return { loaded, warnings: [...loaded.warnings, ...problems] }
+}
+
+export async function createGateway(opts: LoadOptions): Promise<Gateway> {
+  const { loaded, warnings } = loadChecked(opts)
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5).
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
@@ -72,9 +86,27 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     host,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    warnings: [...loaded.warnings, ...problems],
+    warnings,
     reload() {
-      functions?.reload()
+      // Read and check the files again; only a configuration without errors replaces the running one.
+      let next: ReturnType<typeof loadChecked>
+      try {
+        next = loadChecked(opts)
+      } catch (err) {
+        if (err instanceof ConfigError) return { ok: false, problems: err.problems }
+        throw err
+      }
+      const notes: ConfigProblem[] = [...next.warnings]
+      const g = next.loaded.gateway
+      if (g.host !== loaded.gateway.host || g.port !== loaded.gateway.port || g.workers !== loaded.gateway.workers) {
+        notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '', message: 'listen address, port and workers change on restart only', severity: 'warning' })
+      }
+      if ((next.loaded.functions === null) !== (functions === null)) {
+        notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/functions', message: 'adding or removing the functions section takes a restart', severity: 'warning' })
+      }
+      const version = dispatcher.publishConfig(g)
+      functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
+      return { ok: true, version, warnings: notes }
     },
     async close(drainMs = DEFAULT_DRAIN_MS) {
       front.stopListening()

@@ -12,14 +12,14 @@ interface HostThreadData {
   readonly options: FunctionHostOptions & { readonly name: string }
 }
 
-type HostThreadMessage = { readonly type: 'reload' } | { readonly type: 'close' }
+type HostThreadMessage = { readonly type: 'reload'; readonly config: FunctionsConfig | null } | { readonly type: 'close' }
 type HostThreadEvent = { readonly type: 'ready' } | { readonly type: 'error'; readonly message: string } | { readonly type: 'closed' }
 
 export interface FunctionHostThread {
   /** The channel name clients pass to connectFunctionHost(). */
   readonly name: string
-  /** Reloads every local handler (changed files are picked up). */
-  reload(): void
+  /** Reloads every local handler (changed files are picked up), with a new config when given. */
+  reload(config?: FunctionsConfig): void
   close(): Promise<void>
 }
 
@@ -35,8 +35,8 @@ export async function startFunctionHostThread(config: FunctionsConfig, options: 
   let closing: Promise<void> | null = null
   return {
     name: options.name,
-    reload() {
-      worker.postMessage({ type: 'reload' } satisfies HostThreadMessage)
+    reload(next?: FunctionsConfig) {
+      worker.postMessage({ type: 'reload', config: next ?? null } satisfies HostThreadMessage)
     },
     close() {
       if (closing !== null) return closing
@@ -57,7 +57,14 @@ if (!isMainThread && parentPort !== null && (workerData as Partial<HostThreadDat
   try {
     const host = createFunctionHost(data.config, data.options)
     port.on('message', (msg: HostThreadMessage) => {
-      if (msg.type === 'reload') host.reload()
+      if (msg.type === 'reload') {
+        try {
+          host.reload(msg.config ?? undefined)
+        } catch (err) {
+          // The main thread checked the config; a failure here keeps the old one running.
+          console.error(`function host: reload failed: ${(err as Error).message}`)
+        }
+      }
       else if (msg.type === 'close') void host.close().then(() => {
         port.postMessage({ type: 'closed' } satisfies HostThreadEvent)
         port.close()

@@ -6,7 +6,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
-import type { BatchTask, ReplyRecord, RequestRecord, WorkerInit } from './protocol.js'
+import type { BatchTask, ConfigMessage, ReplyRecord, RequestRecord, WorkerInit } from './protocol.js'
 
 /**
  * Hot-path workers when neither the CLI nor the config says: one per core, less the core
@@ -40,6 +40,9 @@ const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server er
 export class RequestDispatcher {
   readonly pool: Piscina
   readonly #channel: BroadcastChannel
+  readonly #configChannel: BroadcastChannel
+  /** The newest configuration published by reload(); version 0 is the workers' workerData. */
+  #latest: ConfigMessage & { type: 'config' } | null = null
   readonly #onReply: (reply: ReplyRecord) => void
   #batch: RequestRecord[] = []
   #transfer: ArrayBuffer[] = []
@@ -48,7 +51,8 @@ export class RequestDispatcher {
 
   constructor(opts: DispatcherOptions) {
     const replyChannel = `backplane-replies-${randomUUID()}`
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost }
+    const configChannel = `backplane-config-${randomUUID()}`
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,
@@ -66,6 +70,21 @@ export class RequestDispatcher {
       const replies = (ev as { data: ReplyRecord[] }).data
       for (let i = 0; i < replies.length; i++) this.#onReply(replies[i]!)
     }
+    // A worker started after a reload (piscina replaces one that died) begins from the
+    // workerData of the pool's creation: it says hello and gets the latest configuration.
+    this.#configChannel = new BroadcastChannel(configChannel)
+    this.#configChannel.unref()
+    this.#configChannel.onmessage = (ev) => {
+      if ((ev as { data: ConfigMessage }).data.type === 'hello' && this.#latest !== null) this.#configChannel.postMessage(this.#latest)
+    }
+  }
+
+  /** Sends a reloaded configuration to every worker; each swaps to it between batches. */
+  publishConfig(gateway: unknown): number {
+    const version = (this.#latest?.version ?? 0) + 1
+    this.#latest = { type: 'config', version, gateway }
+    this.#configChannel.postMessage(this.#latest)
+    return version
   }
 
   /** Queues a request for the batch of this turn. */
@@ -100,6 +119,7 @@ export class RequestDispatcher {
 
   async close(): Promise<void> {
     this.#channel.close()
+    this.#configChannel.close()
     await this.pool.destroy()
   }
 }

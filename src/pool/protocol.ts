@@ -47,4 +47,11 @@ export interface WorkerInit {
   readonly replyChannel: string
   /** Name of the function host's channel, or null when the gateway runs no functions. */
   readonly functionsHost: string | null
+  /** Name of the BroadcastChannel reloaded configurations arrive on. */
+  readonly configChannel: string
 }
+
+/** On the config channel: main → workers, a new configuration; worker → main, a new worker asking for the latest. */
+export type ConfigMessage =
+  | { readonly type: 'config'; readonly version: number; readonly gateway: unknown }
+  | { readonly type: 'hello' }

@@ -8,16 +8,31 @@ import { compileGateway } from '../config/compile.js'
 import type { GatewaySource } from '../config/model.js'
 import { handleRequest } from '../pipeline/handle-request.js'
 import type { ReplySink } from '../pipeline/context.js'
-import type { BatchTask, ReplyRecord, WorkerInit } from './protocol.js'
+import type { BatchTask, ConfigMessage, ReplyRecord, WorkerInit } from './protocol.js'
 import { installMappingEngine } from '../pipeline/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
 
 const init = workerData as WorkerInit
-const gateway = compileGateway(init.gateway as GatewaySource, [])
+/** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
+let gateway = compileGateway(init.gateway as GatewaySource, [])
+let version = 0
 const channel = new BroadcastChannel(init.replyChannel)
 channel.unref()
 installMappingEngine(gateway)
 setFunctionHost(init.functionsHost)
+
+const configChannel = new BroadcastChannel(init.configChannel)
+configChannel.unref()
+configChannel.onmessage = (ev) => {
+  const msg = (ev as { data: ConfigMessage }).data
+  if (msg.type !== 'config' || msg.version <= version) return
+  // The main thread checked this configuration before publishing it.
+  const next = compileGateway(msg.gateway as GatewaySource, [])
+  installMappingEngine(next)
+  gateway = next
+  version = msg.version
+}
+configChannel.postMessage({ type: 'hello' } satisfies ConfigMessage)
 
 let outbox: ReplyRecord[] = []
 let outboxScheduled = false
