@@ -101,21 +101,28 @@ const TWO53: f64 = 9007199254740992.0;
 // here: the fewest fractional digits k whose integer r = a·10^k divides back to a exactly (r and 10^k
 // are exact doubles, so r / 10^k is the correctly rounded parse of "r e-k"). Anything else asks the
 // host once (Number.prototype.toString is shortest round-trip).
-function shortestDigits(a: f64, digits: SB): i32 {
-  for (let k = 0; k <= 22; k++) {
+// The fewest fractional digits k <= maxK for which r = a·10^k (an integer below 2^53) divides back
+// to a exactly; r is left in exactR. -1 when there is none.
+let exactR: f64 = 0;
+function exactFraction(a: f64, maxK: i32): i32 {
+  for (let k = 0; k <= maxK; k++) {
     let p = unchecked(POW10[k]);
     let m = a * p;
     if (m >= TWO53) break;
     let r = Math.round(m);
-    let hit: f64 = -1;
-    if (r / p == a) hit = r;
-    else if (r > 0 && (r - 1) / p == a) hit = r - 1;
-    else if ((r + 1) / p == a) hit = r + 1;
-    if (hit >= 0) {
-      let t = (<u64>hit).toString();
-      digits.str(t);
-      return t.length - k;
-    }
+    if (r / p == a) { exactR = r; return k; }
+    if (r > 0 && (r - 1) / p == a) { exactR = r - 1; return k; }
+    if ((r + 1) / p == a) { exactR = r + 1; return k; }
+  }
+  return -1;
+}
+
+function shortestDigits(a: f64, digits: SB): i32 {
+  let k = exactFraction(a, 22);
+  if (k >= 0) {
+    let t = (<u64>exactR).toString();
+    digits.str(t);
+    return t.length - k;
   }
   let n = hostDtoa(a, DTOA_BUF);
   let exp = 0;
@@ -148,18 +155,10 @@ function shortestDigits(a: f64, digits: SB): i32 {
 export function writeJavaDouble(d: f64): void {
   let a = d < 0 ? -d : d;
   if (a >= 1e-3 && a < 1e7) {
-    for (let k = 0; k <= 17; k++) {
-      let p = unchecked(POW10[k]);
-      let m = a * p;
-      if (m >= TWO53) break;
-      let r = Math.round(m);
-      let hit: f64 = -1;
-      if (r / p == a) hit = r;
-      else if (r > 0 && (r - 1) / p == a) hit = r - 1;
-      else if ((r + 1) / p == a) hit = r + 1;
-      if (hit < 0) continue;
-      let u = <u64>hit;
-      let scale = <u64>p;
+    let k = exactFraction(a, 17);
+    if (k >= 0) {
+      let u = <u64>exactR;
+      let scale = <u64>unchecked(POW10[k]);
       if (d < 0) writeByte(0x2d);
       writeI64(<i64>(u / scale));
       writeByte(0x2e);
