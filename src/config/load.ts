@@ -7,6 +7,7 @@ import { DEFAULT_STAGE_NAME, type ApiSource, type GatewaySource, type StageSourc
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
+import { readStringMap } from './string-map.js'
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -72,19 +73,6 @@ export function defaultApiId(file: string): string {
 }
 
 
-function stringMap(v: unknown, file: string, pointer: string, problems: ConfigProblem[]): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (v === undefined || v === null) return out
-  if (!isRecord(v)) {
-    problems.push({ code: Codes.GATEWAY, file, pointer, message: 'must be a map of names to strings', severity: 'error' })
-    return out
-  }
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val)
-    else problems.push({ code: Codes.GATEWAY, file, pointer: pointerJoin(pointer, k), message: 'must be a string', severity: 'error' })
-  }
-  return out
-}
 
 /** Stage names: API Gateway allows letters, digits, hyphens and underscores. */
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/
@@ -96,7 +84,7 @@ function parseStages(raw: unknown, file: string, pointer: string, problems: Conf
       problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: 'stage name must match [A-Za-z0-9_-]{1,128}', severity: 'error' })
       return
     }
-    const vars = isRecord(body) ? stringMap(body.variables, file, pointerJoin(ptr, 'variables'), problems) : {}
+    const vars = isRecord(body) ? readStringMap(problems, file, Codes.GATEWAY, body.variables, pointerJoin(ptr, 'variables'), { coerceScalars: true }) : {}
     stages.push({ name, variables: vars })
   }
   if (Array.isArray(raw)) raw.forEach((s, i) => add(isRecord(s) ? s.name : undefined, s, pointerJoin(pointer, i)))

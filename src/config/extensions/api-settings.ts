@@ -5,6 +5,7 @@ import type { GatewayResponseSource, RequestValidatorSource } from '../model.js'
 import { GATEWAY_RESPONSE_TYPES } from '../../pipeline/gateway-response-types.js'
 import type { ExtensionContext } from './integration.js'
 import { isRecord } from '../../util/is-record.js'
+import { readStringMap } from '../string-map.js'
 
 
 function error(ctx: ExtensionContext, pointer: string, message: string): void {
@@ -88,19 +89,7 @@ export function normalizeGatewayResponses(ctx: ExtensionContext, raw: unknown): 
       if (Number.isInteger(s) && s >= 100 && s <= 599) statusCode = s
       else error(ctx, pointerJoin(p, 'statusCode'), 'must be an HTTP status code')
     }
-    const strings = (m: unknown, mp: string): Record<string, string> => {
-      const o: Record<string, string> = {}
-      if (m === undefined) return o
-      if (!isRecord(m)) {
-        error(ctx, mp, 'must be a map of strings')
-        return o
-      }
-      for (const [k, s] of Object.entries(m)) {
-        if (typeof s === 'string') o[k] = s
-        else error(ctx, pointerJoin(mp, k), 'must be a string')
-      }
-      return o
-    }
+    const strings = (m: unknown, mp: string) => readStringMap(ctx.problems, ctx.file, Codes.SHAPE, m, mp)
     const responseParameters = strings(v.responseParameters, pointerJoin(p, 'responseParameters'))
     for (const k of Object.keys(responseParameters)) {
       if (!/^gatewayresponse\.header\.[^.]+$/.test(k)) error(ctx, pointerJoin(p, 'responseParameters', k), `invalid mapping expression specified: ${k}`)

@@ -1,6 +1,7 @@
 // x-amazon-apigateway-integration → IntegrationSource.
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import { isRecord } from '../../util/is-record.js'
+import { readStringMap } from '../string-map.js'
 import {
   DEFAULT_INTEGRATION_TIMEOUT_MS,
   MIN_INTEGRATION_TIMEOUT_MS,
@@ -32,23 +33,9 @@ function error(ctx: ExtensionContext, code: string, pointer: string, message: st
   ctx.problems.push({ code, file: ctx.file, pointer, message, severity: 'error' })
 }
 
-function readStringMap(ctx: ExtensionContext, v: unknown, pointer: string, check?: (k: string, val: string, ptr: string) => void): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (v === undefined || v === null) return out
-  if (!isRecord(v)) {
-    error(ctx, Codes.INTEGRATION, pointer, 'must be a map of strings')
-    return out
-  }
-  for (const [k, val] of Object.entries(v)) {
-    const ptr = pointerJoin(pointer, k)
-    if (typeof val !== 'string') {
-      error(ctx, Codes.INTEGRATION, ptr, 'must be a string')
-      continue
-    }
-    check?.(k, val, ptr)
-    out[k] = val
-  }
-  return out
+/** A map of strings under this integration, problems coded BP_ERR_CONFIG_INTEGRATION. */
+function integrationStrings(ctx: ExtensionContext, v: unknown, pointer: string, check?: (k: string, val: string, ptr: string) => void): Record<string, string> {
+  return readStringMap(ctx.problems, ctx.file, Codes.INTEGRATION, v, pointer, check === undefined ? {} : { check })
 }
 
 function readEnum<T extends string>(ctx: ExtensionContext, v: unknown, allowed: readonly T[], pointer: string): T | null {
@@ -102,11 +89,11 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
       error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'timeoutInMillis'), `timeoutInMillis must be an integer of at least ${MIN_INTEGRATION_TIMEOUT_MS}`)
     } else timeoutInMillis = t
   }
-  const requestParameters = readStringMap(ctx, raw.requestParameters, pointerJoin(pointer, 'requestParameters'), (k, v, ptr) => {
+  const requestParameters = integrationStrings(ctx, raw.requestParameters, pointerJoin(pointer, 'requestParameters'), (k, v, ptr) => {
     if (!REQUEST_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${k}`)
     else if (!REQUEST_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${v}`)
   })
-  const requestTemplates = readStringMap(ctx, raw.requestTemplates, pointerJoin(pointer, 'requestTemplates'))
+  const requestTemplates = integrationStrings(ctx, raw.requestTemplates, pointerJoin(pointer, 'requestTemplates'))
   const passthroughBehavior = readEnum(ctx, raw.passthroughBehavior, PASSTHROUGH, pointerJoin(pointer, 'passthroughBehavior')) ?? 'WHEN_NO_MATCH'
   const contentHandling = readEnum(ctx, raw.contentHandling, HANDLING, pointerJoin(pointer, 'contentHandling'))
   const cacheKeyParameters: string[] = Array.isArray(raw.cacheKeyParameters) ? raw.cacheKeyParameters.filter((x): x is string => typeof x === 'string') : []
@@ -128,11 +115,11 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
         responses.push({
           selectionPattern: pattern,
           statusCode,
-          responseParameters: readStringMap(ctx, r.responseParameters, pointerJoin(ptr, 'responseParameters'), (k, v, p) => {
+          responseParameters: integrationStrings(ctx, r.responseParameters, pointerJoin(ptr, 'responseParameters'), (k, v, p) => {
             if (!RESPONSE_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${k}`)
             else if (!RESPONSE_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${v}`)
           }),
-          responseTemplates: readStringMap(ctx, r.responseTemplates, pointerJoin(ptr, 'responseTemplates')),
+          responseTemplates: integrationStrings(ctx, r.responseTemplates, pointerJoin(ptr, 'responseTemplates')),
           contentHandling: readEnum(ctx, r.contentHandling, HANDLING, pointerJoin(ptr, 'contentHandling')),
         })
       }
