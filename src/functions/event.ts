@@ -16,6 +16,10 @@
 //   isBase64Encoded; body must be a string; a name in both header maps takes the
 //   multiValueHeaders values. Anything else is "Malformed Lambda proxy response" (502).
 import { Codes } from '../errors.js'
+import { parseQuery } from '../util/query.js'
+import { formatRequestTime } from '../util/request-time.js'
+
+export { formatRequestTime }
 
 /** What the pipeline knows about a request when it calls a Lambda proxy integration. */
 export interface ProxyEventInput {
@@ -74,31 +78,7 @@ export interface ProxyEvent {
   isBase64Encoded: boolean
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
-function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n)
-}
-
-/** $context.requestTime: CLF format in UTC, `25/Nov/2026:13:53:06 +0000`. */
-export function formatRequestTime(epochMs: number): string {
-  const d = new Date(epochMs)
-  return (
-    pad2(d.getUTCDate()) + '/' + MONTHS[d.getUTCMonth()] + '/' + d.getUTCFullYear() + ':' +
-    pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds()) + ' +0000'
-  )
-}
-
-/** Form-decoding of one query component: `+` is a space; malformed escapes stay as sent. */
-function decodeQueryComponent(s: string): string {
-  if (s.indexOf('+') !== -1) s = s.replace(/\+/g, ' ')
-  if (s.indexOf('%') === -1) return s
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
-}
 
 /** Builds the payload format 1.0 event API Gateway sends a Lambda proxy integration. */
 export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
@@ -128,15 +108,9 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
     const single = Object.create(null) as Record<string, string>
     const multi = Object.create(null) as Record<string, string[]>
     let any = false
-    for (const part of input.query.split('&')) {
-      if (part === '') continue
-      const eq = part.indexOf('=')
-      const name = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq))
-      const value = eq === -1 ? '' : decodeQueryComponent(part.slice(eq + 1))
-      single[name] = value
-      const list = multi[name]
-      if (list === undefined) multi[name] = [value]
-      else list.push(value)
+    for (const [name, values] of parseQuery(input.query)) {
+      single[name] = values[values.length - 1]! // the last value wins
+      multi[name] = values
       any = true
     }
     if (any) {

@@ -6,6 +6,7 @@ import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from './templates.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from './compression.js'
+import { parseQuery } from '../util/query.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -35,6 +36,8 @@ export class RequestContext {
   templateVariables: TemplateVariables | null = null
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
+  /** The query string parsed, on first use (validation, mappings and templates share it). */
+  #query: Map<string, string[]> | null = null
 
   constructor(request: RequestRecord, sink: ReplySink) {
     this.request = request
@@ -42,6 +45,12 @@ export class RequestContext {
     this.body = request.body === null ? null : new Uint8Array(request.body)
     this.requestId = newRequestId()
     this.extendedRequestId = newApigwId()
+  }
+
+  /** Query string names → values (form-decoded, in order), parsed once per request. */
+  queryParameters(): Map<string, string[]> {
+    if (this.#query === null) this.#query = parseQuery(this.request.query)
+    return this.#query
   }
 
   /** First value of a request header (name lower-case), or null. */

@@ -10,7 +10,6 @@ import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from './integration-request.js'
 import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
 import { validateRequest } from './request-validation.js'
-import { parseQuery } from './template-variables.js'
 import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequestBody } from './compression.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
@@ -63,7 +62,7 @@ function runMethodRequest(ctx: RequestContext): boolean {
   const path: Record<string, string> = {}
   const p = ctx.match!.params
   for (let i = 0; i < p.length; i += 2) path[p[i]!] = p[i + 1]!
-  const failure = validateRequest(validation, { contentType: ctx.header('content-type'), body: ctx.body, query: parseQuery(ctx.request.query), headers, pathParams: path })
+  const failure = validateRequest(validation, { contentType: ctx.header('content-type'), body: ctx.body, query: ctx.queryParameters(), headers, pathParams: path })
   if (failure === null) return true
   ctx.validationErrorString = failure.validationErrorString
   sendGatewayResponse(ctx, failure.type, failure.message)

@@ -2,7 +2,6 @@
 // header, stage variable, context or static sources, resolved per request.
 import { SourceKind } from '../config/compile.js'
 import type { RequestContext } from './context.js'
-import { parseQuery } from './template-variables.js'
 
 /** The value of a method request source for a parameter mapping; null when absent. */
 export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
@@ -16,7 +15,7 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
     }
     case SourceKind.MethodQuery:
     case SourceKind.MethodMultiQuery: {
-      const values = parseQuery(ctx.request.query).get(name)
+      const values = ctx.queryParameters().get(name)
       if (values === undefined) return null
       return source === SourceKind.MethodQuery ? values[values.length - 1]! : values.join(',')
     }

@@ -2,45 +2,12 @@
 // request. Only called when a template or a mapping needs it, never on the plain proxy path.
 import type { RequestContext } from './context.js'
 import type { TemplateVariables } from './templates.js'
-
-/** Decodes a query component ('+' is a space, as browsers send it). */
-export function decodeQueryComponent(s: string): string {
-  if (s.indexOf('%') === -1 && s.indexOf('+') === -1) return s
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '))
-  } catch {
-    return s
-  }
-}
-
-/** Query string → name → values, in order of appearance. */
-export function parseQuery(query: string): Map<string, string[]> {
-  const out = new Map<string, string[]>()
-  if (query === '') return out
-  for (const part of query.split('&')) {
-    if (part === '') continue
-    const eq = part.indexOf('=')
-    const name = decodeQueryComponent(eq === -1 ? part : part.slice(0, eq))
-    const value = eq === -1 ? '' : decodeQueryComponent(part.slice(eq + 1))
-    const list = out.get(name)
-    if (list === undefined) out.set(name, [value])
-    else list.push(value)
-  }
-  return out
-}
+import { formatRequestTime } from '../util/request-time.js'
 
 export interface ErrorVariables {
   readonly message: string
   readonly responseType: string
   readonly validationErrorString: string | null
-}
-
-/** $context.requestTime format: 25/Nov/2026:13:53:06 +0000. */
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-export function formatRequestTime(epochMs: number): string {
-  const d = new Date(epochMs)
-  const p = (n: number) => (n < 10 ? '0' + n : String(n))
-  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`
 }
 
 /** The variables of a request; without an error they are built once per request. */
@@ -57,7 +24,7 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
   const header: Record<string, string> = {}
   for (let i = 0; i < req.headers.length; i += 2) header[req.headers[i]!] = req.headers[i + 1]!
   const querystring: Record<string, string> = {}
-  for (const [k, v] of parseQuery(req.query)) querystring[k] = v[v.length - 1]!
+  for (const [k, v] of ctx.queryParameters()) querystring[k] = v[v.length - 1]!
   const path: Record<string, string> = {}
   const params = ctx.match?.params
   if (params !== undefined) for (let i = 0; i < params.length; i += 2) path[params[i]!] = params[i + 1]!
