@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // backplane serve | check | routes: arguments → options → the library (thin).
-import { compileGateway } from './config/compile.js'
-import { checkTemplates } from './config/templates.js'
+import { compileGateway } from './pipeline/compile.js'
+import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'

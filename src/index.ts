@@ -3,8 +3,8 @@
 // front end.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
-import { compileGateway } from './config/compile.js'
-import { checkTemplates } from './config/templates.js'
+import { compileGateway } from './pipeline/compile.js'
+import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions, type LoadResult } from './config/load.js'
 import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
@@ -119,5 +119,5 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
 }
 
 export { loadGateway } from './config/load.js'
-export { compileGateway } from './config/compile.js'
+export { compileGateway } from './pipeline/compile.js'
 export { ConfigError, formatProblem } from './errors.js'

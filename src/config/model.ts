@@ -1,6 +1,6 @@
 // The normalized description of a gateway: plain JSON data, made once at load from the
 // API files and the gateway config. It crosses to the workers as workerData, where each
-// worker compiles it (config/compile.ts) into frozen per-stage objects.
+// worker compiles it (pipeline/compile.ts) into frozen per-stage objects.
 
 export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
 export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'

@@ -4,11 +4,11 @@
 // response; AWS sends the rendered request template and sends the result (or the
 // function error, matched by selectionPattern against errorMessage) through the
 // integration response.
-import type { CompiledIntegration } from '../config/compile.js'
+import type { CompiledIntegration } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
-import { completeIntegration } from '../pipeline/integration-response.js'
-import { prepareIntegrationRequest } from '../pipeline/integration-request.js'
+import { sendGatewayResponse } from '../method-response/gateway-responses.js'
+import { completeIntegration } from '../integration-response/complete.js'
+import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { connectFunctionHost, type FunctionClient } from '../functions/client.js'
 import { encodeProxyEvent, parseProxyResult } from '../functions/event.js'
 import type { InvokeOutcome } from '../functions/protocol.js'

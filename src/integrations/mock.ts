@@ -1,11 +1,11 @@
 // MOCK integration: the rendered request template's `statusCode` selects the integration
 // response; no backend is called.
-import type { CompiledIntegration } from '../config/compile.js'
+import type { CompiledIntegration } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { sendGatewayResponse } from '../pipeline/gateway-responses.js'
-import { completeIntegration } from '../pipeline/integration-response.js'
-import { buildTemplateVariables } from '../pipeline/template-variables.js'
-import { renderTemplate, selectTemplate } from '../pipeline/templates.js'
+import { sendGatewayResponse } from '../method-response/gateway-responses.js'
+import { completeIntegration } from '../integration-response/complete.js'
+import { buildTemplateVariables } from '../mapping/template-variables.js'
+import { renderTemplate, selectTemplate } from '../mapping/templates.js'
 
 const STATUS_CODE = /"statusCode"\s*:\s*"?(\d{3})"?/
 const decoder = new TextDecoder()

@@ -1,5 +1,5 @@
 // The only place where undici / socket error codes become gateway responses (STYLE §C.2).
-import type { GatewayResponseTypeName } from '../pipeline/gateway-response-types.js'
+import type { GatewayResponseTypeName } from '../method-response/gateway-response-types.js'
 
 export interface UpstreamFailure {
   readonly type: GatewayResponseTypeName

@@ -1,11 +1,11 @@
 // The per-request state in a worker. One shape: every field is set in the constructor,
 // in a fixed order, and absent stages are null (STYLE §D.3).
 import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
-import type { CompiledApi, CompiledMethod, CompiledStage } from '../config/compile.js'
+import type { CompiledApi, CompiledMethod, CompiledStage } from './compile.js'
 import type { RouteMatch } from '../router/match.js'
-import type { TemplateVariables } from './templates.js'
+import type { TemplateVariables } from '../mapping/templates.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
-import { compressBody, responseEncoding } from './compression.js'
+import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 
 /** Where a finished reply goes: the worker's reply channel. */

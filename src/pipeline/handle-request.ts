@@ -1,16 +1,15 @@
 // One request through API Gateway's stages: route (API, stage, resource, method) →
 // method request → integration → integration response → method response.
-import type { CompiledApi, CompiledGateway } from '../config/compile.js'
+import type { CompiledApi, CompiledGateway } from './compile.js'
 import type { RequestRecord } from '../pool/protocol.js'
 import { matchRoute } from '../router/match.js'
 import { RequestContext, type ReplySink } from './context.js'
-import { sendGatewayResponse } from './gateway-responses.js'
+import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { runMock } from '../integrations/mock.js'
 import { HttpExchange } from '../integrations/http.js'
-import { prepareIntegrationRequest } from './integration-request.js'
+import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
-import { validateRequest } from './request-validation.js'
-import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequestBody } from './compression.js'
+import { runMethodRequest } from '../method-request/run.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -33,40 +32,6 @@ function selectApi(gw: CompiledGateway, ctx: RequestContext, url: string): [Comp
     if (url.startsWith(api.basePath, 1) && (url.length === n + 1 || url.charCodeAt(n + 1) === 47)) return [api, n + 1]
   }
   return [fallback, 0]
-}
-
-/** Method request: payload decompression and validation. False once it has answered. */
-function runMethodRequest(ctx: RequestContext): boolean {
-  const api = ctx.api!
-  if (api.minimumCompressionSize !== null && ctx.body !== null) {
-    const coding = ctx.header('content-encoding')
-    if (coding !== null) {
-      const out = decompressRequestBody(ctx.body, coding)
-      if (out === UNSUPPORTED_CONTENT_ENCODING) {
-        sendGatewayResponse(ctx, 'UNSUPPORTED_MEDIA_TYPE')
-        return false
-      }
-      if (out === DECOMPRESSED_TOO_LARGE) {
-        sendGatewayResponse(ctx, 'REQUEST_TOO_LARGE')
-        return false
-      }
-      if (out !== ctx.body) ctx.bodyDecompressed = true
-      ctx.body = out
-    }
-  }
-  const validation = ctx.method!.validation
-  if (validation === null) return true
-  const headers: Record<string, string> = {}
-  const h = ctx.request.headers
-  for (let i = 0; i < h.length; i += 2) headers[h[i]!] = h[i + 1]!
-  const path: Record<string, string> = {}
-  const p = ctx.match!.params
-  for (let i = 0; i < p.length; i += 2) path[p[i]!] = p[i + 1]!
-  const failure = validateRequest(validation, { contentType: ctx.header('content-type'), body: ctx.body, query: ctx.queryParameters(), headers, pathParams: path })
-  if (failure === null) return true
-  ctx.validationErrorString = failure.validationErrorString
-  sendGatewayResponse(ctx, failure.type, failure.message)
-  return false
 }
 
 export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: ReplySink): RequestContext {

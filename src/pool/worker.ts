@@ -4,12 +4,12 @@
 // Replies finished in the same event-loop turn (one poll of backend sockets) share one
 // message: under load that is many replies per wake-up of the main thread.
 import { BroadcastChannel, workerData } from 'node:worker_threads'
-import { compileGateway } from '../config/compile.js'
+import { compileGateway } from '../pipeline/compile.js'
 import type { GatewaySource } from '../config/model.js'
 import { handleRequest } from '../pipeline/handle-request.js'
 import type { ReplySink } from '../pipeline/context.js'
 import type { BatchTask, ConfigMessage, ReplyRecord, WorkerInit } from './protocol.js'
-import { installMappingEngine } from '../pipeline/install-engine.js'
+import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
 
 const init = workerData as WorkerInit

@@ -2,7 +2,7 @@
 // size, API key source, request validators and gateway responses.
 import { Codes, pointerJoin } from '../../errors.js'
 import type { GatewayResponseSource, RequestValidatorSource } from '../model.js'
-import { GATEWAY_RESPONSE_TYPES } from '../../pipeline/gateway-response-types.js'
+import { GATEWAY_RESPONSE_TYPES } from '../../method-response/gateway-response-types.js'
 import type { ExtensionContext } from './integration.js'
 import { isRecord } from '../../util/is-record.js'
 import { readStringMap } from '../string-map.js'

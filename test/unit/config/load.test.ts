@@ -3,7 +3,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { loadGateway } from '../../../src/config/load.js'
-import { compileGateway } from '../../../src/config/compile.js'
+import { compileGateway } from '../../../src/pipeline/compile.js'
 import { ConfigError, formatProblem, type ConfigProblem } from '../../../src/errors.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }

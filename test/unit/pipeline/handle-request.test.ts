@@ -4,11 +4,11 @@
 import t from 'tap'
 import { isDeepStrictEqual } from 'node:util'
 import { normalizeApi } from '../../../src/config/normalize.js'
-import { compileGateway } from '../../../src/config/compile.js'
+import { compileGateway } from '../../../src/pipeline/compile.js'
 import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import type { ConfigProblem } from '../../../src/errors.js'
-import { installMappingEngine } from '../../../src/pipeline/install-engine.js'
+import { installMappingEngine } from '../../../src/mapping/install-engine.js'
 
 const problems: ConfigProblem[] = []
 const api = normalizeApi({

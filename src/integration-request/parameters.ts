@@ -1,7 +1,7 @@
 // Method request values for parameter mappings (requestParameters): path, query string,
 // header, stage variable, context or static sources, resolved per request.
-import { SourceKind } from '../config/compile.js'
-import type { RequestContext } from './context.js'
+import { SourceKind } from './compile.js'
+import type { RequestContext } from '../pipeline/context.js'
 
 /** The value of a method request source for a parameter mapping; null when absent. */
 export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {

@@ -1,8 +1,8 @@
 // Load-time check of every mapping template: a template that does not compile is
 // refused with the API file, the template's JSON pointer, line and column.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
-import { MappingEngine } from '../mapping/engine.js'
-import type { ApiSource } from './model.js'
+import { MappingEngine } from './engine.js'
+import type { ApiSource } from '../config/model.js'
 
 function check(engine: MappingEngine, file: string, pointer: string, template: string, problems: ConfigProblem[]): void {
   const c = engine.compile(template)

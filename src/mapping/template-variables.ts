@@ -1,6 +1,6 @@
 // Builds what mapping templates see ($context, $input.params(), $stageVariables) from a
 // request. Only called when a template or a mapping needs it, never on the plain proxy path.
-import type { RequestContext } from './context.js'
+import type { RequestContext } from '../pipeline/context.js'
 import type { TemplateVariables } from './templates.js'
 import { formatRequestTime } from '../util/request-time.js'
 

@@ -1,10 +1,10 @@
 // Renders a gateway response from the API's compiled table: status, x-amzn-ErrorType,
 // responseParameters and the template (default `{"message":$context.error.messageString}`).
-import { compileGatewayResponses } from '../config/compile.js'
+import { compileGatewayResponses } from './compile.js'
 import type { GatewayResponseTypeName } from './gateway-response-types.js'
-import type { RequestContext } from './context.js'
-import { renderTemplate, selectTemplate } from './templates.js'
-import { buildTemplateVariables } from './template-variables.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { renderTemplate, selectTemplate } from '../mapping/templates.js'
+import { buildTemplateVariables } from '../mapping/template-variables.js'
 import { setHeader } from '../util/header-pairs.js'
 
 const encoder = new TextEncoder()

@@ -15,7 +15,7 @@ import {
   NOT_JSON_VALIDATION_ERROR,
   type ValidationRequest,
   type CompiledValidation,
-} from '../../../src/pipeline/request-validation.js'
+} from '../../../src/method-request/validation.js'
 
 const sample = JSON.parse(readFileSync(new URL('../../fixtures/apis/validation-sample.json', import.meta.url), 'utf8'))
 

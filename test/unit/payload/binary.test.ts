@@ -8,7 +8,7 @@ import {
   base64Decode,
   firstMediaType,
   BASE64_DECODE_FAILED,
-} from '../../../src/pipeline/binary.js'
+} from '../../../src/payload/binary.js'
 import type { ContentHandling } from '../../../src/config/model.js'
 
 const enc = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'))

@@ -1,12 +1,13 @@
 // Integration response for non-proxy integrations (MOCK, HTTP, AWS): choose the response
 // by selectionPattern, map headers with responseParameters, render the response template
 // chosen by the client's Accept header, answer with the method response's status.
-import type { CompiledIntegration, CompiledIntegrationResponse } from '../config/compile.js'
-import type { RequestContext } from './context.js'
-import { sendGatewayResponse } from './gateway-responses.js'
-import { buildTemplateVariables } from './template-variables.js'
-import { renderTemplate } from './templates.js'
-import { BASE64_DECODE_FAILED, convertResponseBody } from './binary.js'
+import type { CompiledIntegration } from '../integrations/compile.js'
+import type { CompiledIntegrationResponse } from './compile.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { sendGatewayResponse } from '../method-response/gateway-responses.js'
+import { buildTemplateVariables } from '../mapping/template-variables.js'
+import { renderTemplate } from '../mapping/templates.js'
+import { BASE64_DECODE_FAILED, convertResponseBody } from '../payload/binary.js'
 import { findHeader } from '../util/header-pairs.js'
 
 /** What the backend (or the mock) produced. */

@@ -1,13 +1,14 @@
 // Integration request for non-proxy integrations: choose the request template by the
 // method request's Content-Type, apply passthroughBehavior, render, map headers.
-import { TargetKind, type CompiledIntegration } from '../config/compile.js'
-import type { RequestContext } from './context.js'
-import { sendGatewayResponse } from './gateway-responses.js'
-import { buildTemplateVariables } from './template-variables.js'
-import { renderTemplate } from './templates.js'
+import { TargetKind } from './compile.js'
+import { type CompiledIntegration } from '../integrations/compile.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { sendGatewayResponse } from '../method-response/gateway-responses.js'
+import { buildTemplateVariables } from '../mapping/template-variables.js'
+import { renderTemplate } from '../mapping/templates.js'
 import { resolveSource } from './parameters.js'
-import type { TemplateOverrides } from './templates.js'
-import { BASE64_DECODE_FAILED, convertRequestBody } from './binary.js'
+import type { TemplateOverrides } from '../mapping/templates.js'
+import { BASE64_DECODE_FAILED, convertRequestBody } from '../payload/binary.js'
 import { setHeader } from '../util/header-pairs.js'
 
 /** What a non-proxy integration request sends, made here. */

@@ -10,7 +10,7 @@ import {
   UNSUPPORTED_CONTENT_ENCODING,
   DECOMPRESSED_TOO_LARGE,
   MAX_MINIMUM_COMPRESSION_SIZE,
-} from '../../../src/pipeline/compression.js'
+} from '../../../src/payload/compression.js'
 
 const PETS = Buffer.from(JSON.stringify([{ id: 1, type: 'dog', price: 249.99 }, { id: 2, type: 'cat', price: 124.99 }, { id: 3, type: 'fish', price: 0.99 }]))
 const text = (b: unknown) => (b instanceof Uint8Array ? Buffer.from(b).toString('utf8') : b)

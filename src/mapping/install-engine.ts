@@ -1,8 +1,8 @@
 // Installs the WASM mapping engine (mapping/engine.ts) as this thread's template renderer.
 // Templates are compiled once, by their text: at start-up for every template of the
 // gateway, so no request pays for a compile.
-import { MappingEngine, type MappingInput } from '../mapping/engine.js'
-import type { CompiledGateway } from '../config/compile.js'
+import { MappingEngine, type MappingInput } from './engine.js'
+import type { CompiledGateway } from '../pipeline/compile.js'
 import { setTemplateRenderer, type TemplateOutcome, type TemplateRenderer, type TemplateVariables } from './templates.js'
 
 /** Template text → engine id, or the compile error's text. */

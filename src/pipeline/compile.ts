@@ -1,0 +1,137 @@
+// ApiSource → frozen per-stage objects the hot path only reads (STYLE §D.3, §D.4): the chain
+// of API Gateway's request stages, each compiled by its own folder's compile step.
+// Runs once per worker at start-up (and in the main thread to report problems), never per request.
+import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
+import type { ApiSource, GatewaySource, OperationSource } from '../config/model.js'
+import { RouteNode, freezeTree, insertRoute } from '../router/tree.js'
+import type { GatewayResponseTypeName } from '../method-response/gateway-response-types.js'
+import { compileGatewayResponses, type CompiledGatewayResponse } from '../method-response/compile.js'
+import { compileRequestValidation, modelProblems, type CompiledValidation } from '../method-request/validation.js'
+import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
+import { compileIntegration, type CompiledIntegration } from '../integrations/compile.js'
+
+export interface CompiledMethod {
+  readonly routeIndex: number
+  /** The method as defined ('GET', or 'ANY'). */
+  readonly httpMethod: string
+  readonly resourcePath: string
+  /** $context.resourceId: a stable 6-character id derived from the resource path. */
+  readonly resourceId: string
+  readonly operationId: string | null
+  readonly apiKeyRequired: boolean
+  /** Method request validation in force, or null. */
+  readonly validation: CompiledValidation | null
+  readonly integration: CompiledIntegration | null
+  readonly source: OperationSource
+}
+
+export interface CompiledStage {
+  readonly name: string
+  readonly variables: Readonly<Record<string, string>>
+  /** Route index → method. */
+  readonly methods: readonly CompiledMethod[]
+}
+
+export interface CompiledApi {
+  readonly id: string
+  readonly title: string
+  readonly basePath: string
+  readonly router: RouteNode
+  readonly stages: ReadonlyMap<string, CompiledStage>
+  readonly gatewayResponses: Readonly<Record<GatewayResponseTypeName, CompiledGatewayResponse>>
+  readonly binaryMediaTypes: readonly string[]
+  /** x-amazon-apigateway-binary-media-types, compiled. */
+  readonly binary: BinaryMediaTypeMatcher
+  readonly minimumCompressionSize: number | null
+  readonly source: ApiSource
+}
+
+export interface CompiledGateway {
+  readonly apis: readonly CompiledApi[]
+  /** API id → API, for Host `{apiId}.execute-api.*`. */
+  readonly byId: ReadonlyMap<string, CompiledApi>
+}
+
+/** A stable resource id like API Gateway's 6-character ids, derived from the path. */
+export function resourceIdOf(path: string): string {
+  let h = 2166136261
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 16777619)
+  return (h >>> 0).toString(36).padStart(6, '0').slice(-6)
+}
+
+/** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
+export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledApi {
+  const router = new RouteNode('/')
+  const ops: OperationSource[] = []
+  for (const op of api.operations) {
+    const problem = insertRoute(router, op.path, op.method, ops.length)
+    if (problem === 'duplicate-method') {
+      problems.push({ code: Codes.DUPLICATE_ROUTE, file: api.file, pointer: op.pointer, message: `method ${op.method} is defined twice for resource ${op.path}`, severity: 'error' })
+      continue
+    }
+    if (problem === 'sibling-variable') {
+      problems.push({ code: Codes.PATH, file: api.file, pointer: pointerJoin('/paths', op.path), message: `a sibling of resource ${op.path} already has a variable path part: only one is allowed per level`, severity: 'error' })
+      continue
+    }
+    ops.push(op)
+  }
+  freezeTree(router)
+  // Models are checked once per API; a method's validation reports only its own problems.
+  const seen = new Set<string>()
+  const report = (list: readonly ConfigProblem[]) => {
+    for (const p of list) {
+      const key = `${p.pointer}\n${p.message}`
+      if (!seen.has(key)) problems.push(p)
+      seen.add(key)
+    }
+  }
+  report(modelProblems(api, { modelsPointer: api.modelsPointer }))
+  const validations = ops.map((op) => {
+    try {
+      return compileRequestValidation(api, op, { modelsPointer: api.modelsPointer })
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      report(err.problems)
+      return null
+    }
+  })
+  const stages = new Map<string, CompiledStage>()
+  for (const stage of api.stages) {
+    const vars = Object.freeze({ ...stage.variables })
+    const methods = ops.map((op, routeIndex): CompiledMethod => Object.freeze({
+      routeIndex,
+      httpMethod: op.method,
+      resourcePath: op.path,
+      resourceId: resourceIdOf(op.path),
+      operationId: op.operationId,
+      apiKeyRequired: op.apiKeyRequired,
+      validation: validations[routeIndex]!,
+      integration: compileIntegration(op, vars),
+      source: op,
+    }))
+    for (const m of methods) {
+      const i = m.integration
+      if (i !== null && i.configurationError !== null) {
+        problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
+      }
+    }
+    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
+  }
+  return Object.freeze({
+    id: api.id,
+    title: api.title,
+    basePath: api.basePath,
+    router,
+    stages,
+    gatewayResponses: compileGatewayResponses(api.gatewayResponses),
+    binaryMediaTypes: api.binaryMediaTypes,
+    binary: compileBinaryMediaTypes(api.binaryMediaTypes),
+    minimumCompressionSize: api.minimumCompressionSize,
+    source: api,
+  })
+}
+
+export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]): CompiledGateway {
+  const apis = gateway.apis.map((a) => compileApi(a, problems))
+  return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
+}
