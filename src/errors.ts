@@ -53,6 +53,10 @@ export const Codes = {
   TEMPLATE: 'BP_ERR_CONFIG_TEMPLATE',
   MODEL: 'BP_ERR_CONFIG_MODEL',
   FUNCTION: 'BP_ERR_CONFIG_FUNCTION',
+  /** A key the loader does not know (a warning, with "did you mean"). */
+  UNKNOWN_KEY: 'BP_WARN_CONFIG_UNKNOWN_KEY',
+  /** A `${env:NAME}` secret whose variable is not set. */
+  SECRET: 'BP_ERR_CONFIG_SECRET',
   /** Request time, logged: a Lambda proxy result API Gateway would refuse (502). */
   FUNCTION_MALFORMED_RESULT: 'BP_ERR_FUNCTION_MALFORMED_RESULT',
 } as const
