@@ -34,6 +34,8 @@ export class RequestContext {
   validationErrorString: string | null = null
   /** What templates see, built on first use and shared by request and response templates. */
   templateVariables: TemplateVariables | null = null
+  /** The next method request step to run (method-request/run.ts). */
+  methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
   /** The query string parsed, on first use (validation, mappings and templates share it). */
