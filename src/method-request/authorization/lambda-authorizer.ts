@@ -140,9 +140,16 @@ export function compileLambdaAuthorizer(name: string, scheme: Record<string, unk
     const vars = cx.api.stages.find((s) => s.name === cx.stage)?.variables ?? {}
     const missing: string[] = []
     const text = substituteStageVariables(uri, vars, missing)
+    // A method's problems are reported from the first stage only: it warns for every stage.
+    if (cx.api.stages[0]?.name === cx.stage) {
+      for (const stage of cx.api.stages) {
+        const absent: string[] = []
+        substituteStageVariables(uri, stage.variables, absent)
+        if (absent.length > 0) problem(pointerJoin(authPtr, 'authorizerUri'), `stage ${stage.name}: Invalid stage variable value: stage variable(s) ${absent.join(', ')} not defined; requests to this method get 500`, 'warning')
+      }
+    }
     if (missing.length > 0) {
       configurationError = `Invalid stage variable value: stage variable(s) ${missing.join(', ')} not defined`
-      problem(pointerJoin(authPtr, 'authorizerUri'), `stage ${cx.stage}: ${configurationError}; requests to this method get 500`, 'warning')
     } else {
       const target = parseLambdaUri(text)
       if (target === null || target.responseStreaming) problem(pointerJoin(authPtr, 'authorizerUri'), `authorizerUri must be a Lambda function invocation URI, got ${JSON.stringify(text)}`)
