@@ -80,15 +80,19 @@ export interface CompiledLambdaAuthorizer {
   readonly ttlMs: number
 }
 
-/** True for a scheme this file compiles: authtype custom, or an authorizer of type token / request. */
+/**
+ * True for a scheme this file compiles: an authorizer of type token / request, or authtype
+ * custom without a type (refused here as malformed). Other types (cognito_user_pools…) are
+ * other kinds' — or refused by compileAuthorization.
+ */
 export function isLambdaAuthorizerScheme(scheme: unknown): boolean {
   if (!isRecord(scheme)) return false
   const auth = scheme['x-amazon-apigateway-authorizer']
   const authtype = scheme['x-amazon-apigateway-authtype']
-  if (typeof authtype === 'string' && authtype.toLowerCase() === 'custom') return true
-  if (!isRecord(auth) || typeof auth.type !== 'string') return false
+  const custom = typeof authtype === 'string' && authtype.toLowerCase() === 'custom'
+  if (!isRecord(auth) || typeof auth.type !== 'string') return custom
   const type = auth.type.toLowerCase()
-  return (type === 'token' || type === 'request') && (authtype === undefined || authtype === 'custom')
+  return (type === 'token' || type === 'request') && (authtype === undefined || custom)
 }
 
 function parseIdentitySource(expr: string): IdentitySource | string {

@@ -144,7 +144,7 @@ t.test('well-formed TOKEN and REQUEST authorizers load', async (t) => {
 
 t.test('malformed definitions are refused at load with the pointer', async (t) => {
   const cases: [Record<string, unknown>, string][] = [
-    [{ type: 'jwt', authorizerUri: URI }, `${AT}/type: type must be "token" or "request" for a Lambda authorizer, got "jwt"`],
+    [{ authorizerUri: URI }, `${AT}/type: type must be "token" or "request" for a Lambda authorizer, got undefined`],
     [{ type: 'token' }, `${AT}/authorizerUri: authorizerUri is required: the Lambda function invocation URI (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function ARN}/invocations)`],
     [{ type: 'token', authorizerUri: 'https://example.com/auth' }, `${AT}/authorizerUri: authorizerUri must be a Lambda function invocation URI, got "https://example.com/auth"`],
     [{ type: 'token', authorizerUri: URI, authorizerResultTtlInSeconds: 3601 }, `${AT}/authorizerResultTtlInSeconds: authorizerResultTtlInSeconds must be an integer from 0 to 3600`],
@@ -159,6 +159,7 @@ t.test('malformed definitions are refused at load with the pointer', async (t) =
   ]
   for (const [auth, message] of cases) t.strictSame(problemsOf(auth), [message + REFUSED], message)
   t.strictSame(problemsOf({ type: 'token', authorizerUri: URI }, { in: 'query' }), [`${AT}/identitySource: a TOKEN authorizer needs identitySource method.request.header.{name} (or the scheme's "in: header" and "name")${REFUSED}`])
+  t.strictSame(problemsOf({ type: 'jwt', authorizerUri: URI }), ['/components/securitySchemes/a: security scheme "a" is of a kind the gateway cannot enforce' + REFUSED], 'another type is not a Lambda authorizer')
   t.ok(problemsOf(undefined as unknown as Record<string, unknown>).includes(`/components/securitySchemes/a: x-amazon-apigateway-authtype custom needs an x-amazon-apigateway-authorizer object${REFUSED}`))
 })
 
