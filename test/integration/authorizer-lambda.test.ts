@@ -52,7 +52,7 @@ function echoedEvent(body: Buffer): Record<string, any> {
 
 t.test('lambda authorizers', async (t) => {
   const dir = t.testdir({})
-  const files = { plain: join(dir, 'plain.txt'), cached: join(dir, 'cached.txt'), short: join(dir, 'short.txt'), request: join(dir, 'request.txt') }
+  const files = { plain: join(dir, 'plain.txt'), cached: join(dir, 'cached.txt'), short: join(dir, 'short.txt'), request: join(dir, 'request.txt'), requestCached: join(dir, 'request-cached.txt') }
   for (const f of Object.values(files)) writeFileSync(f, '')
 
   // A loopback Lambda Invoke endpoint, as remote functions are reached (functions/remote.ts).
@@ -95,6 +95,11 @@ t.test('lambda authorizers', async (t) => {
           'x-amazon-apigateway-authtype': 'custom',
           'x-amazon-apigateway-authorizer': { type: 'request', authorizerUri: arn('requestAuth'), identitySource: 'method.request.header.X-Id, method.request.querystring.q', authorizerResultTtlInSeconds: 0 },
         },
+        reqCached: {
+          type: 'apiKey', name: 'x-id', in: 'header',
+          'x-amazon-apigateway-authtype': 'custom',
+          'x-amazon-apigateway-authorizer': { type: 'request', authorizerUri: arn('requestCachedAuth'), identitySource: 'method.request.header.X-Id, method.request.querystring.q, stageVariables.tier' },
+        },
       },
     },
     paths: {
@@ -113,6 +118,7 @@ t.test('lambda authorizers', async (t) => {
       '/slow': get('slow'),
       '/remote': get('remote'),
       '/req/{id}': get('req'),
+      '/reqc/{id}': get('reqCached'),
     },
   }
   writeFileSync(join(dir, 'api.json'), JSON.stringify(api))
@@ -128,7 +134,7 @@ t.test('lambda authorizers', async (t) => {
   writeFileSync(join(dir, 'backplane.json'), JSON.stringify({
     workers: 2,
     apis: [
-      { id: 'authapi', file: 'api.json', stages: { prod: { variables: {} } } },
+      { id: 'authapi', file: 'api.json', stages: { prod: { variables: { tier: 'gold' } } } },
       { id: 'customapi', file: 'custom.json', basePath: 'custom', stages: { prod: { variables: {} } } },
     ],
     functions: {
@@ -138,6 +144,7 @@ t.test('lambda authorizers', async (t) => {
       shortAuth: { handler: `${AUTHORIZERS}#token`, environment: env(files.short) },
       slowAuth: { handler: `${AUTHORIZERS}#token`, timeoutMs: 300 },
       requestAuth: { handler: `${AUTHORIZERS}#request`, environment: env(files.request) },
+      requestCachedAuth: { handler: `${AUTHORIZERS}#request`, environment: env(files.requestCached) },
       remoteAuth: { url: invokeUrl },
     },
   }))
@@ -272,7 +279,7 @@ t.test('lambda authorizers', async (t) => {
     t.strictSame(event.queryStringParameters, { q: 'b', r: '1' })
     t.strictSame(event.multiValueQueryStringParameters, { q: ['a', 'b'], r: ['1'] })
     t.strictSame(event.pathParameters, { id: '7' })
-    t.equal(event.stageVariables, null)
+    t.strictSame(event.stageVariables, { tier: 'gold' })
     t.match(event.requestContext, { resourcePath: '/req/{id}', httpMethod: 'GET', stage: 'prod', apiId: 'authapi', accountId: '123456789012', identity: { sourceIp: '127.0.0.1' } })
 
     const before = lines(files.request).length
@@ -282,6 +289,18 @@ t.test('lambda authorizers', async (t) => {
       t.equal(r.body.toString(), '{"message":"Unauthorized"}')
     }
     t.equal(lines(files.request).length, before, 'not called for a missing or empty identity source')
+  })
+
+  t.test('REQUEST with caching: keyed by every identity source\'s value', async (t) => {
+    const call = (id: string, q: string) => request(`${base}/reqc/${id}?q=${q}`, { headers: { 'x-id': 'abc' } })
+    t.equal((await call('1', 'a')).status, 200)
+    // Another path with the same identity: the cached policy (Allow on /reqc/1 only) decides.
+    t.equal((await call('2', 'a')).status, 403)
+    t.equal(lines(files.requestCached).length, 1)
+    t.equal((await call('1', 'b')).status, 200)
+    t.equal(lines(files.requestCached).length, 2, 'another query value is another key')
+    t.equal((await call('1', 'b')).status, 200)
+    t.equal(lines(files.requestCached).length, 2)
   })
 
   t.test('authorizerResultTtlInSeconds 0: every request calls the function', async (t) => {
