@@ -8,6 +8,7 @@ import { buildRequestEvent, buildTokenEvent, encodeAuthorizerEvent } from '../..
 import { checkAuthorizerResult } from '../../../../src/method-request/authorization/lambda-authorizer-result.js'
 import { evaluatePolicy } from '../../../../src/method-request/authorization/policy.js'
 import { authorizerProxyObject, authorizerTemplateObject, authorizerValue } from '../../../../src/method-request/authorization/authorizer-outcome.js'
+import { LambdaAuthorizerStep } from '../../../../src/method-request/authorization/lambda-authorizer.js'
 import { normalizeApi } from '../../../../src/config/normalize.js'
 import { DEFAULT_ACCESS } from '../../../../src/config/model.js'
 import { compileGateway } from '../../../../src/pipeline/compile.js'
@@ -179,4 +180,18 @@ t.test('warnings: a missing stage variable, REQUEST validation expression, unkno
     `${AT}/enableSimpleResponses: unknown property of a Lambda authorizer, ignored`,
     `${AT}/identityValidationExpression: identityValidationExpression applies to TOKEN authorizers only; API Gateway ignores it for REQUEST authorizers`,
   ])
+})
+
+t.test('methodArn takes the gateway config\'s region and accountId (access)', async (t) => {
+  const problems: ConfigProblem[] = []
+  const doc = {
+    openapi: '3.0.1', info: { title: 'a', version: '1' },
+    components: { securitySchemes: { a: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: URI } } } },
+    paths: { '/p': { get: { security: [{ a: [] }], 'x-amazon-apigateway-integration': mock } } },
+  }
+  const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
+  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: { ...DEFAULT_ACCESS, region: 'eu-west-1', accountId: '111122223333' } }, problems)
+  const step = gw.apis[0]!.stages.get('prod')!.methods[0]!.methodRequest[0] as LambdaAuthorizerStep
+  t.ok(step instanceof LambdaAuthorizerStep)
+  t.match(step, { name: 'authorization', region: 'eu-west-1', accountId: '111122223333', authorizer: { name: 'a', type: 'TOKEN', functionName: 'auth', ttlMs: 300_000, identitySources: [{ kind: 'header', name: 'authorization' }] } })
 })
