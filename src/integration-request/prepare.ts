@@ -6,7 +6,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { buildTemplateVariables } from '../mapping/template-variables.js'
 import { renderTemplate } from '../mapping/templates.js'
-import { resolveSource } from './parameters.js'
+import { resolveMapping } from './parameters.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { BASE64_DECODE_FAILED, convertRequestBody } from '../payload/binary.js'
 import { setHeader } from '../util/header-pairs.js'
@@ -65,7 +65,7 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
   }
   for (const m of integ.requestParameters) {
     if (m.target !== TargetKind.Header) continue
-    const v = resolveSource(ctx, m.source, m.value)
+    const v = resolveMapping(ctx, m)
     if (v !== null) setHeader(headers, m.name, v)
   }
   if (overrides !== null) for (const [k, v] of Object.entries(overrides.header)) setHeader(headers, k.toLowerCase(), v)

@@ -16,6 +16,9 @@ const UNREACHABLE: UpstreamFailure = Object.freeze({ type: 'API_CONFIGURATION_ER
 /** The connection broke mid-exchange: 502 with API Gateway's text. */
 const BROKEN: UpstreamFailure = Object.freeze({ type: 'DEFAULT_5XX', status: 502, message: 'Internal server error' })
 
+/** A backend status outside 100–599: API Gateway's 502 for a malformed endpoint response. */
+export const INVALID_STATUS: UpstreamFailure = BROKEN
+
 export function classifyUpstreamError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string } | null)?.code ?? ''
   switch (code) {

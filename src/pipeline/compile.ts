@@ -8,7 +8,8 @@ import type { GatewayResponseTypeName } from '../method-response/gateway-respons
 import { compileGatewayResponses, type CompiledGatewayResponse } from '../method-response/compile.js'
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../method-request/validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
-import { compileIntegration, type CompiledIntegration } from '../integrations/compile.js'
+import { DEFAULT_INTEGRATION_SETTINGS, compileIntegration, type CompiledIntegration, type IntegrationSettings } from '../integrations/compile.js'
+import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -43,6 +44,10 @@ export interface CompiledApi {
   /** x-amazon-apigateway-binary-media-types, compiled. */
   readonly binary: BinaryMediaTypeMatcher
   readonly minimumCompressionSize: number | null
+  /** $context.accountId: the gateway config's accountId. */
+  readonly accountId: string
+  /** $context.deploymentId: stable per API (one deployment per configuration). */
+  readonly deploymentId: string
   readonly source: ApiSource
 }
 
@@ -60,7 +65,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledApi {
+export function compileApi(api: ApiSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string = DEFAULT_ACCOUNT_ID): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -106,13 +111,14 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
       operationId: op.operationId,
       apiKeyRequired: op.apiKeyRequired,
       validation: validations[routeIndex]!,
-      integration: compileIntegration(op, vars),
+      integration: compileIntegration(op, vars, settings),
       source: op,
     }))
     for (const m of methods) {
       const i = m.integration
       if (i !== null && i.configurationError !== null) {
-        problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
+        if (i.fatal) problems.push({ code: Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: i.configurationError, severity: 'error' })
+        else problems.push({ code: i.configurationError.startsWith('Invalid stage variable') ? Codes.STAGE_VARIABLE : Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }
     stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
@@ -127,11 +133,18 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
     binaryMediaTypes: api.binaryMediaTypes,
     binary: compileBinaryMediaTypes(api.binaryMediaTypes),
     minimumCompressionSize: api.minimumCompressionSize,
+    accountId,
+    deploymentId: resourceIdOf('deployment:' + api.id),
     source: api,
   })
 }
 
 export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]): CompiledGateway {
-  const apis = gateway.apis.map((a) => compileApi(a, problems))
+  const settings: IntegrationSettings = {
+    region: gateway.region ?? DEFAULT_INTEGRATION_SETTINGS.region,
+    vpcLinks: gateway.vpcLinks ?? DEFAULT_INTEGRATION_SETTINGS.vpcLinks,
+    aws: gateway.aws ?? DEFAULT_INTEGRATION_SETTINGS.aws,
+  }
+  const apis = gateway.apis.map((a) => compileApi(a, problems, settings, gateway.accountId ?? DEFAULT_ACCOUNT_ID))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

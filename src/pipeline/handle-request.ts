@@ -9,6 +9,7 @@ import { runMock } from '../integrations/mock.js'
 import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
+import { runAwsService } from '../integrations/aws-service/run.js'
 import { runMethodRequest } from '../method-request/run.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
@@ -89,7 +90,8 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
       runLambdaProxy(ctx, integ)
       break
     case 'AWS':
-      runLambda(ctx, integ)
+      if (integ.service !== null) runAwsService(ctx, integ)
+      else runLambda(ctx, integ)
       break
   }
   return ctx

@@ -26,3 +26,16 @@ export function newApigwId(): string {
   }
   return PREFIX + 'F' + tail + '='
 }
+
+const HEX = '0123456789abcdef'
+
+/**
+ * An X-Ray trace header value, `Root=1-{epoch seconds, 8 hex}-{96 random bits, 24 hex}`,
+ * as API Gateway sends in X-Amzn-Trace-Id when the client sent none.
+ */
+export function newTraceId(nowMs: number): string {
+  const b = randomBytes(12)
+  let r = ''
+  for (let i = 0; i < 12; i++) r += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!
+  return 'Root=1-' + Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + '-' + r
+}
