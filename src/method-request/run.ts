@@ -7,8 +7,11 @@ import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequest
 
 /** Method request: payload decompression and validation. False once it has answered. */
 export function runMethodRequest(ctx: RequestContext): boolean {
-  const api = ctx.api!
-  if (api.minimumCompressionSize !== null && ctx.body !== null) {
+  // The guide ("Payload compression for REST APIs"): "By default, API Gateway supports
+  // decompression of the method request payload"; only response compression needs
+  // minimumCompressionSize ("Call an API method with a compressed payload": the coding is
+  // checked before the API and stage are even identified).
+  if (ctx.body !== null) {
     const coding = ctx.header('content-encoding')
     if (coding !== null) {
       const out = decompressRequestBody(ctx.body, coding)
