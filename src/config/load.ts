@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, DEFAULT_STAGE_NAME, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
+import { DEFAULT_REGION, DEFAULT_STAGE_NAME, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
 import { resolveEnvRefs } from './secrets.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
@@ -102,7 +102,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let port = DEFAULT_PORT
   let workers = 0
   let functions: LoadResult['functions'] = null
-  let accountId = DEFAULT_ACCOUNT_ID
+  let accountId: string | null = null
   let region = DEFAULT_REGION
   let vpcLinks: Record<string, string> = {}
   let aws: AwsSettings = { endpoints: {}, roles: {}, defaultCredentials: envCredentials(process.env) }
@@ -202,7 +202,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, accountId, region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, ...(accountId === null ? {} : { accountId }), region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** The standard AWS environment credentials, or null when they are not set. */

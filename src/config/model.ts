@@ -135,7 +135,7 @@ export interface GatewaySource {
   /** Worker threads on the hot path. */
   readonly workers: number
   readonly apis: readonly ApiSource[]
-  /** $context.accountId and the Lambda event's requestContext.accountId (default DEFAULT_ACCOUNT_ID). */
+  /** $context.accountId and the Lambda event's requestContext.accountId; absent: a Lambda URI's account, else DEFAULT_ACCOUNT_ID. */
   readonly accountId?: string
   /** The region the gateway stands for: AWS service endpoints and signatures (default DEFAULT_REGION). */
   readonly region?: string

@@ -70,6 +70,8 @@ export interface CompiledIntegration {
   readonly service: CompiledAwsService | null
   /** AWS / AWS_PROXY: the Lambda function to invoke, `name` or `name:qualifier`. */
   readonly lambdaFunction: string | null
+  /** The account of the Lambda function ARN in the URI, or null. */
+  readonly lambdaAccount: string | null
   /** Set when the URI cannot be used in this stage (e.g. a missing stage variable). */
   readonly configurationError: string | null
   /** The configuration error does not depend on stage variables: refused at load. */
@@ -153,6 +155,7 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
   let configurationError: string | null = null
   let fatal = false
   let lambdaFunction: string | null = null
+  let lambdaAccount: string | null = null
   let service: CompiledAwsService | null = null
   if (src.uri !== null) {
     const missing: string[] = []
@@ -180,7 +183,10 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
       }
     } else if (configurationError === null) {
       const target = parseLambdaUri(text)
-      if (target !== null) lambdaFunction = target.qualifier === null ? target.functionName : `${target.functionName}:${target.qualifier}`
+      if (target !== null) {
+        lambdaFunction = target.qualifier === null ? target.functionName : `${target.functionName}:${target.qualifier}`
+        lambdaAccount = target.account
+      }
       else if (src.type === 'AWS_PROXY') {
         // The recorded CreateIntegration answer (LocalStack test_error_aws_proxy_not_supported).
         configurationError = `Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations: ${text}`
@@ -221,6 +227,7 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
     tls,
     service,
     lambdaFunction,
+    lambdaAccount,
     configurationError,
     fatal,
     timeoutMs: src.timeoutInMillis,

@@ -114,7 +114,8 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     stageVariables: Object.keys(stage.variables).length === 0 ? null : stage.variables,
     requestId: ctx.requestId,
     extendedRequestId: ctx.extendedRequestId,
-    accountId: api.accountId,
+    // The config's account; without one, the account of the function ARN in the URI.
+    accountId: api.accountIdConfigured || integ.lambdaAccount === null ? api.accountId : integ.lambdaAccount,
     apiId: api.id,
     deploymentId: api.deploymentId,
     domainName: ctx.header('host') ?? '',

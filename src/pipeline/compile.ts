@@ -44,8 +44,10 @@ export interface CompiledApi {
   /** x-amazon-apigateway-binary-media-types, compiled. */
   readonly binary: BinaryMediaTypeMatcher
   readonly minimumCompressionSize: number | null
-  /** $context.accountId: the gateway config's accountId. */
+  /** $context.accountId: the gateway config's accountId, else DEFAULT_ACCOUNT_ID. */
   readonly accountId: string
+  /** The config names the account: it wins over the account of a Lambda integration URI. */
+  readonly accountIdConfigured: boolean
   /** $context.deploymentId: stable per API (one deployment per configuration). */
   readonly deploymentId: string
   readonly source: ApiSource
@@ -65,7 +67,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string = DEFAULT_ACCOUNT_ID): CompiledApi {
+export function compileApi(api: ApiSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string | null = null): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -133,7 +135,8 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[], settings: 
     binaryMediaTypes: api.binaryMediaTypes,
     binary: compileBinaryMediaTypes(api.binaryMediaTypes),
     minimumCompressionSize: api.minimumCompressionSize,
-    accountId,
+    accountId: accountId ?? DEFAULT_ACCOUNT_ID,
+    accountIdConfigured: accountId !== null,
     deploymentId: resourceIdOf('deployment:' + api.id),
     source: api,
   })
@@ -145,6 +148,6 @@ export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]
     vpcLinks: gateway.vpcLinks ?? DEFAULT_INTEGRATION_SETTINGS.vpcLinks,
     aws: gateway.aws ?? DEFAULT_INTEGRATION_SETTINGS.aws,
   }
-  const apis = gateway.apis.map((a) => compileApi(a, problems, settings, gateway.accountId ?? DEFAULT_ACCOUNT_ID))
+  const apis = gateway.apis.map((a) => compileApi(a, problems, settings, gateway.accountId ?? null))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

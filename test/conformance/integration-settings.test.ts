@@ -98,7 +98,7 @@ t.test('served: VPC link targets, tlsConfig, request decompression', async (t) =
     '/gz': { post: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'POST', uri: `${echo.url}/gz` } } },
   })))
   writeFileSync(join(dir, 'backplane.json'), JSON.stringify({ workers: 1, vpcLinks: { abc123: echo.url }, apis: [{ file: 'api.json', id: 'settings', stages: { test: {} } }] }))
-  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')] })
+  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')], timeoutMs: 40_000 })
   t.teardown(() => gw.stop())
   const base = `${gw.url}/test`
 

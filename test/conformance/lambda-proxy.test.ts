@@ -41,7 +41,7 @@ t.test('Lambda proxy integration, as recorded', async (t) => {
     apis: [{ id: 'lsproxy', file: 'api.json', stages: { stage: {} } }],
     functions: { echo: { handler: './fns.mjs#echo' }, fromBody: { handler: './fns.mjs#fromBody' } },
   }))
-  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')] })
+  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')], timeoutMs: 40_000 })
   t.teardown(() => gw.stop())
   const base = `${gw.url}/stage`
   const result = (body: unknown, headers: Record<string, string> = {}) =>

@@ -44,7 +44,7 @@ t.test('every accepted mapping source reaches the request', async (t) => {
     },
   }))
   writeFileSync(join(dir, 'backplane.json'), JSON.stringify({ workers: 1, accountId: '444455556666', apis: [{ id: 'mapapi', file: 'api.json', stages: { beta: {} } }] }))
-  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')] })
+  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')], timeoutMs: 40_000 })
   t.teardown(() => gw.stop())
 
   const body = { name: 'Ann', items: [{ id: 7 }], address: { city: 'Oslo' } }

@@ -23,6 +23,7 @@ t.test('lambda integrations', async (t) => {
     'x-amazon-apigateway-binary-media-types': ['image/png'],
     paths: {
       '/echo/{id}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('echo') } },
+      '/account': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: arn('echo').replace(':123456789012:', ':210987654321:') } } },
       '/staged': { get: { 'x-amazon-apigateway-integration': proxy('${stageVariables.fn}') } },
       '/cjs': { get: { 'x-amazon-apigateway-integration': proxy('cjs') } },
       '/throws': { get: { 'x-amazon-apigateway-integration': proxy('throws') } },
@@ -114,6 +115,11 @@ t.test('lambda integrations', async (t) => {
     t.equal(context.memoryLimitInMB, '256')
     t.equal(env.TABLE, 'pets')
     t.equal(env.AWS_LAMBDA_FUNCTION_NAME, 'echo')
+  })
+
+  t.test("without an accountId in the config, the event's account is the function ARN's in the integration URI", async (t) => {
+    const res = await request(`${base}/account`)
+    t.equal(res.json().event.requestContext.accountId, '210987654321')
   })
 
   t.test('a stage variable names the function; CommonJS callback handlers work', async (t) => {

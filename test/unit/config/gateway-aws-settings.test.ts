@@ -15,9 +15,9 @@ function load(dir: string, config: object) {
   return loadGateway({ apiFiles: [], configFile: join(dir, 'backplane.json') })
 }
 
-t.test('defaults: account 123456789012 in us-east-1, no links, endpoints or roles', async (t) => {
+t.test('defaults: no account (the URI\'s, else 123456789012), us-east-1, no links, endpoints or roles', async (t) => {
   const g = load(t.testdir(), {}).gateway
-  t.equal(g.accountId, '123456789012')
+  t.equal(g.accountId, undefined)
   t.equal(g.region, 'us-east-1')
   t.strictSame(g.vpcLinks, {})
   t.strictSame(g.aws?.endpoints, {})
