@@ -117,9 +117,9 @@ t.test('a mapping source the gateway cannot fill is refused by check', async (t)
   }
   const lines = problems.filter((p) => p.severity === 'error').map(formatProblem)
   t.match(lines, [
-    /\/paths\/~1waf\/get\/x-amazon-apigateway-integration\/requestParameters\/integration\.request\.header\.x: \$context\.wafResponseCode has no value in this gateway/,
+    /\/paths\/~1waf\/get\/x-amazon-apigateway-integration\/requestParameters\/integration\.request\.header\.x: \$context\.wafResponseCode has no value when the integration request is mapped here/,
     /\/paths\/~1cert\/get\/.*\$context\.identity\.clientCert\.clientCertPem has no value/,
-    /\/paths\/~1unknown\/get\/.*\$context\.nope is not a context variable API Gateway documents/,
+    /\/paths\/~1unknown\/get\/.*\$context\.nope is not a context variable API Gateway documents for REST APIs/,
     /\/paths\/~1filter\/get\/.*only names and indices are supported in a body JSONPath/,
   ])
   t.equal(lines.length, 4)

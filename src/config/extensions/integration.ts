@@ -35,13 +35,13 @@ export const CONTEXT_MAPPING_SOURCES: ReadonlySet<string> = new Set([
   'path', 'protocol', 'requestId', 'requestTime', 'requestTimeEpoch', 'resourceId', 'resourcePath', 'stage',
 ])
 /** Documented variables this gateway has no value for: refused rather than mapped to nothing. */
-const CONTEXT_UNFILLED = /^(wafResponseCode|webaclArn|awsEndpointRequestId|identity\.clientCert\..*|integration\..*|error\..*)$/
+const CONTEXT_UNFILLED = /^(wafResponseCode|webaclArn|awsEndpointRequestId|awsEndpointRequestId2|isCanaryRequest|xrayTraceId|customDomain\..*|identity\.clientCert\..*|identity\.vpcId|identity\.vpceId|integration\..*|error\..*|authenticate\..*|authorize\..*|status|responseLatency|responseLength|integrationLatency|integrationStatus)$/
 
 /** Why a context.* mapping source cannot be used, or null when it can. */
 export function contextSourceProblem(name: string): string | null {
   if (CONTEXT_MAPPING_SOURCES.has(name) || /^authorizer\.[^.]+(\.[^.]+)*$/.test(name)) return null
-  if (CONTEXT_UNFILLED.test(name)) return `$context.${name} has no value in this gateway (no WAF, client certificates or endpoint request ids): the mapping would always be empty`
-  return `$context.${name} is not a context variable API Gateway documents`
+  if (CONTEXT_UNFILLED.test(name)) return `$context.${name} has no value when the integration request is mapped here (no WAF, canary, X-Ray, client certificates, private endpoints or endpoint request ids; error, integration and latency variables come later): the mapping would always be empty`
+  return `$context.${name} is not a context variable API Gateway documents for REST APIs`
 }
 
 /** The mapping source's problem (mapping expressions and context variables), or null. */
