@@ -73,8 +73,9 @@ export function buildProxyRequestHeaders(ctx: RequestContext, integ: CompiledInt
   const headers: string[] = []
   let xff: string | null = null
   for (let i = 0; i < h.length; i += 2) {
+    // RequestRecord names are lower-case (pool/protocol.ts): no per-header toLowerCase on the hot path.
     const name = h[i]!
-    const lower = name.toLowerCase()
+    const lower = name
     if (DROPPED_FROM_REQUEST.has(lower) || DROPPED_FROM_HTTP_PROXY.has(lower)) continue
     if (lower === 'x-forwarded-for') {
       xff = xff === null ? h[i + 1]! : xff + ', ' + h[i + 1]!

@@ -88,6 +88,8 @@ export function runAwsService(ctx: RequestContext, integ: CompiledIntegration): 
   const hostname = colon === -1 ? svc.host : svc.host.slice(0, colon)
   const port = colon === -1 ? undefined : Number(svc.host.slice(colon + 1))
   const method = integ.backendMethod ?? ctx.request.method
+  // Signing is asynchronous (the signer's API): this path allocates its promise callbacks
+  // per request, unlike the HTTP proxy path; AWS service calls are not its hot case.
   signerFor(svc)
     .sign({
       method,
