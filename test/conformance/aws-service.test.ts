@@ -10,7 +10,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { startGateway, request, REPO_ROOT } from '../helpers/index.js'
-import { TEST_CREDENTIALS, startFakeDynamoDb, startFakeSqs } from '../fixtures/aws/fake-services.js'
+import { TEST_CREDENTIALS, startFakeDynamoDb, startFakeService, startFakeSqs } from '../fixtures/aws/fake-services.js'
 
 const ROLE = 'arn:aws:iam::123456789012:role/items-api'
 
@@ -178,6 +178,71 @@ t.test('recorded DynamoDB and SQS integrations', async (t) => {
     t.match(gw.output(), /no credentials for role arn:aws:iam::123456789012:role\/unknown/)
     t.notMatch(gw.output(), TEST_CREDENTIALS.secretAccessKey)
   })
+})
+
+t.test('any service: JSON protocol (Step Functions StartExecution) and query protocol (SNS Publish with query parameters)', async (t) => {
+  // Step Functions API reference: POST / with X-Amz-Target AWSStepFunctions.StartExecution,
+  // Content-Type application/x-amz-json-1.0, answering {executionArn, startDate}.
+  const states = await startFakeService('states', (req, body) => ({
+    status: 200,
+    contentType: 'application/x-amz-json-1.0',
+    body: JSON.stringify({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:m:${JSON.parse(body).name}`, startDate: 1.7e9, target: req.headers['x-amz-target'] }),
+  }))
+  t.teardown(() => states.close())
+  // SNS API reference: Publish with TopicArn and Message as query parameters, an XML PublishResponse.
+  const sns = await startFakeService('sns', (req) => {
+    const q = new URL(req.url!, 'http://x').searchParams
+    return { status: 200, contentType: 'text/xml', body: `<PublishResponse><PublishResult><MessageId>m-1</MessageId></PublishResult><Echo>${q.get('Action')}|${q.get('TopicArn')}|${q.get('Message')}</Echo></PublishResponse>` }
+  })
+  t.teardown(() => sns.close())
+  const dir = t.testdir()
+  writeFileSync(join(dir, 'api.json'), JSON.stringify({
+    openapi: '3.0.1',
+    info: { title: 'any', version: '1' },
+    paths: {
+      '/start/{name}': {
+        post: {
+          'x-amazon-apigateway-integration': {
+            type: 'aws', httpMethod: 'POST', uri: 'arn:aws:apigateway:us-east-1:states:action/StartExecution', credentials: ROLE,
+            requestTemplates: { 'application/json': '{"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m", "name": "$input.params(\'name\')", "input": "$util.escapeJavaScript($input.body)"}' },
+            responses: { default: { statusCode: '200' } },
+          },
+        },
+      },
+      '/publish': {
+        post: {
+          'x-amazon-apigateway-integration': {
+            type: 'aws', httpMethod: 'POST', uri: 'arn:aws:apigateway:us-east-1:sns:action/Publish', credentials: ROLE,
+            requestParameters: { 'integration.request.querystring.TopicArn': "'arn:aws:sns:us-east-1:123456789012:t'", 'integration.request.querystring.Message': 'method.request.body' },
+            responses: { default: { statusCode: '200' } },
+          },
+        },
+      },
+    },
+  }))
+  writeFileSync(join(dir, 'backplane.json'), JSON.stringify({
+    workers: 1,
+    endpoints: { states: states.url, sns: sns.url },
+    roles: { [ROLE]: TEST_CREDENTIALS },
+    apis: [{ file: 'api.json', id: 'any', stages: { test: {} } }],
+  }))
+  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')] })
+  t.teardown(() => gw.stop())
+
+  const started = await request(`${gw.url}/test/start/run-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' })
+  t.equal(started.status, 200)
+  t.match(started.json(), { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', target: 'AWSStepFunctions.StartExecution' })
+  const call = states.requests[0]!
+  t.equal(call.signatureOk, true)
+  t.equal(call.url, '/?Action=StartExecution')
+  t.equal(call.headers['content-type'], 'application/x-amz-json-1.0')
+  t.strictSame(JSON.parse(call.body), { stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m', name: 'run-1', input: '{"x":1}' })
+
+  const published = await request(`${gw.url}/test/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'hello & bye' })
+  t.equal(published.status, 200)
+  t.match(published.text, '<Echo>Publish|arn:aws:sns:us-east-1:123456789012:t|hello & bye</Echo>')
+  t.equal(published.headers['content-type'], 'application/json', "the service's XML type is not passed (no template maps it)")
+  t.equal(sns.requests[0]!.signatureOk, true, 'the query string is signed as sent')
 })
 
 t.test('"create-integration-error": an AWS_PROXY integration to anything but Lambda is refused at load', async (t) => {
