@@ -196,6 +196,10 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
         if (parsed === null) {
           configurationError = `AWS ARN for integration must contain path or action: ${text}`
           fatal = !templated
+        } else if (src.credentials === 'arn:aws:iam::*:user/*') {
+          // The guide's "caller's credentials" value: the client's own IAM identity (SigV4 on the method request) signs the call.
+          configurationError = "credentials arn:aws:iam::*:user/* (call with the caller's credentials) needs IAM authorization of the method request, which this gateway does not provide: name a role of the gateway config's roles"
+          fatal = true
         } else service = compileService(parsed, src.credentials, settings)
       }
     }

@@ -256,3 +256,15 @@ t.test('"create-integration-error": an AWS_PROXY integration to anything but Lam
   t.ok(gw instanceof Error, 'the gateway does not start')
   t.match(String(gw), /Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations/)
 })
+
+t.test("credentials arn:aws:iam::*:user/* (the caller's own) is refused at load with the reason", async (t) => {
+  const dir = t.testdir()
+  writeFileSync(join(dir, 'api.json'), JSON.stringify({
+    openapi: '3.0.1',
+    info: { title: 'caller', version: '1' },
+    paths: { '/q': { post: { 'x-amazon-apigateway-integration': { type: 'aws', httpMethod: 'POST', uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/Scan', credentials: 'arn:aws:iam::*:user/*' } } } },
+  }))
+  const gw = await startGateway({ args: [join(dir, 'api.json')] }).catch((err: Error) => err)
+  t.ok(gw instanceof Error, 'the gateway does not start')
+  t.match(String(gw), /needs IAM authorization of the method request, which this gateway does not provide/)
+})
