@@ -4,6 +4,7 @@ import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
 import type { ApiSource, OperationSource, ParameterSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
+import { normalizeProtobuf } from './extensions/protobuf.js'
 import {
   normalizeApiKeySource,
   normalizeBinaryMediaTypes,
@@ -250,6 +251,8 @@ function normalizeOperation(
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }
 
+  const protobuf = op['x-backplane-protobuf'] === undefined ? null : normalizeProtobuf(ctx, op['x-backplane-protobuf'], pointerJoin(opPtr, 'x-backplane-protobuf'), integration)
+
   return {
     path,
     method,
@@ -261,6 +264,7 @@ function normalizeOperation(
     apiKeyRequired,
     methodResponses,
     integration,
+    protobuf,
     pointer: opPtr,
   }
 }

@@ -10,6 +10,7 @@ import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
 import { runMethodRequest } from '../method-request/run.js'
+import { runProtobuf } from '../integrations/protobuf/run.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -81,6 +82,10 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
       new HttpExchange(ctx, integ, true).startProxy()
       break
     case 'HTTP': {
+      if (integ.protobuf !== null) {
+        runProtobuf(ctx, integ)
+        break
+      }
       const prepared = prepareIntegrationRequest(ctx, integ)
       if (prepared !== null) new HttpExchange(ctx, integ, false).startPrepared(prepared)
       break

@@ -1,0 +1,70 @@
+// HTTP/2 cleartext (h2c, prior knowledge) sessions to gRPC backends: one node:http2 client
+// session per origin per worker, kept open and shared by every call (HTTP/2 multiplexes
+// them), replaced after the backend's GOAWAY or a close. The handlers are module
+// functions: nothing here allocates a closure per call.
+//
+// Why node:http2 and not undici: undici 7.30 does speak h2c (H2CClient, `useH2c`), but its
+// HTTP/2 path is itself a wrapper over node:http2 that allocates half a dozen closures and
+// a header object per stream, reports trailers-only answers as an empty-trailers
+// completion, and is marked experimental; gRPC needs the trailers and the session's GOAWAY
+// exactly, so the gateway drives node:http2 itself.
+import { connect, constants, type ClientHttp2Session } from 'node:http2'
+
+/** The peer's SETTINGS decide the rest; push is never wanted from a backend. */
+const SESSION_OPTIONS = Object.freeze({ settings: Object.freeze({ enablePush: false }) })
+
+const kOrigin = Symbol('origin')
+const kError = Symbol('sessionError')
+
+interface PooledSession extends ClientHttp2Session {
+  [kOrigin]: string
+  /** The session's own error (a refused connection), for the streams it takes down. */
+  [kError]: Error | null
+}
+
+const sessions = new Map<string, PooledSession>()
+
+function forget(session: PooledSession): void {
+  if (sessions.get(session[kOrigin]) === session) sessions.delete(session[kOrigin])
+}
+
+function onSessionError(this: PooledSession, err: Error): void {
+  this[kError] = err
+  forget(this)
+}
+
+/** GOAWAY: no new streams on this session; those in flight finish, the next call connects anew. */
+function onSessionGoaway(this: PooledSession): void {
+  forget(this)
+  if (!this.closed) this.close()
+}
+
+function onSessionClose(this: PooledSession): void {
+  forget(this)
+}
+
+/** The live session to `origin` ('http://host:port'), connecting when there is none. */
+export function sessionFor(origin: string): ClientHttp2Session {
+  const known = sessions.get(origin)
+  if (known !== undefined && !known.closed && !known.destroyed) return known
+  const session = connect(origin, SESSION_OPTIONS) as PooledSession
+  session[kOrigin] = origin
+  session[kError] = null
+  session.on('error', onSessionError)
+  session.on('goaway', onSessionGoaway)
+  session.on('close', onSessionClose)
+  sessions.set(origin, session)
+  return session
+}
+
+/** The error that took `session` down, if any (streams of a refused connection report a generic one). */
+export function sessionError(session: ClientHttp2Session): Error | null {
+  return (session as PooledSession)[kError] ?? null
+}
+
+export function closeGrpcSessions(): void {
+  for (const s of sessions.values()) s.destroy()
+  sessions.clear()
+}
+
+export const CANCEL = constants.NGHTTP2_CANCEL
