@@ -14,12 +14,9 @@ import { connect, constants, type ClientHttp2Session } from 'node:http2'
 const SESSION_OPTIONS = Object.freeze({ settings: Object.freeze({ enablePush: false }) })
 
 const kOrigin = Symbol('origin')
-const kError = Symbol('sessionError')
 
 interface PooledSession extends ClientHttp2Session {
   [kOrigin]: string
-  /** The session's own error (a refused connection), for the streams it takes down. */
-  [kError]: Error | null
 }
 
 const sessions = new Map<string, PooledSession>()
@@ -28,8 +25,8 @@ function forget(session: PooledSession): void {
   if (sessions.get(session[kOrigin]) === session) sessions.delete(session[kOrigin])
 }
 
-function onSessionError(this: PooledSession, err: Error): void {
-  this[kError] = err
+/** The streams report the error too (as their cause); the session only leaves the pool. */
+function onSessionError(this: PooledSession): void {
   forget(this)
 }
 
@@ -49,17 +46,11 @@ export function sessionFor(origin: string): ClientHttp2Session {
   if (known !== undefined && !known.closed && !known.destroyed) return known
   const session = connect(origin, SESSION_OPTIONS) as PooledSession
   session[kOrigin] = origin
-  session[kError] = null
   session.on('error', onSessionError)
   session.on('goaway', onSessionGoaway)
   session.on('close', onSessionClose)
   sessions.set(origin, session)
   return session
-}
-
-/** The error that took `session` down, if any (streams of a refused connection report a generic one). */
-export function sessionError(session: ClientHttp2Session): Error | null {
-  return (session as PooledSession)[kError] ?? null
 }
 
 export function closeGrpcSessions(): void {

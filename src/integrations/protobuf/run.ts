@@ -8,7 +8,7 @@
 //
 // A body that does not fit the message: 400 naming the field. An answer that does not
 // decode: 502, the reason logged. Past timeoutInMillis (sent as grpc-timeout): 504.
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2'
+import type { ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2'
 import type { CompiledIntegration } from '../compile.js'
 import type { CompiledProtobuf } from './compile.js'
 import type { RequestContext } from '../../pipeline/context.js'
@@ -21,7 +21,7 @@ import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from '../upstr
 import { setHeader } from '../../util/header-pairs.js'
 import { MappingError, decodeToJson, encodeJson, readMessage, setFromParameter } from './json-mapping.js'
 import { GRPC_CODE_NAMES, decodeGrpcMessage, grpcCodeFromHttp, httpStatusFromGrpc } from './grpc-status.js'
-import { CANCEL, sessionError, sessionFor } from './h2-sessions.js'
+import { CANCEL, sessionFor } from './h2-sessions.js'
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
@@ -179,7 +179,6 @@ export class GrpcExchange {
   readonly integ: CompiledIntegration
   readonly pb: CompiledProtobuf
   stream: GrpcStream | null = null
-  session: ClientHttp2Session | null = null
   /** The response headers, or null before them. */
   headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | null = null
   /** The trailers, or null (none yet, or a trailers-only answer: grpc-status is in the headers). */
@@ -221,8 +220,7 @@ export class GrpcExchange {
     this.timer = setTimeout(onGrpcTimeout, integ.timeoutMs, this)
     let stream: GrpcStream
     try {
-      this.session = sessionFor(integ.origin!)
-      stream = this.session.request(headers, { endStream: false }) as GrpcStream
+      stream = sessionFor(integ.origin!).request(headers, { endStream: false }) as GrpcStream
     } catch (err) {
       this.fail(classifyUpstreamError(err), `cannot start the call: ${(err as Error).message}`)
       return
@@ -266,7 +264,9 @@ export class GrpcExchange {
     const h = this.headers
     if (h === null) {
       // No answer at all: a refused or broken connection, or a reset stream.
-      const err = this.error === null ? null : (this.session === null ? null : sessionError(this.session)) ?? this.error
+      // A call queued on a connection that failed is cancelled "caused by" the socket's error (ECONNREFUSED …).
+      const cause = this.error === null ? null : (this.error as Error & { cause?: unknown }).cause
+      const err = cause instanceof Error ? cause : this.error
       this.fail(classifyUpstreamError(err), err === null ? `the stream closed without an answer (RST_STREAM ${this.stream?.rstCode ?? '?'})` : err.message)
       return
     }
