@@ -143,20 +143,20 @@ export function loadProtoFiles(top: string): ParsedProtos {
   try {
     root.resolveAll()
   } catch (err) {
-    // "no such type: Foo in Bar": find the file that names it for the line.
+    // protobufjs: "no such Type or Enum 'Foo' in Type .pkg.Bar": find the line naming Foo.
     const msg = (err as Error).message
-    const m = /no such type: (\S+)/.exec(msg)
+    const m = /no such (?:type: (\S+)|Type or Enum '([^']+)' in \w+ \.?(\S+))/.exec(msg)
+    if (m === null) throw new ProtoLoadError(top, null, msg)
+    const name = m[1] ?? m[2]!
     let where: [string, number | null] = [top, null]
-    if (m !== null) {
-      for (const [file, text] of texts) {
-        const line = lineOf(text, m[1]!)
-        if (line !== null) {
-          where = [file, line]
-          break
-        }
+    for (const [file, text] of texts) {
+      const line = lineOf(text, name)
+      if (line !== null) {
+        where = [file, line]
+        break
       }
     }
-    throw new ProtoLoadError(where[0], where[1], msg)
+    throw new ProtoLoadError(where[0], where[1], `unknown type ${name}${m[3] === undefined ? '' : ` in ${m[3]}`}`)
   }
   const descriptor = Object.freeze(root.toJSON({ keepComments: false }) as Record<string, unknown>)
   const entry: ParsedProtos = { texts, descriptor, root }
@@ -164,10 +164,11 @@ export function loadProtoFiles(top: string): ParsedProtos {
   return entry
 }
 
-/** The first line of `text` that holds `word` (1-based), or null. */
+/** The first line of `text` that holds `word` as a whole word (1-based), or null. */
 function lineOf(text: string, word: string): number | null {
+  const re = new RegExp(`(^|[^A-Za-z0-9_.])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_])`)
   const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) if (lines[i]!.includes(word)) return i + 1
+  for (let i = 0; i < lines.length; i++) if (re.test(lines[i]!)) return i + 1
   return null
 }
 
@@ -180,7 +181,7 @@ function messageProblem(root: protobuf.Root, name: string): string | null {
     found = null
   }
   if (found instanceof protobuf.Type) return null
-  if (found !== null) return `${name} is a ${found.constructor.name.toLowerCase()}, not a message`
+  if (found !== null) return `${name} is not a message (it is ${found instanceof protobuf.Service ? 'a service' : found instanceof protobuf.Enum ? 'an enum' : 'a namespace'})`
   const known: string[] = []
   const walk = (ns: protobuf.NamespaceBase) => {
     for (const o of ns.nestedArray) {

@@ -749,5 +749,8 @@ export function encodeJson(plan: MessagePlan, object: Record<string, unknown>): 
 /** Response: the encoded message → its canonical JSON value. Throws (protobufjs's decode errors, MappingError). */
 export function decodeToJson(plan: MessagePlan, bytes: Uint8Array): unknown {
   const type = plan.type
-  return writeMessage(plan, type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS), '')
+  // A plain Uint8Array view, never a Buffer: protobufjs's BufferReader clamps a string's
+  // length to the end of the input (a truncated answer would decode), its Reader refuses it.
+  const view = Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes
+  return writeMessage(plan, type.toObject(type.decode(view), TO_OBJECT_OPTIONS), '')
 }

@@ -236,6 +236,9 @@ t.test('a backend answer that is not the message does not decode', async (t) => 
   t.throws(() => decodeToJson(pb.response, Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f])))
   // Field 4 (f_int64) with wire type 2 (length-delimited) and a length past the end.
   t.throws(() => decodeToJson(pb.response, Uint8Array.from([0x22, 0x10, 0x01])))
+  // Field 14 (f_string) claiming 9 bytes with 1 left: protobufjs's BufferReader would clamp it to "a".
+  t.throws(() => decodeToJson(pb.response, Buffer.from([0x72, 0x09, 0x61])), /index out of range/)
+  t.throws(() => decodeToJson(pb.response, Uint8Array.from([0x72, 0x09, 0x61])), /index out of range/)
 })
 
 t.test('protobufjs alone falls short where this mapping steps in', async (t) => {
