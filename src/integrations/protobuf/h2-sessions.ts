@@ -3,11 +3,13 @@
 // them), replaced after the backend's GOAWAY or a close. The handlers are module
 // functions: nothing here allocates a closure per call.
 //
-// Why node:http2 and not undici: undici 7.30 does speak h2c (H2CClient, `useH2c`), but its
-// HTTP/2 path is itself a wrapper over node:http2 that allocates half a dozen closures and
-// a header object per stream, reports trailers-only answers as an empty-trailers
-// completion, and is marked experimental; gRPC needs the trailers and the session's GOAWAY
-// exactly, so the gateway drives node:http2 itself.
+// Why node:http2 and not undici: undici 7.30 does speak h2c (H2CClient, `useH2c`: prior
+// knowledge over cleartext, checked in node_modules/undici/lib/dispatcher/h2c-client.js),
+// but its HTTP/2 path (client-h2.js) is itself a layer over node:http2 that allocates about
+// half a dozen closures and a parsed header object per stream, on top of undici's own
+// request object; driving node:http2 directly does less per call and keeps the session's
+// GOAWAY and close in the gateway's hands. undici stays the client of HTTP/1.1 backends
+// (grpc: false).
 import { connect, constants, type ClientHttp2Session } from 'node:http2'
 
 /** The peer's SETTINGS decide the rest; push is never wanted from a backend. */

@@ -174,8 +174,9 @@ export function planFor(type: protobuf.Type): MessagePlan {
     if (resolved instanceof protobuf.Type) pending.push([fp, resolved])
   }
   for (const [fp, t] of pending) fp.message = planFor(t)
+  for (const fp of fields) Object.freeze(fp)
   Object.freeze(fields)
-  return plan
+  return Object.freeze(plan)
 }
 
 // ---------------------------------------------------------------------------------------
