@@ -19,6 +19,7 @@ t.test('protobuf over HTTP/1.1', async (t) => {
     paths: {
       '/pets/{petId}': { post: op('/pets/get') },
       '/garbage': { post: op('/pets/garbage') },
+      '/missing-raw': { post: op('/pets/missing') },
       '/missing': {
         post: op('/pets/missing', {
           responses: {
@@ -58,5 +59,9 @@ t.test('protobuf over HTTP/1.1', async (t) => {
     const res = await post('/missing', '{}')
     t.equal(res.status, 404)
     t.strictSame(res.json(), { notFound: 'no such pet' })
+    const raw = await post('/missing-raw', '{}')
+    t.equal(raw.status, 404, 'without responses declared, the answer passes as it is')
+    t.equal(raw.headers['content-type'], 'text/plain')
+    t.equal(raw.text, 'no such pet')
   })
 })

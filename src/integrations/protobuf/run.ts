@@ -127,8 +127,10 @@ export class ProtobufHttpExchange extends HttpExchange {
     if (this.timer !== null) clearTimeout(this.timer)
     const body = this.size === 0 ? Buffer.alloc(0) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (this.status < 200 || this.status > 299) {
-      // An error answer is not the response message: its body and Content-Type pass to the integration response as they are.
-      completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body: body.byteLength === 0 ? null : body })
+      // An error answer is not the response message: its body and Content-Type pass as they are,
+      // to the integration response, or (none declared) to the client.
+      if (this.integ.responses.length === 0 && this.integ.defaultResponse === null) this.ctx.send(this.status, this.headers, body.byteLength === 0 ? null : body)
+      else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body: body.byteLength === 0 ? null : body })
       return
     }
     const json = decodeAnswer(this.ctx, this.pb, body)

@@ -232,6 +232,11 @@ t.test('parameters fill fields by proto or JSON name, dotted into messages, as g
   t.throws(() => setFromParameter(c.request, {}, 'st', ['{}'], true, c), { reason: /cannot be set from a parameter/ })
 })
 
+t.test('unknown fields of a binary answer have no JSON form: dropped', async (t) => {
+  // Field 99 (varint 1) before f_int32 = 5: an answer from a newer version of the message.
+  t.strictSame(decodeToJson(pb.response, Uint8Array.from([0x98, 0x06, 0x01, 0x18, 0x05])), { fInt32: 5 })
+})
+
 t.test('a backend answer that is not the message does not decode', async (t) => {
   t.throws(() => decodeToJson(pb.response, Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f])))
   // Field 4 (f_int64) with wire type 2 (length-delimited) and a length past the end.
