@@ -3,6 +3,8 @@
 // is decoded to canonical JSON before the integration response; other answers pass as they
 // are. Mapping source: protobuf.dev "ProtoJSON Format".
 import t from 'tap'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { startGateway, writeApi, request } from '../helpers/index.js'
 import { PETS_PROTO, startPetsHttp } from './protobuf-backends.js'
 
@@ -64,4 +66,44 @@ t.test('protobuf over HTTP/1.1', async (t) => {
     t.equal(raw.headers['content-type'], 'text/plain')
     t.equal(raw.text, 'no such pet')
   })
+})
+
+t.test('SIGHUP reloads changed .proto files: the workers transcode with the new definitions', async (t) => {
+  const backend = await startPetsHttp()
+  t.teardown(() => backend.close())
+  const op = {
+    'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'POST', uri: `${backend.url}/pets/get` },
+    'x-backplane-protobuf': { proto: './protos/pets/v1/pets.proto', request: 'pets.v1.GetPetRequest', response: 'pets.v1.Pet', grpc: false },
+  }
+  const file = writeApi(t, { openapi: '3.0.1', info: { title: 'reload', version: '1' }, paths: { '/pets': { post: op } } })
+  // A copy of the fixture tree beside the API file, to edit.
+  const protos = join(dirname(file), 'protos')
+  const fixtures = join(dirname(PETS_PROTO), '..', '..')
+  for (const rel of ['pets/v1/pets.proto', 'common/v1/money.proto']) {
+    mkdirSync(dirname(join(protos, rel)), { recursive: true })
+    writeFileSync(join(protos, rel), readFileSync(join(fixtures, rel)))
+  }
+  const gw = await startGateway({ args: [file, '--workers', '2'] })
+  t.teardown(() => gw.stop())
+  const post = () => request(`${gw.url}/test/pets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"view": "v", "nickname": "Rexy"}' })
+  let res = await post()
+  t.equal(res.status, 400)
+  t.strictSame(res.json(), { message: 'Invalid request body: nickname: unknown field: pets.v1.GetPetRequest has no field "nickname"' })
+
+  const petsProto = join(protos, 'pets/v1/pets.proto')
+  writeFileSync(petsProto, readFileSync(petsProto, 'utf8').replace('Species species = 5;', 'Species species = 5;\n  string nickname = 6;'))
+  gw.signal('SIGHUP')
+  for (let i = 0; i < 100 && !/reloaded: configuration version 1/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(gw.output(), /reloaded: configuration version 1/)
+  // Two workers: whichever runs a request knows the new field.
+  const answers = await Promise.all(Array.from({ length: 10 }, post))
+  t.strictSame([...new Set(answers.map((r) => r.status))], [200])
+  t.strictSame(answers[0]!.json(), { displayName: 'v' }, 'the backend (an older version of the message) ignores the new field')
+
+  writeFileSync(petsProto, 'syntax = "proto3";\nmessage {')
+  gw.signal('SIGHUP')
+  for (let i = 0; i < 100 && !/reload refused/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(gw.output(), /x-backplane-protobuf\/proto: protos\/pets\/v1\/pets\.proto:2: /, 'a broken file is refused with its line')
+  res = await post()
+  t.equal(res.status, 200, 'the running configuration stays')
 })

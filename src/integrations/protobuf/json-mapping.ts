@@ -728,7 +728,8 @@ function writeWkt(plan: MessagePlan, obj: Record<string, unknown>, path: string)
       const bytes = Buffer.from((obj[nameById(plan, 2)] ?? '') as string, 'base64')
       let decoded: Record<string, unknown>
       try {
-        decoded = inner.type.toObject(inner.type.decode(bytes), TO_OBJECT_OPTIONS)
+        // A plain view, not the Buffer: see decodeToJson.
+        decoded = inner.type.toObject(inner.type.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), TO_OBJECT_OPTIONS)
       } catch (err) {
         throw new MappingError(path, `the Any's ${inner.fullName} value does not decode: ${(err as Error).message}`)
       }
