@@ -195,6 +195,9 @@ t.test('Any: "@type" and the fields; a well-known type inside keeps its JSON for
   t.match(refusal({ any: { '@type': 'type.googleapis.com/nope.Missing' } }), { path: 'any.@type', reason: /names no message/ })
   t.match(refusal({ any: { innerName: 'n' } }), { path: 'any.@type', reason: /needs a "@type"/ })
   t.match(refusal({ any: { '@type': 'type.googleapis.com/mapping.v1.Inner', bogus: 1 } }), { path: 'any.bogus', reason: /unknown field/ })
+  // From a backend: an Any whose value is cut short, or names a type the files lack.
+  t.throws(() => fromWire({ any: { type_url: 'type.googleapis.com/mapping.v1.Inner', value: Buffer.from([0x0a, 0x09, 0x61]) } }), { name: 'MappingError', path: 'any', reason: /Inner value does not decode/ })
+  t.throws(() => fromWire({ any: { type_url: 'type.googleapis.com/other.Thing', value: Buffer.alloc(0) } }), { name: 'MappingError', path: 'any.@type' })
 })
 
 t.test('Empty is {}; NullValue is null', async (t) => {
