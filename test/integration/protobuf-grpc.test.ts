@@ -26,9 +26,14 @@ t.test('gRPC transcoding', async (t) => {
   const grpc = await startPetsGrpc()
   t.teardown(() => grpc.close())
   // Scripted answers a gRPC library would not give: by :path.
+  let hangSeen: { timeout: string; rstCode: number | null } | null = null
   const raw = await startRawH2((stream, headers) => {
     const path = String(headers[':path'])
-    if (path.endsWith('/TrailersOnly')) {
+    if (path.endsWith('/Hang')) {
+      // Never answers, whatever grpc-timeout says: only the gateway's own deadline ends the call.
+      hangSeen = { timeout: String(headers['grpc-timeout']), rstCode: null }
+      stream.on('close', () => { hangSeen!.rstCode = stream.rstCode })
+    } else if (path.endsWith('/TrailersOnly')) {
       // One HEADERS frame with END_STREAM: status and message, no body, no trailers.
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '5', 'grpc-message': 'pet%207%20is%20gone' }, { endStream: true })
     } else if (path.endsWith('/Http503')) {
@@ -94,6 +99,12 @@ t.test('gRPC transcoding', async (t) => {
       '/slow': { post: grpcOp('Slow', 'pets.v1.SlowRequest', { integration: { timeoutInMillis: 300 } }) },
       '/garbage': { post: grpcOp('Garbage', 'pets.v1.GetPetRequest') },
       '/refused': { post: grpcOp('Get', 'pets.v1.GetPetRequest', { backend: 'closed' }) },
+      '/hang': {
+        post: {
+          'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'POST', uri: '${stageVariables.raw}/pets.v1.Pets/Hang', timeoutInMillis: 300 },
+          'x-backplane-protobuf': { proto: PETS_PROTO, request: 'pets.v1.GetPetRequest', response: 'pets.v1.Pet', grpc: true },
+        },
+      },
       '/raw/{rpc}': {
         post: {
           'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'POST', uri: '${stageVariables.raw}/pets.v1.Pets/{rpc}' },
@@ -195,9 +206,21 @@ t.test('gRPC transcoding', async (t) => {
 
   t.test('past the integration timeout: 504 Endpoint request timed out, the call cancelled', async (t) => {
     const started = Date.now()
-    const res = await post('/slow', { delayMs: 3000 })
+    const res = await post('/hang', {})
     t.equal(res.status, 504)
     t.strictSame(res.json(), { message: 'Endpoint request timed out' })
+    t.ok(Date.now() - started < 2000, 'answered at the deadline')
+    for (let i = 0; i < 40 && hangSeen?.rstCode == null; i++) await new Promise((r) => setTimeout(r, 25))
+    t.strictSame(hangSeen, { timeout: '300m', rstCode: h2.NGHTTP2_CANCEL }, 'the deadline was sent as grpc-timeout; the stream was reset with CANCEL')
+  })
+
+  t.test('a backend that enforces the deadline itself: 504 either way, at the deadline', async (t) => {
+    // grpc-js ends the call with DEADLINE_EXCEEDED at grpc-timeout, as the gateway's timer fires: whichever comes first answers.
+    const started = Date.now()
+    const res = await post('/slow', { delayMs: 3000 })
+    t.equal(res.status, 504)
+    const body = res.text
+    t.ok(body === '{"message": "Endpoint request timed out"}' || body === '{"code":4,"message":"Deadline exceeded","details":[]}', `one of the two 504 bodies: ${body}`)
     t.ok(Date.now() - started < 2500, 'answered at the deadline, not when the backend finished')
     const ok = await post('/slow', { delayMs: 10 })
     t.equal(ok.status, 200, 'the session still serves the next call')
