@@ -95,8 +95,13 @@ t.test('SIGHUP reloads changed .proto files: the workers transcode with the new 
   gw.signal('SIGHUP')
   for (let i = 0; i < 100 && !/reloaded: configuration version 1/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(gw.output(), /reloaded: configuration version 1/)
-  // Two workers: whichever runs a request knows the new field.
-  const answers = await Promise.all(Array.from({ length: 10 }, post))
+  // Two workers: each swaps once it has compiled the new configuration (the reload line is
+  // printed when it is published), then whichever runs a request knows the new field.
+  let answers = await Promise.all(Array.from({ length: 10 }, post))
+  for (let i = 0; i < 40 && answers.some((r) => r.status !== 200); i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    answers = await Promise.all(Array.from({ length: 10 }, post))
+  }
   t.strictSame([...new Set(answers.map((r) => r.status))], [200])
   t.strictSame(answers[0]!.json(), { displayName: 'v' }, 'the backend (an older version of the message) ignores the new field')
 
