@@ -49,6 +49,24 @@ export const TARGETS: Record<string, Target> = {
     ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo!, FLOOR_MODE: ctx.knobs.floorMode })),
     needs: ['echo']
   },
+  'grpc-echo': benchServer('grpc-echo.js'),
+  // The gateway serving the transcoded gRPC route (bench/fixtures/bench-grpc-api.json).
+  'gateway-grpc': {
+    needs: ['grpc-echo'],
+    unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
+    spawn: (ctx) => ({
+      args: [
+        gatewayCli(ctx), 'serve', join(ctx.root, 'bench', 'fixtures', 'bench-grpc-api.json'),
+        '--port', '0', '--host', '127.0.0.1',
+        '--stage-var', `grpcBackend=${ctx.urls['grpc-echo']!}`,
+        ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
+        ...ctx.knobs.gatewayArgs
+      ],
+      cwd: ctx.root,
+      readyPattern: /^backplane listening on (http:\/\/\S+)$/,
+      timeoutMs: 30_000
+    })
+  },
   gateway: {
     needs: ['echo'],
     unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
@@ -162,6 +180,13 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: (text) => text === '{"ok":true}' }
   },
   {
+    name: 'grpc',
+    description: 'gateway, GET /grpc/{id}: transcoded to a gRPC unary call (h2c) and back to JSON',
+    target: 'gateway-grpc',
+    path: '/test/grpc/42?name=bench&tags=a&tags=b',
+    expect: { status: 200, body: (text) => text === '{"id":"42","name":"bench","tags":["a","b"]}' }
+  },
+  {
     name: 'backend',
     description: 'the echo backend directly',
     target: 'echo',
@@ -239,5 +264,6 @@ export const GOALS: readonly Goal[] = [
   ratioGoal('http-templates', 'http-proxy', 0.7, 'http with templates ≥ 70% of http_proxy req/s'),
   ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
   ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s'),
-  ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected')
+  ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected'),
+  ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s')
 ]

@@ -60,6 +60,24 @@ export interface IntegrationSource {
   readonly pointer: string
 }
 
+/** x-backplane-protobuf: JSON ⇄ protobuf transcoding for an http integration. */
+export interface ProtobufSource {
+  /** The top .proto file, absolute. */
+  readonly protoFile: string
+  /** protobufjs JSON of every definition the file and its imports hold (parsed once at load). */
+  readonly descriptor: Readonly<Record<string, unknown>>
+  /** Fully qualified message the (mapped) JSON request becomes, e.g. pets.v1.GetPetRequest. */
+  readonly request: string
+  /** Fully qualified message the backend answers with. */
+  readonly response: string
+  /** true: gRPC unary over HTTP/2 cleartext; false: application/x-protobuf over HTTP/1.1. */
+  readonly grpc: boolean
+  /** true: JSON fields the request message does not have are dropped (grpc-gateway's DiscardUnknown); false: refused with 400. */
+  readonly discardUnknown: boolean
+  /** JSON pointer of the extension in the API file, for messages. */
+  readonly pointer: string
+}
+
 /** A method request parameter declared on the operation. */
 export interface ParameterSource {
   readonly in: 'path' | 'query' | 'header'
@@ -96,6 +114,8 @@ export interface OperationSource {
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>
   readonly integration: IntegrationSource | null
+  /** x-backplane-protobuf beside the integration, or null. */
+  readonly protobuf: ProtobufSource | null
   readonly pointer: string
 }
 

@@ -4,6 +4,7 @@ import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
 import type { ApiSource, IntegrationSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
+import { normalizeProtobuf } from './extensions/protobuf.js'
 import {
   normalizeApiKeySource,
   normalizeBinaryMediaTypes,
@@ -271,6 +272,8 @@ function normalizeOperation(
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }
 
+  const protobuf = op['x-backplane-protobuf'] === undefined ? null : normalizeProtobuf(ctx, op['x-backplane-protobuf'], pointerJoin(opPtr, 'x-backplane-protobuf'), integration)
+
   return {
     path,
     method,
@@ -283,6 +286,7 @@ function normalizeOperation(
     apiKeyRequired,
     methodResponses,
     integration,
+    protobuf,
     pointer: opPtr,
   }
 }

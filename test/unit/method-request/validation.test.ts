@@ -51,6 +51,7 @@ function op(over: Partial<OperationSource> = {}): OperationSource {
     apiKeyRequired: false,
     methodResponses: {},
     integration: null,
+    protobuf: null,
     pointer: '/paths/~1validation/post',
     ...over,
   }
