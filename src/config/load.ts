@@ -8,6 +8,18 @@ import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
 import { readStringMap } from './string-map.js'
+import { ACCESS_KEYS, loadAccess, warnUncoveredKeyStages } from './access.js'
+import { warnUnknownKeys } from './unknown-keys.js'
+
+/**
+ * The gateway config's top-level keys: anything else is warned of with "did you mean".
+ * Besides this loader's own, the names other sections of the config take (throttling, state,
+ * admin, tracing, endpoints, roles, vpcLinks), so that they never warn.
+ */
+export const GATEWAY_CONFIG_KEYS: readonly string[] = [
+  'listen', 'host', 'port', 'workers', 'apis', 'functions', ...ACCESS_KEYS,
+  'throttling', 'state', 'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks',
+]
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -102,6 +114,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let workers = 0
   let functions: LoadResult['functions'] = null
   let access: AccessSource = DEFAULT_ACCESS
+  /** The config map and its file, once read: the account section is loaded after the APIs it names. */
+  let config: { readonly file: string; readonly map: Record<string, unknown> } | null = null
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -111,6 +125,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
       if (!isRecord(cfg)) {
         problems.push({ code: Codes.GATEWAY, file, pointer: '', message: 'gateway config must be a map', severity: 'error' })
       } else {
+        config = { file, map: cfg }
+        warnUnknownKeys(cfg, GATEWAY_CONFIG_KEYS, file, '', problems)
         const listen = isRecord(cfg.listen) ? cfg.listen : cfg
         if (listen.host !== undefined) {
           if (typeof listen.host === 'string') host = listen.host
@@ -170,6 +186,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   }
 
   checkApiSet(apis, problems)
+  if (config !== null) access = loadAccess(config.map, { file: config.file, baseDir: dirname(config.file), apis, problems })
+  warnUncoveredKeyStages(apis, access, problems)
   if (opts.host !== undefined) host = opts.host
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers

@@ -79,6 +79,9 @@ export interface OperationSource {
   readonly security: readonly SecurityRequirementSource[]
   /** JSON pointer of the `security` list in force ('' when none). */
   readonly securityPointer: string
+  /** x-amazon-apigateway-auth's type: 'AWS_IAM' (IAM, Signature Version 4); null when absent or NONE. */
+  readonly authType: 'AWS_IAM' | null
+  /** The method requires an API key: a security requirement names the `api_key` scheme (isApiKeyScheme). */
   readonly apiKeyRequired: boolean
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>

@@ -157,6 +157,29 @@ function checkPath(path: string, pointer: string, err: (code: string, pointer: s
   return true
 }
 
+/**
+ * True for the scheme API Gateway reads as "this method requires an API key" (apiKeyRequired),
+ * as its exports write it: `type: apiKey, name: x-api-key, in: header`, with neither an
+ * x-amazon-apigateway-authorizer (a Lambda or Cognito authorizer) nor an
+ * x-amazon-apigateway-authtype (`awsSigv4` is IAM, also written as an apiKey scheme).
+ */
+export function isApiKeyScheme(scheme: unknown): boolean {
+  return isRecord(scheme) && scheme.type === 'apiKey' && typeof scheme.name === 'string' && scheme.name.toLowerCase() === 'x-api-key' &&
+    (scheme.in === undefined || scheme.in === 'header') &&
+    scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
+}
+
+/** x-amazon-apigateway-auth (operation level, REST APIs): `type` NONE or AWS_IAM, case-insensitive. */
+function normalizeAuth(raw: unknown, pointer: string, err: (pointer: string, message: string) => void): 'AWS_IAM' | null {
+  if (raw === undefined) return null
+  const type = isRecord(raw) && typeof raw.type === 'string' ? raw.type.toUpperCase() : null
+  if (type === 'NONE') return null
+  if (type === 'AWS_IAM') return 'AWS_IAM'
+  // Refused at load: the gateway never serves a method whose authorization type it cannot read.
+  err(pointer, 'must be { type: NONE } or { type: AWS_IAM } (case-insensitive)')
+  return null
+}
+
 function normalizeOperation(
   doc: Record<string, unknown>,
   version: 2 | 3,
@@ -227,8 +250,7 @@ function normalizeOperation(
     if (!isRecord(req)) continue
     for (const [name, scopes] of Object.entries(req)) {
       security.push({ name, scopes: Array.isArray(scopes) ? scopes.filter((x): x is string => typeof x === 'string') : [], alternative })
-      const scheme = securitySchemes[name]
-      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined) apiKeyRequired = true
+      if (isApiKeyScheme(securitySchemes[name])) apiKeyRequired = true
     }
   }
 
@@ -262,6 +284,7 @@ function normalizeOperation(
     requestValidator,
     security,
     securityPointer,
+    authType: normalizeAuth(op['x-amazon-apigateway-auth'], pointerJoin(opPtr, 'x-amazon-apigateway-auth'), err),
     apiKeyRequired,
     methodResponses,
     integration,

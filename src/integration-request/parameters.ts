@@ -39,6 +39,8 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
       if (name === 'apiId') return ctx.api!.id
       if (name === 'identity.sourceIp') return ctx.request.remoteAddress
       if (name === 'identity.userAgent') return ctx.header('user-agent')
+      if (name === 'identity.apiKey') return ctx.apiKey === null ? null : ctx.apiKey.value
+      if (name === 'identity.apiKeyId') return ctx.apiKey === null ? null : ctx.apiKey.id
       if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
       return null
     case SourceKind.MethodBody:

@@ -93,7 +93,8 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     requestTimeEpoch: req.receivedAt,
     protocol: 'HTTP/1.1',
     authorizer: null,
-    identity: null,
+    // requestContext.identity.apiKey / apiKeyId: present when the method required a key.
+    identity: ctx.apiKey === null ? null : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id },
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
     if (answerFailure(ctx, outcome)) return

@@ -7,6 +7,8 @@ import type { TemplateVariables } from '../mapping/templates.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
+import type { ApiKeySource } from '../config/model.js'
+import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -34,6 +36,10 @@ export class RequestContext {
   validationErrorString: string | null = null
   /** What templates see, built on first use and shared by request and response templates. */
   templateVariables: TemplateVariables | null = null
+  /** What the method's authorizer decided (Lambda, Cognito), once it has run; null otherwise. */
+  authorizer: AuthorizerOutcome | null = null
+  /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
+  apiKey: ApiKeySource | null = null
   /** The next method request step to run (method-request/run.ts). */
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
