@@ -267,7 +267,8 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
     })
     const planKeys = stringList(entry.apiKeys, pointerJoin(ptr, 'apiKeys'), err, 'API key ids') ?? []
     planKeys.forEach((k, j) => {
-      if (!keyIds.has(k)) err(pointerJoin(ptr, 'apiKeys', j), `names no API key of /apiKeys: ${JSON.stringify(k)}`)
+      // Not echoed: a key's value written here by mistake must not reach a log.
+      if (!keyIds.has(k)) err(pointerJoin(ptr, 'apiKeys', j), 'names no API key id of /apiKeys (list the keys\' ids, not their values)')
     })
     const throttle = rawMap(entry.throttle, pointerJoin(ptr, 'throttle'), err)
     const quota = rawMap(entry.quota, pointerJoin(ptr, 'quota'), err)
