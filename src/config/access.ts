@@ -70,7 +70,7 @@ export function loadAccess(cfg: Readonly<Record<string, unknown>>, cx: AccessLoa
   const userPools = loadUserPools(cfg.userPools, cx, err)
   const apiKeys = loadApiKeys(cfg.apiKeys, cx, err)
   const usagePlans = loadUsagePlans(cfg.usagePlans, apiKeys, cx, err)
-  return Object.freeze({ region, accountId, credentials, userPools, apiKeys, usagePlans })
+  return Object.freeze({ file: cx.file, region, accountId, credentials, userPools, apiKeys, usagePlans })
 }
 
 type Err = (pointer: string, message: string) => void
@@ -122,7 +122,7 @@ function loadCredentials(raw: unknown, cx: AccessLoadContext, err: Err): Credent
     if (accessKeyId === null || secretAccessKey === null || arn === null || (entry.sessionToken !== undefined && sessionToken === null)) return
     if (seen.has(accessKeyId)) return err(pointerJoin(ptr, 'accessKeyId'), 'this access key id is given to another credential too')
     seen.add(accessKeyId)
-    out.push(Object.freeze({ accessKeyId, secretAccessKey, sessionToken, arn, policy }))
+    out.push(Object.freeze({ accessKeyId, secretAccessKey, sessionToken, arn, policy, pointer: ptr }))
   })
   return out
 }

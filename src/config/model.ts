@@ -147,6 +147,8 @@ export interface CredentialSource {
   readonly arn: string
   /** The principal's identity policy (execute-api:Invoke), or null (nothing allowed). */
   readonly policy: PolicyDocumentSource | null
+  /** JSON pointer of this credential in AccessSource.file, for messages (its policy: pointer + '/policy'). */
+  readonly pointer: string
 }
 
 /** A Cognito user pool named by an authorizer's providerARNs (gateway config `userPools`). */
@@ -190,6 +192,8 @@ export interface UsagePlanSource {
 
 /** The account-level facts access control needs (the gateway config's top level). */
 export interface AccessSource {
+  /** The gateway config file the section was read from, for messages ('' without a config). */
+  readonly file: string
   /** Used in ARNs: methodArn, policies, $context. */
   readonly region: string
   readonly accountId: string
@@ -204,7 +208,7 @@ export interface AccessSource {
 export const DEFAULT_REGION = 'us-east-1'
 export const DEFAULT_ACCOUNT_ID = '123456789012'
 /** A gateway without account-level facts in its config: no principals, pools, keys or plans. */
-export const DEFAULT_ACCESS: AccessSource = Object.freeze({ region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
+export const DEFAULT_ACCESS: AccessSource = Object.freeze({ file: '', region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
 
 /** The whole gateway: what `backplane serve` runs. */
 export interface GatewaySource {

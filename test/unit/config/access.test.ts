@@ -39,7 +39,7 @@ function load(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, baseDir
 t.test('without an account section: us-east-1, account 123456789012, nothing else', async (t) => {
   const r = load({})
   t.strictSame(r.problems, [])
-  t.strictSame(r.access, DEFAULT_ACCESS)
+  t.strictSame(r.access, { ...DEFAULT_ACCESS, file: '/cfg/backplane.yaml' })
 })
 
 t.test('a full section loads, secrets read from the environment', async (t) => {
@@ -69,9 +69,10 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
   t.equal(r.access.region, 'eu-west-1')
   t.equal(r.access.accountId, '111122223333')
   t.strictSame(r.access.credentials, [
-    { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI', sessionToken: null, arn: 'arn:aws:iam::111122223333:user/alice', policy },
-    { accessKeyId: 'ASIATEMP', secretAccessKey: 's3cr3t', sessionToken: 'tok-xyz', arn: 'arn:aws:sts::111122223333:assumed-role/r/s', policy: null },
-  ])
+    { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI', sessionToken: null, arn: 'arn:aws:iam::111122223333:user/alice', policy, pointer: '/credentials/0' },
+    { accessKeyId: 'ASIATEMP', secretAccessKey: 's3cr3t', sessionToken: 'tok-xyz', arn: 'arn:aws:sts::111122223333:assumed-role/r/s', policy: null, pointer: '/credentials/1' },
+  ], 'each with its pointer, so that compiling its policy can report file and pointer')
+  t.equal(r.access.file, '/cfg/backplane.yaml')
   t.strictSame(r.access.userPools[pool], { arn: pool, issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example', jwks: join(dir, 'jwks.json') })
   t.equal(Object.values(r.access.userPools)[1]!.jwks, 'http://127.0.0.1:9/.well-known/jwks.json', 'a URL is kept as written')
   t.strictSame(r.access.apiKeys, [
