@@ -87,6 +87,7 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.SHAPE, '/x-amazon-apigateway-request-validator', `names no validator of x-amazon-apigateway-request-validators: ${JSON.stringify(defaultValidator)}`)
   }
   const rootSecurity = Array.isArray(doc.security) ? doc.security : []
+  if (doc[AUTH_EXTENSION] !== undefined) err(Codes.AUTHORIZATION, pointerJoin('', AUTH_EXTENSION), AUTH_MISPLACED)
   const rootConsumes = Array.isArray(doc.consumes) ? (doc.consumes as unknown[]).filter((x): x is string => typeof x === 'string') : []
 
   const operations: OperationSource[] = []
@@ -103,7 +104,8 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
       for (const [key, op] of Object.entries(item)) {
         const method = OPERATION_KEYS[key]
         if (method === undefined) {
-          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
+          if (key === AUTH_EXTENSION) err(Codes.AUTHORIZATION, pointerJoin(pp, key), AUTH_MISPLACED)
+          else if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
           continue
         }
         const opPtr = pointerJoin(pp, key)
@@ -168,6 +170,10 @@ export function isApiKeyScheme(scheme: unknown): boolean {
     (scheme.in === undefined || scheme.in === 'header') &&
     scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
 }
+
+const AUTH_EXTENSION = 'x-amazon-apigateway-auth'
+/** Elsewhere than on an operation it would protect nothing: refused rather than ignored. */
+const AUTH_MISPLACED = 'x-amazon-apigateway-auth applies to operations only: put it on each operation it protects (here it would protect nothing)'
 
 /** x-amazon-apigateway-auth (operation level, REST APIs): `type` NONE or AWS_IAM, case-insensitive. */
 function normalizeAuth(raw: unknown, pointer: string, err: (pointer: string, message: string) => void): 'AWS_IAM' | null {

@@ -157,6 +157,17 @@ t.test('an empty security list overrides root-level security (OpenAPI: "an empty
   t.strictSame(byPath.get('/private'), ['api-key'])
 })
 
+t.test('x-amazon-apigateway-auth at the document or path level would protect nothing: refused', async (t) => {
+  for (const [doc, pointer] of [
+    [{ 'x-amazon-apigateway-auth': { type: 'AWS_IAM' }, paths: { '/p': { get: { 'x-amazon-apigateway-integration': mock } } } }, '/x-amazon-apigateway-auth'],
+    [{ paths: { '/p': { 'x-amazon-apigateway-auth': { type: 'AWS_IAM' }, get: { 'x-amazon-apigateway-integration': mock } } } }, '/paths/~1p/x-amazon-apigateway-auth'],
+  ] as const) {
+    const problems: ConfigProblem[] = []
+    normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'a.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)
+    t.strictSame(problems.filter((p) => p.severity === 'error').map((p) => `${p.pointer}: ${p.message}`), [`${pointer}: x-amazon-apigateway-auth applies to operations only: put it on each operation it protects (here it would protect nothing)`])
+  }
+})
+
 t.test('x-amazon-apigateway-auth NONE is open access', async (t) => {
   const o = compileCase({ name: 'none', op: { 'x-amazon-apigateway-auth': { type: 'none' } } })
   t.strictSame(o.errors, [])
