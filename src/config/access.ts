@@ -21,8 +21,9 @@ import { isRecord } from '../util/is-record.js'
 export const ACCESS_KEYS = ['region', 'accountId', 'credentials', 'userPools', 'apiKeys', 'usagePlans'] as const
 const CREDENTIAL_KEYS = ['accessKeyId', 'secretAccessKey', 'sessionToken', 'arn', 'policy']
 const USER_POOL_KEYS = ['issuer', 'jwks']
-const API_KEY_KEYS = ['id', 'name', 'value', 'enabled']
-const USAGE_PLAN_KEYS = ['id', 'apiStages', 'apiKeys', 'throttle', 'quota']
+// `description` (and a plan's `name`) are API Gateway's descriptive fields: accepted, they change nothing.
+const API_KEY_KEYS = ['id', 'name', 'value', 'enabled', 'description']
+const USAGE_PLAN_KEYS = ['id', 'name', 'description', 'apiStages', 'apiKeys', 'throttle', 'quota']
 const API_STAGE_KEYS = ['apiId', 'stage', 'throttle']
 
 /** API Gateway's limits on an API key (CreateApiKey: "API Key value should be at least 20 characters", "exceeds maximum size of 128 characters"; names at most 1024). */

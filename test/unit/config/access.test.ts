@@ -58,11 +58,11 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
       'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_Remote': { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Remote', jwks: 'http://127.0.0.1:9/.well-known/jwks.json' },
     },
     apiKeys: [
-      { id: 'k1', name: 'alice', value: KEY1, enabled: true },
+      { id: 'k1', name: 'alice', value: KEY1, enabled: true, description: 'descriptive only' },
       { id: 'k2', value: '${env:KEY2}', enabled: false },
     ],
     usagePlans: [
-      { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
+      { id: 'basic', name: 'Basic', description: 'descriptive only', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
     ],
   }, { ALICE_SECRET: 'wJalrXUtnFEMI', TOKEN_PART: 'xyz', KEY2 }, dir)
   t.strictSame(r.problems, [])
