@@ -4,11 +4,11 @@ import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from './compile.js'
 import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from '../mapping/templates.js'
+import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { ApiKeySource } from '../config/model.js'
-import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -36,7 +36,7 @@ export class RequestContext {
   validationErrorString: string | null = null
   /** What templates see, built on first use and shared by request and response templates. */
   templateVariables: TemplateVariables | null = null
-  /** What the method's authorizer decided (Lambda, Cognito), once it has run; null otherwise. */
+  /** What the authorizer decided (principalId, context, claims, usageIdentifierKey); null without one or before it ran. */
   authorizer: AuthorizerOutcome | null = null
   /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
   apiKey: ApiKeySource | null = null
