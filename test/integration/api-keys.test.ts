@@ -128,6 +128,59 @@ t.test('a usage plan naming an unknown key or stage stops the gateway with file 
   t.notOk(stderr.includes(KEY1) || stderr.includes('too-short'), 'no key value in the output')
 })
 
+t.test('AUTHORIZER key source: the Lambda authorizer\'s usageIdentifierKey is the key ("Choose an API key source in API Gateway")', async (t) => {
+  const apiFile = writeApi(t, {
+    openapi: '3.0.1',
+    info: { title: 'authkeys', version: '1' },
+    'x-amazon-apigateway-api-key-source': 'AUTHORIZER',
+    components: {
+      securitySchemes: {
+        ...API_KEY_SCHEME,
+        tokenAuth: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: arn('keyAuth'), authorizerResultTtlInSeconds: 0 } },
+      },
+    },
+    paths: {
+      '/keyed': { get: { security: [{ tokenAuth: [], api_key: [] }], 'x-amazon-apigateway-integration': mock('{"apiKeyId":"$context.identity.apiKeyId","principal":"$context.authorizer.principalId"}') } },
+    },
+  }, 'authkeys.json')
+  const dir = t.testdirName
+  // The token names the key the authorizer hands back as usageIdentifierKey.
+  writeFileSync(join(dir, 'auth.mjs'), `const keys = ${JSON.stringify({ alice: KEY1, bob: KEY_DISABLED })}
+export const handler = async (event) => ({
+  principalId: event.authorizationToken,
+  policyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: event.methodArn }] },
+  ...(keys[event.authorizationToken] === undefined ? {} : { usageIdentifierKey: keys[event.authorizationToken] }),
+})
+`)
+  const config = join(dir, 'backplane.json')
+  writeFileSync(config, JSON.stringify({
+    workers: 1,
+    apis: [{ id: 'authkeys', file: apiFile, stages: { prod: {} } }],
+    functions: { keyAuth: { handler: join(dir, 'auth.mjs') + '#handler' } },
+    apiKeys: [{ id: 'k1', value: KEY1, enabled: true }, { id: 'k2', value: KEY_DISABLED, enabled: false }],
+    usagePlans: [{ id: 'p', apiStages: [{ apiId: 'authkeys', stage: 'prod' }], apiKeys: ['k1', 'k2'] }],
+  }))
+  const gw = await startGateway({ args: ['--config', config] })
+  t.teardown(gw.stop)
+  const get = (headers: Record<string, string>) => request(`${gw.url}/prod/keyed`, { headers })
+  let r = await get({ authorization: 'alice' })
+  t.equal(r.status, 200)
+  t.equal(r.text, '{"apiKeyId":"k1","principal":"alice"}')
+  for (const [what, headers] of [
+    ['no usageIdentifierKey', { authorization: 'carol' }],
+    ['no usageIdentifierKey, a valid x-api-key header (not the source)', { authorization: 'carol', 'x-api-key': KEY1 }],
+    ['a disabled key', { authorization: 'bob' }],
+  ] as const) {
+    r = await get(headers)
+    t.equal(r.status, 403, `${what}: 403`)
+    t.equal(r.text, '{"message":"Forbidden"}', `${what}: Forbidden`)
+    t.equal(r.headers['x-amzn-errortype'], 'ForbiddenException', `${what}: ForbiddenException`)
+  }
+  r = await get({})
+  t.equal(r.status, 401, 'no token: the authorizer answers first (401 Unauthorized)')
+  for (const secret of [KEY1, KEY_DISABLED]) t.notOk(gw.output().includes(secret), 'no key value in the output')
+})
+
 /** `backplane <args>`, bounded; its exit code and output. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
