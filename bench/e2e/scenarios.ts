@@ -111,6 +111,9 @@ const echoedPath = (path: string) => (text: string): boolean => {
 /** The validated POST's body: an order of 20 properties (bench/fixtures/order.json). */
 const ORDER = readFileSync(fileURLToPath(new URL('../../../bench/fixtures/order.json', import.meta.url)), 'utf8')
 
+/** The key of bench/fixtures/bench-gateway.json's usage plan (the api-key scenario sends it). */
+const BENCH_API_KEY = 'bench-key-0123456789abcdef'
+
 /** The ratio columns divide by these scenarios' req/s. */
 export const CEILING = 'hello-world'
 export const FLOOR = 'floor-proxy'
@@ -135,6 +138,14 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'gateway, GET /proxy/{proxy+}: HTTP_PROXY to the echo backend',
     target: 'gateway',
     path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
+    name: 'api-key',
+    description: 'gateway, GET /keyed/{proxy+}: the HTTP_PROXY route behind an API key (x-api-key, usage plan)',
+    target: 'gateway',
+    path: '/test/keyed/hello',
+    headers: { 'x-api-key': BENCH_API_KEY },
     expect: { status: 200, body: echoedPath('/hello') }
   },
   {
@@ -261,6 +272,7 @@ export const GOALS: readonly Goal[] = [
       }
     }
   },
+  ratioGoal('api-key', 'http-proxy', 0.8, 'route behind an API key ≥ 80% of the same route unprotected (http_proxy) req/s'),
   ratioGoal('http-templates', 'http-proxy', 0.7, 'http with templates ≥ 70% of http_proxy req/s'),
   ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
   ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s'),

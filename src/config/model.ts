@@ -110,6 +110,9 @@ export interface OperationSource {
   readonly security: readonly SecurityRequirementSource[]
   /** JSON pointer of the `security` list in force ('' when none). */
   readonly securityPointer: string
+  /** x-amazon-apigateway-auth's type: 'AWS_IAM' (IAM, Signature Version 4); null when absent or NONE. */
+  readonly authType: 'AWS_IAM' | null
+  /** The method requires an API key: a security requirement names the `api_key` scheme (isApiKeyScheme). */
   readonly apiKeyRequired: boolean
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>
@@ -177,6 +180,8 @@ export interface CredentialSource {
   readonly arn: string
   /** The principal's identity policy (execute-api:Invoke), or null (nothing allowed). */
   readonly policy: PolicyDocumentSource | null
+  /** JSON pointer of this credential in AccessSource.file, for messages (its policy: pointer + '/policy'). */
+  readonly pointer: string
 }
 
 /** A Cognito user pool named by an authorizer's providerARNs (gateway config `userPools`). */
@@ -220,6 +225,8 @@ export interface UsagePlanSource {
 
 /** The account-level facts access control needs (the gateway config's top level). */
 export interface AccessSource {
+  /** The gateway config file the section was read from, for messages ('' without a config). */
+  readonly file: string
   /** Used in ARNs: methodArn, policies, $context. */
   readonly region: string
   readonly accountId: string
@@ -234,7 +241,7 @@ export interface AccessSource {
 export const DEFAULT_REGION = 'us-east-1'
 export const DEFAULT_ACCOUNT_ID = '123456789012'
 /** A gateway without account-level facts in its config: no principals, pools, keys or plans. */
-export const DEFAULT_ACCESS: AccessSource = Object.freeze({ region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
+export const DEFAULT_ACCESS: AccessSource = Object.freeze({ file: '', region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
 
 /** The whole gateway: what `backplane serve` runs. */
 export interface GatewaySource {

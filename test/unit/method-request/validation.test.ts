@@ -48,6 +48,8 @@ function op(over: Partial<OperationSource> = {}): OperationSource {
     requestModels: {},
     requestValidator: null,
     security: [],
+    securityPointer: '',
+    authType: null,
     apiKeyRequired: false,
     methodResponses: {},
     integration: null,
