@@ -2,6 +2,7 @@
 // Every problem is collected with its JSON pointer; nothing stops at the first.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
+import { closestKey } from './unknown-keys.js'
 import type { ApiSource, OperationSource, ParameterSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
 import {
@@ -31,6 +32,12 @@ const OPERATION_KEYS: Readonly<Record<string, string>> = {
   'x-amazon-apigateway-any-method': 'ANY',
 }
 const PATH_LEVEL_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref'])
+/** OpenAPI operation keys API Gateway does not import as methods (trace; v2's any). */
+const KNOWN_NON_METHODS = ['trace']
+/** API Gateway's extensions at operation level (REST APIs). */
+const OPERATION_EXTENSIONS = ['x-amazon-apigateway-integration', 'x-amazon-apigateway-request-validator', 'x-amazon-apigateway-auth']
+/** Marks of an HTTP API (API Gateway v2) definition, which this gateway does not serve. */
+const HTTP_API_ROOT_KEYS = ['x-amazon-apigateway-cors', 'x-amazon-apigateway-importexport-version']
 /** A static segment, a {param} or (last only) a greedy {param+}. */
 const SEGMENT = /^(?:[^{}/]+|\{[A-Za-z0-9._-]+\}|\{[A-Za-z0-9._-]+\+\})$/
 
@@ -68,6 +75,12 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.UNSUPPORTED_VERSION, doc.openapi !== undefined ? '/openapi' : '/swagger', `unsupported document version: expected openapi 3.0.x or swagger "2.0", got ${JSON.stringify(doc.openapi ?? doc.swagger ?? null)}`)
     return null
   }
+  // An HTTP API (v2) definition is named in one problem, rather than a cascade of derived ones.
+  const httpApiMark = findHttpApiMark(doc)
+  if (httpApiMark !== null) {
+    err(Codes.UNSUPPORTED_VERSION, httpApiMark, 'this is an HTTP API (API Gateway v2) definition: Backplane serves REST APIs (API Gateway v1) only')
+    return null
+  }
   const info = isRecord(doc.info) ? doc.info : {}
   const title = typeof info.title === 'string' ? info.title : place.id
 
@@ -103,7 +116,7 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
       for (const [key, op] of Object.entries(item)) {
         const method = OPERATION_KEYS[key]
         if (method === undefined) {
-          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
+          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) warnUnknownOperation(ctx, pointerJoin(pp, key), key)
           continue
         }
         const opPtr = pointerJoin(pp, key)
@@ -132,6 +145,27 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     operations,
     stages: place.stages,
   }
+}
+
+/** The pointer of the first mark of an HTTP API (v2) definition, or null. */
+function findHttpApiMark(doc: Record<string, unknown>): string | null {
+  for (const k of HTTP_API_ROOT_KEYS) if (doc[k] !== undefined) return pointerJoin('', k)
+  if (!isRecord(doc.paths)) return null
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!isRecord(item)) continue
+    for (const [key, op] of Object.entries(item)) {
+      if (!isRecord(op) || !isRecord(op['x-amazon-apigateway-integration'])) continue
+      // payloadFormatVersion exists only for HTTP API integrations.
+      if (op['x-amazon-apigateway-integration'].payloadFormatVersion !== undefined) return pointerJoin('/paths', path, key, 'x-amazon-apigateway-integration', 'payloadFormatVersion')
+    }
+  }
+  return null
+}
+
+/** API Gateway skips an operation key it does not know; so does the gateway, with a warning. */
+function warnUnknownOperation(ctx: ExtensionContext, pointer: string, key: string): void {
+  const near = key.toLowerCase() === 'any' ? 'x-amazon-apigateway-any-method' : closestKey(key, [...Object.keys(OPERATION_KEYS), ...KNOWN_NON_METHODS])
+  ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer, message: `unknown operation "${key}" is ignored${near === null || near === key ? '' : `; did you mean "${near}"?`}`, severity: 'warning' })
 }
 
 function checkPath(path: string, pointer: string, err: (code: string, pointer: string, message: string) => void): boolean {
@@ -244,8 +278,23 @@ function normalizeOperation(
     }
   }
 
+  // Misspelled or misplaced extensions (x-amazon-apigateway-integrations) are warned of.
+  for (const key of Object.keys(op)) {
+    if (!key.startsWith('x-amazon-apigateway-') || OPERATION_EXTENSIONS.includes(key)) continue
+    const near = closestKey(key, OPERATION_EXTENSIONS)
+    ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer: pointerJoin(opPtr, key), message: `unknown key "${key}" is ignored${near === null ? '' : `; did you mean "${near}"?`}`, severity: 'warning' })
+  }
   const integPtr = pointerJoin(opPtr, 'x-amazon-apigateway-integration')
-  const integration = op['x-amazon-apigateway-integration'] === undefined ? null : normalizeIntegration(ctx, op['x-amazon-apigateway-integration'], integPtr)
+  let rawInteg = op['x-amazon-apigateway-integration']
+  if (isRecord(rawInteg) && typeof rawInteg.$ref === 'string') {
+    // A $ref'd integration (#/components/x-amazon-apigateway-integrations/name) is resolved in the file.
+    const target = resolveLocalRef(doc, rawInteg)
+    if (!isRecord(target)) {
+      err(pointerJoin(integPtr, '$ref'), `$ref ${JSON.stringify(rawInteg.$ref)} names nothing in this file: only local references (#/...) are resolved`)
+      rawInteg = null
+    } else rawInteg = target
+  }
+  const integration = rawInteg === undefined || rawInteg === null ? null : normalizeIntegration(ctx, rawInteg, integPtr)
   if (op['x-amazon-apigateway-integration'] === undefined) {
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }

@@ -66,7 +66,8 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
   if (src === null) return null
   let uri: UriPiece[] | null = null
   let origin: string | null = null
-  let configurationError: string | null = null
+  // A template that did not compile at load (serve without --strict): the method answers 500.
+  let configurationError: string | null = src.templateError ?? null
   let lambdaFunction: string | null = null
   if (src.uri !== null) {
     const missing: string[] = []

@@ -111,7 +111,7 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
     }))
     for (const m of methods) {
       const i = m.integration
-      if (i !== null && i.configurationError !== null) {
+      if (i !== null && i.configurationError !== null && m.source.integration!.templateError === null) {
         problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }

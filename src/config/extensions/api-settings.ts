@@ -92,7 +92,8 @@ export function normalizeGatewayResponses(ctx: ExtensionContext, raw: unknown): 
     const strings = (m: unknown, mp: string) => readStringMap(ctx.problems, ctx.file, Codes.SHAPE, m, mp)
     const responseParameters = strings(v.responseParameters, pointerJoin(p, 'responseParameters'))
     for (const k of Object.keys(responseParameters)) {
-      if (!/^gatewayresponse\.header\.[^.]+$/.test(k)) error(ctx, pointerJoin(p, 'responseParameters', k), `invalid mapping expression specified: ${k}`)
+      // A header name is an HTTP token, dots included (API Gateway imports gatewayresponse.header.X.Y).
+      if (!/^gatewayresponse\.header\.[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k)) error(ctx, pointerJoin(p, 'responseParameters', k), `invalid mapping expression specified: ${k}`)
     }
     out[type] = { statusCode, responseParameters, responseTemplates: strings(v.responseTemplates, pointerJoin(p, 'responseTemplates')) }
   }
