@@ -155,8 +155,10 @@ function findHttpApiMark(doc: Record<string, unknown>): string | null {
     if (!isRecord(item)) continue
     for (const [key, op] of Object.entries(item)) {
       if (!isRecord(op) || !isRecord(op['x-amazon-apigateway-integration'])) continue
-      // payloadFormatVersion exists only for HTTP API integrations.
-      if (op['x-amazon-apigateway-integration'].payloadFormatVersion !== undefined) return pointerJoin('/paths', path, key, 'x-amazon-apigateway-integration', 'payloadFormatVersion')
+      // Payload format 2.0 exists only for HTTP APIs. A REST API import accepts (and ignores)
+      // "1.0": AWS-validated, LocalStack test_apigateway_import.py::test_import_with_stage_variables
+      // imports openapi.spec.stage-variables.json with failOnWarnings.
+      if (String(op['x-amazon-apigateway-integration'].payloadFormatVersion) === '2.0') return pointerJoin('/paths', path, key, 'x-amazon-apigateway-integration', 'payloadFormatVersion')
     }
   }
   return null

@@ -17,7 +17,7 @@ const TYPES: readonly IntegrationType[] = ['MOCK', 'HTTP', 'HTTP_PROXY', 'AWS', 
 const PASSTHROUGH: readonly PassthroughBehavior[] = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER']
 const HANDLING: readonly ContentHandling[] = ['CONVERT_TO_TEXT', 'CONVERT_TO_BINARY']
 /** The keys API Gateway documents for x-amazon-apigateway-integration (REST APIs); others are warned of. */
-const INTEGRATION_KEYS = ['type', 'uri', 'httpMethod', 'credentials', 'requestParameters', 'requestTemplates', 'passthroughBehavior', 'contentHandling', 'timeoutInMillis', 'cacheNamespace', 'cacheKeyParameters', 'responses', 'connectionType', 'connectionId', 'tlsConfig', 'integrationSubtype']
+const INTEGRATION_KEYS = ['type', 'uri', 'httpMethod', 'credentials', 'requestParameters', 'requestTemplates', 'passthroughBehavior', 'contentHandling', 'timeoutInMillis', 'cacheNamespace', 'cacheKeyParameters', 'responses', 'connectionType', 'connectionId', 'tlsConfig', 'integrationSubtype', 'payloadFormatVersion']
 /** The keys of one x-amazon-apigateway-integration.responses entry. */
 const RESPONSE_KEYS = ['statusCode', 'responseParameters', 'responseTemplates', 'contentHandling']
 const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY'])

@@ -9,12 +9,19 @@
 //   POST /echo-json   answers {"json": <the request body parsed as JSON, or null>} (the tests'
 //                     echo_http_server_post)
 //   POST /raw         answers the request body as it came (a Lambda URL returning event.body)
-//   anything else     answers {"path": <the request target as received>}
+//   anything else     answers {"method", "path" (no query), "args" (the query string as an object),
+//                     "data" (the body as text)}, as the tests' echo server reported
+//
+// A group with `check` instead of `cases` runs `backplane check` on the file and asserts its exit
+// code and the problem it prints (a file API Gateway refuses to import is refused here too).
 import http from 'node:http'
 import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { startGateway, writeApi } from '../../helpers/index.js'
+import { CLI_PATH, REPO_ROOT } from '../../helpers/gateway.js'
 
 /** Bounds one request to the gateway. */
 const REQUEST_TIMEOUT_MS = 10_000
@@ -44,13 +51,26 @@ export interface RecordedCase {
   response: RecordedResponse
 }
 
+export interface RecordedCheck {
+  /** File name (its extension picks the parser) and text. */
+  file: string
+  text: string
+  /** Expected exit code of `backplane check`. */
+  exit: number
+  /** A regular expression the printed problems must match. */
+  stderr: string
+}
+
 export interface RecordedGroup {
   source: { snapshot: string | null; test: string }
   /** How the recorded test set up the API, in our words. */
   definition: string
-  stage: string
-  api: Record<string, unknown>
-  cases: RecordedCase[]
+  stage?: string
+  /** Stage variables (BACKEND_HOST stands for the backend's host:port). */
+  stageVariables?: Record<string, string>
+  api?: Record<string, unknown>
+  cases?: RecordedCase[]
+  check?: RecordedCheck
 }
 
 export interface RecordedFile {
@@ -77,7 +97,9 @@ async function startBackend (): Promise<Backend> {
       } else if (req.url === '/raw') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(body)
       } else {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }))
+        const url = new URL(req.url ?? '/', 'http://backend')
+        const echoed = { method: req.method, path: url.pathname, args: Object.fromEntries(url.searchParams), data: body.toString('utf8') }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(echoed))
       }
     })
   })
@@ -110,12 +132,21 @@ function send (port: number, r: RecordedRequest): Promise<RawResponse> {
 export function runRecorded (t: Test, file: RecordedFile): void {
   for (const group of file.groups) {
     t.test(`${group.source.test}`, async (t) => {
+      if (group.check !== undefined) {
+        const c = group.check
+        const path = join(t.testdir({ [c.file]: c.text }), c.file)
+        const r = spawnSync(process.execPath, [CLI_PATH, 'check', path], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 })
+        t.equal(r.status, c.exit, `check exits ${c.exit}`, { source: group.source })
+        t.match(r.stderr, new RegExp(c.stderr), 'the problem printed', { source: group.source })
+        return
+      }
       const backend = await startBackend()
       t.teardown(backend.close)
       const doc = JSON.parse(JSON.stringify(group.api).replaceAll('BACKEND_URL', backend.url)) as object
-      const gw = await startGateway({ args: [writeApi(t, doc), '--stage', group.stage] })
+      const vars = Object.entries(group.stageVariables ?? {}).flatMap(([k, v]) => ['--stage-var', `${k}=${v.replaceAll('BACKEND_HOST', backend.url.slice('http://'.length))}`])
+      const gw = await startGateway({ args: [writeApi(t, doc), '--stage', group.stage ?? 'test', ...vars] })
       t.teardown(gw.stop)
-      for (const c of group.cases) {
+      for (const c of group.cases ?? []) {
         const res = await send(gw.port, c.request)
         const want = c.response
         const where = { source: group.source, key: c.key, request: c.request }

@@ -64,8 +64,12 @@ t.test('an HTTP API (v2) definition is named in one problem', async (t) => {
   })
   t.strictSame(brief(v2.problems), ['error /x-amazon-apigateway-cors: this is an HTTP API (API Gateway v2) definition: Backplane serves REST APIs (API Gateway v1) only'])
   t.equal(v2.api, null)
-  const byIntegration = load({ openapi: '3.0.1', info: { title: 'v2', version: '1' }, paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: 'http://127.0.0.1:1', payloadFormatVersion: '1.0' } } } } })
+  const byIntegration = load({ openapi: '3.0.1', info: { title: 'v2', version: '1' }, paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: 'http://127.0.0.1:1', payloadFormatVersion: '2.0' } } } } })
   t.strictSame(brief(byIntegration.problems), ['error /paths/~1a/get/x-amazon-apigateway-integration/payloadFormatVersion: this is an HTTP API (API Gateway v2) definition: Backplane serves REST APIs (API Gateway v1) only'])
+  // AWS-validated: a REST import with failOnWarnings accepts payloadFormatVersion "1.0"
+  // (LocalStack test_apigateway_import.py::test_import_with_stage_variables).
+  const rest = load({ openapi: '3.0.1', info: { title: 'rest', version: '1' }, paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: 'http://127.0.0.1:1', payloadFormatVersion: '1.0' } } } } })
+  t.strictSame(brief(rest.problems), [])
 })
 
 t.test('a $ref\'d integration is resolved, or its reference named', async (t) => {
