@@ -36,6 +36,12 @@ const PATH_LEVEL_KEYS = new Set(['parameters', 'summary', 'description', 'server
 const KNOWN_NON_METHODS = ['trace']
 /** API Gateway's extensions at operation level (REST APIs). */
 const OPERATION_EXTENSIONS = ['x-amazon-apigateway-integration', 'x-amazon-apigateway-request-validator', 'x-amazon-apigateway-auth']
+/** API Gateway's extensions at the root of a REST API definition (those outside are warned of). */
+const ROOT_EXTENSIONS = [
+  'x-amazon-apigateway-api-key-source', 'x-amazon-apigateway-binary-media-types', 'x-amazon-apigateway-documentation',
+  'x-amazon-apigateway-endpoint-configuration', 'x-amazon-apigateway-gateway-responses', 'x-amazon-apigateway-minimum-compression-size',
+  'x-amazon-apigateway-policy', 'x-amazon-apigateway-request-validators', 'x-amazon-apigateway-request-validator',
+]
 /** Marks of an HTTP API (API Gateway v2) definition, which this gateway does not serve. */
 const HTTP_API_ROOT_KEYS = ['x-amazon-apigateway-cors', 'x-amazon-apigateway-importexport-version']
 /** A static segment, a {param} or (last only) a greedy {param+}. */
@@ -81,6 +87,9 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.UNSUPPORTED_VERSION, httpApiMark, 'this is an HTTP API (API Gateway v2) definition: Backplane serves REST APIs (API Gateway v1) only')
     return null
   }
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('x-amazon-apigateway-') && !ROOT_EXTENSIONS.includes(key)) warnUnknownExtension(ctx, pointerJoin('', key), key, ROOT_EXTENSIONS)
+  }
   const info = isRecord(doc.info) ? doc.info : {}
   const title = typeof info.title === 'string' ? info.title : place.id
 
@@ -117,6 +126,8 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
         const method = OPERATION_KEYS[key]
         if (method === undefined) {
           if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) warnUnknownOperation(ctx, pointerJoin(pp, key), key)
+          // an operation-level extension placed on the path item is ignored by API Gateway too
+          else if (key.startsWith('x-amazon-apigateway-')) warnUnknownExtension(ctx, pointerJoin(pp, key), key, [], 'it belongs in an operation')
           continue
         }
         const opPtr = pointerJoin(pp, key)
@@ -162,6 +173,13 @@ function findHttpApiMark(doc: Record<string, unknown>): string | null {
     }
   }
   return null
+}
+
+/** An x-amazon-apigateway-* key API Gateway does not know at this place: ignored, with a warning. */
+function warnUnknownExtension(ctx: ExtensionContext, pointer: string, key: string, known: readonly string[], misplaced = ''): void {
+  const near = closestKey(key, known)
+  const hint = near !== null && near !== key ? `; did you mean "${near}"?` : misplaced === '' ? '' : `: ${misplaced}`
+  ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer, message: `unknown key "${key}" is ignored${hint}`, severity: 'warning' })
 }
 
 /** API Gateway skips an operation key it does not know; so does the gateway, with a warning. */
@@ -282,9 +300,7 @@ function normalizeOperation(
 
   // Misspelled or misplaced extensions (x-amazon-apigateway-integrations) are warned of.
   for (const key of Object.keys(op)) {
-    if (!key.startsWith('x-amazon-apigateway-') || OPERATION_EXTENSIONS.includes(key)) continue
-    const near = closestKey(key, OPERATION_EXTENSIONS)
-    ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer: pointerJoin(opPtr, key), message: `unknown key "${key}" is ignored${near === null ? '' : `; did you mean "${near}"?`}`, severity: 'warning' })
+    if (key.startsWith('x-amazon-apigateway-') && !OPERATION_EXTENSIONS.includes(key)) warnUnknownExtension(ctx, pointerJoin(opPtr, key), key, OPERATION_EXTENSIONS)
   }
   const integPtr = pointerJoin(opPtr, 'x-amazon-apigateway-integration')
   let rawInteg = op['x-amazon-apigateway-integration']

@@ -92,3 +92,19 @@ t.test('a JSON syntax error gives line and column', async (t) => {
   t.match(problems[0]!.message, /^invalid JSON at line 3, column 22: /)
   t.equal(jsonErrorPlace('{"a":', 'Unexpected end of JSON input'), ' at line 1, column 6')
 })
+
+t.test('misspelled or misplaced API-level and path-level extensions are warned of', async (t) => {
+  const { problems } = load({
+    openapi: '3.0.1', info: { title: 'a', version: '1' },
+    'x-amazon-apigateway-binary-media-type': ['image/png'],
+    'x-amazon-apigateway-request-validators': { all: { validateRequestBody: true, validateRequestParameter: true } },
+    'x-amazon-apigateway-gateway-responses': { DEFAULT_4XX: { statusCode: 400, responseTemplate: {} } },
+    paths: { '/a': { 'x-amazon-apigateway-integration': mock, get: { 'x-amazon-apigateway-integration': mock } } },
+  })
+  t.strictSame(brief(problems), [
+    'warning /x-amazon-apigateway-binary-media-type: unknown key "x-amazon-apigateway-binary-media-type" is ignored; did you mean "x-amazon-apigateway-binary-media-types"?',
+    'warning /x-amazon-apigateway-request-validators/all/validateRequestParameter: unknown key "validateRequestParameter" is ignored; did you mean "validateRequestParameters"?',
+    'warning /paths/~1a/x-amazon-apigateway-integration: unknown key "x-amazon-apigateway-integration" is ignored: it belongs in an operation',
+    'warning /x-amazon-apigateway-gateway-responses/DEFAULT_4XX/responseTemplate: unknown key "responseTemplate" is ignored; did you mean "responseTemplates"?',
+  ])
+})
