@@ -9,17 +9,18 @@
 //   POST /echo-json   answers {"json": <the request body parsed as JSON, or null>} (the tests'
 //                     echo_http_server_post)
 //   POST /raw         answers the request body as it came (a Lambda URL returning event.body)
+// and `functions` (name → module text) stand for the tests' Lambda functions, restated in JavaScript.
 //   anything else     answers {"method", "path" (no query), "args" (the query string as an object),
 //                     "data" (the body as text)}, as the tests' echo server reported
 //
 // A group with `check` instead of `cases` runs `backplane check` on the file and asserts its exit
 // code and the problem it prints (a file API Gateway refuses to import is refused here too).
 import http from 'node:http'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { startGateway, writeApi } from '../../helpers/index.js'
 import { CLI_PATH, REPO_ROOT } from '../../helpers/gateway.js'
 
@@ -69,6 +70,8 @@ export interface RecordedGroup {
   /** Stage variables (BACKEND_HOST stands for the backend's host:port). */
   stageVariables?: Record<string, string>
   api?: Record<string, unknown>
+  /** Lambda functions the API calls: name → ES module text exporting `handler` (our restatement of the recorded function). */
+  functions?: Record<string, string>
   cases?: RecordedCase[]
   check?: RecordedCheck
 }
@@ -144,7 +147,20 @@ export function runRecorded (t: Test, file: RecordedFile): void {
       t.teardown(backend.close)
       const doc = JSON.parse(JSON.stringify(group.api).replaceAll('BACKEND_URL', backend.url)) as object
       const vars = Object.entries(group.stageVariables ?? {}).flatMap(([k, v]) => ['--stage-var', `${k}=${v.replaceAll('BACKEND_HOST', backend.url.slice('http://'.length))}`])
-      const gw = await startGateway({ args: [writeApi(t, doc), '--stage', group.stage ?? 'test', ...vars] })
+      const apiFile = writeApi(t, doc)
+      let args = [apiFile, '--stage', group.stage ?? 'test', ...vars]
+      if (group.functions !== undefined) {
+        // Functions need the gateway config: the API served as id "api", each function a local module.
+        const dir = dirname(apiFile)
+        const functions: Record<string, { handler: string }> = {}
+        for (const [name, source] of Object.entries(group.functions)) {
+          writeFileSync(join(dir, `${name}.mjs`), source)
+          functions[name] = { handler: `./${name}.mjs#handler` }
+        }
+        writeFileSync(join(dir, 'backplane.json'), JSON.stringify({ workers: 1, apis: [{ id: 'api', file: basename(apiFile), stages: { [group.stage ?? 'test']: {} } }], functions }))
+        args = ['--config', join(dir, 'backplane.json'), ...vars]
+      }
+      const gw = await startGateway({ args })
       t.teardown(gw.stop)
       for (const c of group.cases ?? []) {
         const res = await send(gw.port, c.request)
