@@ -89,7 +89,10 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
     body = converted
     if (carried !== null) {
       if (carried.status !== null) status = carried.status
-      for (const [k, v] of Object.entries(carried.responseHeader)) headers.push(k, v)
+      for (const [k, v] of Object.entries(carried.responseHeader)) {
+        if (k.toLowerCase() === 'content-type') contentType = v
+        else headers.push(k, v)
+      }
     }
   } else {
     const vars = buildTemplateVariables(ctx, null)
