@@ -39,6 +39,8 @@ export interface LoadOptions {
   readonly stage?: string | undefined
   /** Stage variables added to (and overriding) every stage. */
   readonly stageVariables?: Readonly<Record<string, string>> | undefined
+  /** --strict: every warning is an error, and a template that does not compile refuses the configuration. */
+  readonly strict?: boolean | undefined
 }
 
 export interface LoadResult {
@@ -63,7 +65,7 @@ export function readDocument(file: string, problems: ConfigProblem[]): unknown {
     try {
       return JSON.parse(text)
     } catch (err) {
-      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid JSON: ${(err as Error).message}`, severity: 'error' })
+      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid JSON${jsonErrorPlace(text, (err as Error).message)}: ${(err as Error).message}`, severity: 'error' })
       return undefined
     }
   }
@@ -77,6 +79,21 @@ export function readDocument(file: string, problems: ConfigProblem[]): unknown {
     return undefined
   }
   return doc.toJS({ maxAliasCount: 1000 })
+}
+
+/** ' at line L, column C' of a JSON.parse error (V8 names the offset: "at position N"; the end otherwise). */
+export function jsonErrorPlace(text: string, message: string): string {
+  const m = /at position (\d+)/.exec(message)
+  const offset = m !== null ? Math.min(Number(m[1]), text.length) : text.length
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  return ` at line ${line}, column ${offset - lineStart + 1}`
 }
 
 /** Default API id: the file name without extension, reduced to [a-z0-9-]. */

@@ -58,6 +58,8 @@ export interface IntegrationSource {
   readonly responses: readonly IntegrationResponseSource[]
   /** JSON pointer of the extension in the API file, for messages. */
   readonly pointer: string
+  /** Why one of its mapping templates does not compile (set by checkTemplates when not strict): the method answers 500. */
+  templateError: string | null
 }
 
 /** x-backplane-protobuf: JSON ⇄ protobuf transcoding for an http integration. */

@@ -155,7 +155,8 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
   let origin: string | null = null
   let uriOrigin: string | null = null
   let hostHeader: string | null = null
-  let configurationError: string | null = null
+  // A template that did not compile at load (serve without --strict): the method answers 500.
+  let configurationError: string | null = src.templateError ?? null
   let fatal = false
   let lambdaFunction: string | null = null
   let lambdaAccount: string | null = null
