@@ -15,6 +15,8 @@ import type { PreparedRequest } from '../integration-request/prepare.js'
 import { poolFor } from './upstream.js'
 import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { setHeader } from '../util/header-pairs.js'
+import { addTraceHeaders } from '../observability/tracing.js'
+import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse } from '../observability/observe.js'
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings'])
@@ -122,6 +124,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   #dispatch(path: string, headers: string[], body: Uint8Array | null): void {
+    if (this.ctx.trace !== null) addTraceHeaders(this.ctx.trace, headers)
+    noteIntegrationRequest(this.ctx, this.integ.origin! + path, headers, body)
     const opts: Dispatcher.DispatchOptions = {
       method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
       path,
@@ -132,6 +136,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     try {
       poolFor(this.integ.origin!).dispatch(opts, this)
     } catch (err) {
+      noteIntegrationError(this.ctx, err)
       this.fail(classifyUpstreamError(err))
     }
   }
@@ -181,11 +186,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
     const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    noteIntegrationResponse(this.ctx, this.status, this.headers, body)
     if (this.proxy) this.ctx.send(this.status, this.headers, body)
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
   }
 
   onError(err: Error): void {
+    noteIntegrationError(this.ctx, err)
     this.fail(classifyUpstreamError(err))
   }
 }

@@ -9,6 +9,8 @@ import { compileGatewayResponses, type CompiledGatewayResponse } from '../method
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../method-request/validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
 import { compileIntegration, type CompiledIntegration } from '../integrations/compile.js'
+import { resolveMethodSetting, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -22,6 +24,10 @@ export interface CompiledMethod {
   /** Method request validation in force, or null. */
   readonly validation: CompiledValidation | null
   readonly integration: CompiledIntegration | null
+  /** The stage's methodSettings in force for this method ("*\/*" merged with its own entry). */
+  readonly settings: EffectiveMethodSetting
+  /** Execution log level, detailed-metrics series, trace header rule. */
+  readonly observe: CompiledMethodObservability
   readonly source: OperationSource
 }
 
@@ -30,6 +36,8 @@ export interface CompiledStage {
   readonly variables: Readonly<Record<string, string>>
   /** Route index → method. */
   readonly methods: readonly CompiledMethod[]
+  /** Access log, metrics, tracing of the stage. */
+  readonly observe: CompiledStageObservability
 }
 
 export interface CompiledApi {
@@ -60,7 +68,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledApi {
+export function compileApi(api: ApiSource, problems: ConfigProblem[], gateway: GatewaySource): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -98,24 +106,29 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
   const stages = new Map<string, CompiledStage>()
   for (const stage of api.stages) {
     const vars = Object.freeze({ ...stage.variables })
-    const methods = ops.map((op, routeIndex): CompiledMethod => Object.freeze({
-      routeIndex,
-      httpMethod: op.method,
-      resourcePath: op.path,
-      resourceId: resourceIdOf(op.path),
-      operationId: op.operationId,
-      apiKeyRequired: op.apiKeyRequired,
-      validation: validations[routeIndex]!,
-      integration: compileIntegration(op, vars),
-      source: op,
-    }))
+    const methods = ops.map((op, routeIndex): CompiledMethod => {
+      const settings = resolveMethodSetting(stage.settings.methodSettings, op.path, op.method)
+      return Object.freeze({
+        routeIndex,
+        httpMethod: op.method,
+        resourcePath: op.path,
+        resourceId: resourceIdOf(op.path),
+        operationId: op.operationId,
+        apiKeyRequired: op.apiKeyRequired,
+        validation: validations[routeIndex]!,
+        integration: compileIntegration(op, vars),
+        settings,
+        observe: compileMethodObservability(gateway, api, stage, settings, op.path, op.method, op.integration === null ? null : op.integration.type),
+        source: op,
+      })
+    })
     for (const m of methods) {
       const i = m.integration
       if (i !== null && i.configurationError !== null) {
         problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }
-    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
+    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods), observe: compileStageObservability(gateway, api, stage, problems) }))
   }
   return Object.freeze({
     id: api.id,
@@ -132,6 +145,6 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
 }
 
 export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]): CompiledGateway {
-  const apis = gateway.apis.map((a) => compileApi(a, problems))
+  const apis = gateway.apis.map((a) => compileApi(a, problems, gateway))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

@@ -7,6 +7,7 @@ import type { TemplateVariables } from '../mapping/templates.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
+import { observeReply, type TraceState } from '../observability/observe.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -36,6 +37,29 @@ export class RequestContext {
   templateVariables: TemplateVariables | null = null
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
+  // What access logs, execution logs, metrics and spans read (observability/), set as the stages run.
+  /** Epoch ms the integration request was sent; 0 when no integration was called. */
+  integrationStart = 0
+  /** $context.integrationLatency in ms; -1 until the integration answered or failed. */
+  integrationLatency = -1
+  /** $context.integration.status: the backend's status code; 0 when none. */
+  integrationStatus = 0
+  /** $context.integration.error: why the integration failed, or null. */
+  integrationError: string | null = null
+  /** The backend request and response, kept only while execution logs trace data (dataTraceEnabled). */
+  endpointUri: string | null = null
+  endpointRequestHeaders: readonly string[] | null = null
+  endpointRequestBody: Uint8Array | null = null
+  endpointResponseHeaders: readonly string[] | null = null
+  endpointResponseBody: Uint8Array | null = null
+  /** $context.error.responseType / .message once a gateway response answered, else null. */
+  errorType: string | null = null
+  errorMessage: string | null = null
+  /** Epoch ms and latency of the authorizer call (issue 8 fills them); 0 / -1 when none ran. */
+  authorizerStart = 0
+  authorizerLatency = -1
+  /** X-Amzn-Trace-Id / traceparent / span ids when the stage traces; null otherwise. */
+  trace: TraceState | null = null
   /** The query string parsed, on first use (validation, mappings and templates share it). */
   #query: Map<string, string[]> | null = null
 
@@ -75,6 +99,9 @@ export class RequestContext {
       }
     }
     headers.push('x-amzn-RequestId', this.requestId, 'x-amz-apigw-id', this.extendedRequestId)
+    if (this.trace !== null && this.errorType === null && this.trace.responseHeader) headers.push('X-Amzn-Trace-Id', this.trace.amznTraceId)
     this.sink.reply({ id: this.request.id, status, headers, body })
+    // Access log, execution log, metrics, spans: after the reply has left (STYLE §D.7).
+    if (this.stage !== null) observeReply(this, status, headers, body)
   }
 }

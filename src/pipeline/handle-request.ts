@@ -10,6 +10,7 @@ import { HttpExchange } from '../integrations/http.js'
 import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
 import { runMethodRequest } from '../method-request/run.js'
+import { startObservation } from '../observability/observe.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -66,10 +67,11 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
   ctx.match = match
   const method = stage.methods[match.routeIndex]!
   ctx.method = method
+  startObservation(ctx)
   if (!runMethodRequest(ctx)) return ctx
   const integ = method.integration
   if (integ === null || integ.configurationError !== null) {
-    if (integ !== null) console.error(`[${ctx.requestId}] Execution failed due to configuration error: ${integ.configurationError}`)
+    if (integ !== null) ctx.integrationError = integ.configurationError
     sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
     return ctx
   }
