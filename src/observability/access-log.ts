@@ -158,6 +158,18 @@ export function compileAccessLogFormat(format: string, file: string, pointer: st
 
 const ABSENT = '-'
 
+// $context.requestTime has a one-second resolution: formatted once per second, not per line.
+let timeSecond = -1
+let timeText = ''
+function requestTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000)
+  if (second !== timeSecond) {
+    timeSecond = second
+    timeText = formatRequestTime(epochMs)
+  }
+  return timeText
+}
+
 function orAbsent(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? ABSENT : v
 }
@@ -209,7 +221,7 @@ export function accessVariable(id: AccessVar, ctx: RequestContext, status: numbe
     case AccessVar.RequestId:
       return ctx.requestId
     case AccessVar.RequestTime:
-      return formatRequestTime(req.receivedAt)
+      return requestTime(req.receivedAt)
     case AccessVar.RequestTimeEpoch:
       return String(req.receivedAt)
     case AccessVar.ResourceId:
