@@ -220,3 +220,16 @@ t.test('admin listener: /health, /ready once every worker compiled, /metrics mer
   t.match(again.text, new RegExp(`^backplane_count_total\\{${stage}\\} 26$`, 'm'), 'counts survive a reload')
   t.equal((await request(`${admin}/nothing`)).status, 404)
 })
+
+t.test('an access log destination that cannot be written costs dropped lines, counted in /metrics', async (t) => {
+  writeApi(t, api('obs'), 'api.json')
+  const config = writeApi(t, {
+    admin: { host: '127.0.0.1', port: 0 },
+    apis: [{ id: 'obs', file: 'api.json', stages: { prod: { accessLogSettings: { format: '$context.requestId', destination: 'no-such-dir/access.log' } } } }],
+  }, 'gateway.json')
+  const gw = await startGateway({ args: ['--config', config, '--workers', '1'] })
+  t.teardown(() => gw.stop())
+  const admin = await adminUrl(gw)
+  for (let i = 0; i < 5; i++) t.equal((await request(`${gw.url}/prod/mock`)).status, 200, 'requests are answered all the same')
+  await until(async () => /^backplane_log_lines_dropped_total 5$/m.test((await request(`${admin}/metrics`)).text), 'five dropped lines')
+})
