@@ -113,6 +113,15 @@ export function noteGatewayResponse(ctx: RequestContext, type: string, message: 
 
 /** After the reply left: metrics, access log, execution log, spans. */
 export function observeReply(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
+  try {
+    observe(ctx, status, headers, body)
+  } catch (err) {
+    // The reply has left: a fault here must cost a log line, never the request or the worker.
+    console.error(`(${ctx.requestId}) observability failed:`, err)
+  }
+}
+
+function observe(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
   const o = ctx.stage!.observe
   const now = Date.now()
   const latency = now - ctx.request.receivedAt

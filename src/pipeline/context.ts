@@ -46,17 +46,21 @@ export class RequestContext {
   integrationStatus = 0
   /** $context.integration.error: why the integration failed, or null. */
   integrationError: string | null = null
-  /** The backend request and response, kept only while execution logs trace data (dataTraceEnabled). */
+  /** The backend URL, kept for execution logs at INFO; null otherwise. */
   endpointUri: string | null = null
+  /** The backend request's headers and body, kept only with dataTraceEnabled. */
   endpointRequestHeaders: readonly string[] | null = null
   endpointRequestBody: Uint8Array | null = null
+  /** The backend response's headers and body before transformations, kept only with dataTraceEnabled. */
   endpointResponseHeaders: readonly string[] | null = null
   endpointResponseBody: Uint8Array | null = null
-  /** $context.error.responseType / .message once a gateway response answered, else null. */
+  /** $context.error.responseType once a gateway response answered, else null. */
   errorType: string | null = null
+  /** $context.error.message once a gateway response answered, else null. */
   errorMessage: string | null = null
-  /** Epoch ms and latency of the authorizer call (issue 8 fills them); 0 / -1 when none ran. */
+  /** Epoch ms the authorizer was called (issue 8 sets it); 0 when none ran. */
   authorizerStart = 0
+  /** The authorizer's latency in ms; -1 when none ran. */
   authorizerLatency = -1
   /** X-Amzn-Trace-Id / traceparent / span ids when the stage traces; null otherwise. */
   trace: TraceState | null = null
