@@ -83,6 +83,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   front.dispatcher = dispatcher
   hub.gauges = {
     threads: () => dispatcher.pool.threads.length,
+    threadIds: () => dispatcher.pool.threads.map((w) => w.threadId),
     queueSize: () => dispatcher.pool.queueSize,
     utilization: () => dispatcher.pool.utilization,
     inFlight: () => front.pending.size,

@@ -15,6 +15,8 @@ export const SCRAPE_TIMEOUT_MS = 1000
 export interface GaugeSource {
   /** Worker threads running. */
   threads(): number
+  /** Their thread ids (a worker piscina replaced no longer counts for /ready). */
+  threadIds(): readonly number[]
   /** Batches waiting for a worker. */
   queueSize(): number
   /** piscina's utilization (0..1). */
@@ -96,10 +98,14 @@ export class ObservabilityHub {
     this.#reloadsRefused++
   }
 
-  /** Workers that have compiled the newest configuration. */
+  /** Running workers that have compiled the newest configuration. */
   readyWorkers(): number {
+    const live = this.#gauges?.threadIds() ?? [...this.#workers.keys()]
     let n = 0
-    for (const w of this.#workers.values()) if (w.version >= this.#version) n++
+    for (const id of live) {
+      const w = this.#workers.get(id)
+      if (w !== undefined && w.version >= this.#version) n++
+    }
     return n
   }
 
@@ -140,7 +146,14 @@ export class ObservabilityHub {
           this.#waiting.delete(id)
           resolve()
         }
-        this.#waiting.set(id, { pending: new Set(this.#workers.keys()), done })
+        // Only running workers are asked; one piscina replaced keeps its last snapshot.
+        const live = this.#gauges?.threadIds() ?? [...this.#workers.keys()]
+        const pending = new Set(live.filter((tid) => this.#workers.has(tid)))
+        if (pending.size === 0) {
+          done()
+          return
+        }
+        this.#waiting.set(id, { pending, done })
         this.#channel.postMessage({ type: 'scrape', id } satisfies ObservabilityMessage)
       })
     }
