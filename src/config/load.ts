@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_STAGE_NAME, type AdminSource, type ApiSource, type GatewaySource, type StageSource, type TracingSource } from './model.js'
+import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type AdminSource, type ApiSource, type GatewaySource, type StageSource, type TracingSource } from './model.js'
 import { warnUnknownKeys } from './unknown-keys.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
@@ -106,6 +106,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let port = DEFAULT_PORT
   let workers = 0
   let functions: LoadResult['functions'] = null
+  let access: AccessSource = DEFAULT_ACCESS
   let admin: AdminSource | null = null
   let tracing: TracingSource = { otlp: null }
   const extraVars = opts.stageVariables ?? {}
@@ -183,7 +184,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.workers !== undefined) workers = opts.workers
   if (opts.adminPort !== undefined) admin = { host: admin?.host ?? DEFAULT_HOST, port: opts.adminPort }
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, admin, tracing }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, admin, tracing }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** `admin: { host, port }`: the admin listener; absent means off. */

@@ -10,8 +10,8 @@ import { warnUnknownKeys } from './unknown-keys.js'
 export type LoggingLevel = 'OFF' | 'ERROR' | 'INFO'
 
 /**
- * The example formats the API Gateway console offers (developer guide, "Set up CloudWatch
- * logging": CLF, JSON, XML, CSV), each one line; `format: CLF` names one of them.
+ * The example formats the API Gateway console offers (developer guide, "Access logging for
+ * REST APIs": CLF, JSON, XML, CSV), each on one line; `format: CLF` names one of them.
  */
 export const ACCESS_LOG_PRESETS: Readonly<Record<'CLF' | 'JSON' | 'XML' | 'CSV', string>> = Object.freeze({
   CLF: '$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime]"$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength $context.requestId $context.extendedRequestId',
