@@ -1,11 +1,12 @@
 // Access logs: a stage's accessLogSettings.format, compiled once into literal pieces and
 // variable ids (STYLE §D.4), rendered per request by one loop over them. The variables
 // are those of the guide's "Variables for access logging for API Gateway"; a value the
-// gateway does not have (no authorizer ran, no WAF, no API key before issue 8) prints as
-// API Gateway prints an absent value: "-".
+// gateway does not have (no authorizer ran, no WAF, no API key id) prints as API Gateway
+// prints an absent value: "-".
 import { Codes, type ConfigProblem } from '../errors.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { formatRequestTime } from '../util/request-time.js'
+import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
 
 /** The variables the gateway fills; every other documented one renders as "-". */
 export const enum AccessVar {
@@ -40,6 +41,9 @@ export const enum AccessVar {
   Status,
   XrayTraceId,
   IsCanaryRequest,
+  /** $context.authorizer.{name}: principalId, a context key, claims.{name} (the name is in `args`). */
+  Authorizer,
+  AuthorizerLatency,
 }
 
 /** Documented $context variables for access logging → what renders them. */
@@ -53,10 +57,10 @@ const VARIABLES: Readonly<Record<string, AccessVar>> = {
   'authenticate.latency': AccessVar.Absent,
   'authenticate.status': AccessVar.Absent,
   'authorizer.error': AccessVar.Absent,
-  'authorizer.integrationLatency': AccessVar.Absent,
+  'authorizer.integrationLatency': AccessVar.AuthorizerLatency,
   'authorizer.integrationStatus': AccessVar.Absent,
-  'authorizer.latency': AccessVar.Absent,
-  'authorizer.principalId': AccessVar.Absent,
+  'authorizer.latency': AccessVar.AuthorizerLatency,
+  'authorizer.principalId': AccessVar.Authorizer,
   'authorizer.requestId': AccessVar.Absent,
   'authorizer.status': AccessVar.Absent,
   awsEndpointRequestId: AccessVar.Absent,
@@ -122,6 +126,8 @@ const VARIABLES: Readonly<Record<string, AccessVar>> = {
 export interface CompiledAccessLogFormat {
   readonly literals: readonly string[]
   readonly vars: readonly AccessVar[]
+  /** Per variable: the authorizer property it reads, else null. */
+  readonly args: readonly (string | null)[]
 }
 
 const CONTEXT_VAR = /\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)/g
@@ -134,6 +140,7 @@ const CONTEXT_VAR = /\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)/g
 export function compileAccessLogFormat(format: string, file: string, pointer: string, problems: ConfigProblem[]): CompiledAccessLogFormat {
   const literals: string[] = []
   const vars: AccessVar[] = []
+  const args: (string | null)[] = []
   let last = 0
   let hasId = false
   // One line per request: a format's own newlines (YAML block scalars) become spaces.
@@ -141,7 +148,8 @@ export function compileAccessLogFormat(format: string, file: string, pointer: st
   for (let m = CONTEXT_VAR.exec(text); m !== null; m = CONTEXT_VAR.exec(text)) {
     const name = m[1]!
     let id = VARIABLES[name]
-    if (id === undefined && (name.startsWith('authorizer.') || name.startsWith('requestOverride.') || name.startsWith('responseOverride.'))) id = AccessVar.Absent
+    if (id === undefined && name.startsWith('authorizer.')) id = AccessVar.Authorizer
+    if (id === undefined && (name.startsWith('requestOverride.') || name.startsWith('responseOverride.'))) id = AccessVar.Absent
     if (id === undefined) {
       problems.push({ code: Codes.ACCESS_LOG, file, pointer, message: `$context.${name} is not a variable for access logging; it prints "-"`, severity: 'warning' })
       id = AccessVar.Absent
@@ -149,11 +157,12 @@ export function compileAccessLogFormat(format: string, file: string, pointer: st
     if (id === AccessVar.RequestId || id === AccessVar.ExtendedRequestId) hasId = true
     literals.push(text.slice(last, m.index))
     vars.push(id)
+    args.push(id === AccessVar.Authorizer ? name.slice('authorizer.'.length) : null)
     last = m.index + m[0].length
   }
   literals.push(text.slice(last))
   if (!hasId) problems.push({ code: Codes.ACCESS_LOG, file, pointer, message: 'the access log format must include at least $context.requestId or $context.extendedRequestId', severity: 'error' })
-  return Object.freeze({ literals: Object.freeze(literals), vars: Object.freeze(vars) })
+  return Object.freeze({ literals: Object.freeze(literals), vars: Object.freeze(vars), args: Object.freeze(args) })
 }
 
 const ABSENT = '-'
@@ -175,7 +184,7 @@ function orAbsent(v: string | null | undefined): string {
 }
 
 /** One variable's value for this request. */
-export function accessVariable(id: AccessVar, ctx: RequestContext, status: number, length: number, latency: number): string {
+export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestContext, status: number, length: number, latency: number): string {
   const req = ctx.request
   switch (id) {
     case AccessVar.AccountId:
@@ -240,6 +249,10 @@ export function accessVariable(id: AccessVar, ctx: RequestContext, status: numbe
       return ctx.trace === null ? ABSENT : ctx.trace.root
     case AccessVar.IsCanaryRequest:
       return ABSENT
+    case AccessVar.Authorizer:
+      return ctx.authorizer === null ? ABSENT : orAbsent(authorizerValue(ctx.authorizer, arg!))
+    case AccessVar.AuthorizerLatency:
+      return ctx.authorizer === null ? ABSENT : String(ctx.authorizer.integrationLatency)
     default:
       return ABSENT
   }
@@ -250,6 +263,6 @@ export function renderAccessLog(format: CompiledAccessLogFormat, ctx: RequestCon
   const lit = format.literals
   const vars = format.vars
   let line = lit[0]!
-  for (let i = 0; i < vars.length; i++) line += accessVariable(vars[i]!, ctx, status, length, latency) + lit[i + 1]!
+  for (let i = 0; i < vars.length; i++) line += accessVariable(vars[i]!, format.args[i] ?? null, ctx, status, length, latency) + lit[i + 1]!
   return line
 }

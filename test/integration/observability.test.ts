@@ -4,7 +4,7 @@
 import t from 'tap'
 import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { startGateway, startEchoBackend, writeApi, request, type Gateway } from '../helpers/index.js'
+import { startGateway, startEchoBackend, writeApi, request, REPO_ROOT as REPO, type Gateway } from '../helpers/index.js'
 
 const mock = {
   type: 'mock',
@@ -232,4 +232,27 @@ t.test('an access log destination that cannot be written costs dropped lines, co
   const admin = await adminUrl(gw)
   for (let i = 0; i < 5; i++) t.equal((await request(`${gw.url}/prod/mock`)).status, 200, 'requests are answered all the same')
   await until(async () => /^backplane_log_lines_dropped_total 5$/m.test((await request(`${admin}/metrics`)).text), 'five dropped lines')
+})
+
+t.test('access log: $context.authorizer.* from a Lambda TOKEN authorizer', async (t) => {
+  const authorizers = join(REPO, 'test', 'fixtures', 'functions', 'authorizers.mjs')
+  const fnArn = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:tok/invocations'
+  writeApi(t, {
+    openapi: '3.0.1',
+    info: { title: 'authlog', version: '1' },
+    components: { securitySchemes: { tok: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: fnArn, authorizerResultTtlInSeconds: 0 } } } },
+    paths: { '/mock': { get: { security: [{ tok: [] }], 'x-amazon-apigateway-integration': mock } } },
+  }, 'api.json')
+  const config = writeApi(t, {
+    functions: { tok: { handler: `${authorizers}#token` } },
+    apis: [{ id: 'authlog', file: 'api.json', stages: { prod: { accessLogSettings: { format: '$context.requestId $context.authorizer.principalId $context.authorizer.stringKey $context.authorizer.numberKey $context.authorizer.missing $context.authorizer.claims.sub', destination: 'stdout' } } } }],
+  }, 'gateway.json')
+  const gw = await startGateway({ args: ['--config', config, '--workers', '1'] })
+  t.teardown(() => gw.stop())
+  const res = await request(`${gw.url}/prod/mock`, { headers: { authorization: 'allow' } })
+  t.equal(res.status, 200)
+  const id = res.headers['x-amzn-requestid'] as string
+  const line = await until(() => gw.output().split('\n').find((l) => l.startsWith(id + ' ')), 'the access log line')
+  // The context map's values stringified ("Output from an API Gateway Lambda authorizer"); absent keys and Cognito claims print "-".
+  t.equal(line, `${id} user-1 value 1 - -`)
 })
