@@ -77,6 +77,11 @@ export interface StageSettings {
 
 export const DEFAULT_STAGE_SETTINGS: StageSettings = Object.freeze({ accessLogSettings: null, methodSettings: Object.freeze([]), tracingEnabled: false })
 
+/** A stage's settings; a StageSource built by hand without them (tests, other tools) has the defaults. */
+export function stageSettingsOf(stage: { readonly settings?: StageSettings }): StageSettings {
+  return stage.settings ?? DEFAULT_STAGE_SETTINGS
+}
+
 /** The keys of API Gateway's MethodSetting. */
 export const METHOD_SETTING_KEYS = ['metricsEnabled', 'loggingLevel', 'dataTraceEnabled', 'throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
 /** The keys a stage of the gateway config may hold. */

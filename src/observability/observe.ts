@@ -3,7 +3,7 @@
 // around the integration, one after the reply has left (observeReply).
 import type { ConfigProblem } from '../errors.js'
 import type { ApiSource, GatewaySource, StageSource } from '../config/model.js'
-import { resolveMethodSetting, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { compileAccessLogFormat, renderAccessLog, type CompiledAccessLogFormat } from './access-log.js'
 import { Level, writeExecutionLog } from './execution-log.js'
@@ -39,18 +39,29 @@ export interface CompiledMethodObservability {
   readonly noTraceHeader: boolean
 }
 
+// A GatewaySource built by hand (tests, other tools) may lack the observability keys: they mean off.
+function adminOn(gateway: GatewaySource): boolean {
+  return gateway.admin !== undefined && gateway.admin !== null
+}
+
+/** The OTLP collector of a gateway, or null. */
+export function otlpOf(gateway: GatewaySource): string | null {
+  return gateway.tracing?.otlp ?? null
+}
+
 function levelOf(s: EffectiveMethodSetting): Level {
   return s.loggingLevel === 'INFO' ? Level.Info : s.loggingLevel === 'ERROR' ? Level.Error : Level.Off
 }
 
 export function compileStageObservability(gateway: GatewaySource, api: ApiSource, stage: StageSource, problems: ConfigProblem[]): CompiledStageObservability {
-  const als = stage.settings.accessLogSettings
-  const on = gateway.admin !== null
-  const fallbackSetting = resolveMethodSetting(stage.settings.methodSettings, '', '')
+  const settings = stageSettingsOf(stage)
+  const als = settings.accessLogSettings
+  const on = adminOn(gateway)
+  const fallbackSetting = resolveMethodSetting(settings.methodSettings, '', '')
   return Object.freeze({
     accessLog: als === null ? null : Object.freeze({ format: compileAccessLogFormat(als.format, als.file, als.pointer, problems), destination: als.destination }),
-    xray: stage.settings.tracingEnabled,
-    otlp: gateway.tracing.otlp !== null,
+    xray: settings.tracingEnabled,
+    otlp: otlpOf(gateway) !== null,
     metrics: on,
     slot: on ? metrics.slotFor({ api: api.title, stage: stage.name, resource: '', method: '' }) : -1,
     fallback: Object.freeze({ level: levelOf(fallbackSetting), dataTrace: fallbackSetting.dataTraceEnabled, slot: -1, noTraceHeader: true }),
@@ -61,7 +72,7 @@ export function compileMethodObservability(gateway: GatewaySource, api: ApiSourc
   return Object.freeze({
     level: levelOf(setting),
     dataTrace: setting.dataTraceEnabled && setting.loggingLevel === 'INFO',
-    slot: gateway.admin !== null && setting.metricsEnabled ? metrics.slotFor({ api: api.title, stage: stage.name, resource: resourcePath, method: httpMethod }) : -1,
+    slot: adminOn(gateway) && setting.metricsEnabled ? metrics.slotFor({ api: api.title, stage: stage.name, resource: resourcePath, method: httpMethod }) : -1,
     noTraceHeader: integrationType === null || integrationType === 'MOCK' || integrationType === 'HTTP_PROXY',
   })
 }

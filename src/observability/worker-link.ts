@@ -7,6 +7,7 @@ import { Field, metrics } from './metrics.js'
 import { closeLogWriters, reopenLogFiles, setDropCounter } from './log-writer.js'
 import { configureOtlp, flushSpans } from './tracing.js'
 import type { ObservabilityMessage } from './protocol.js'
+import { otlpOf } from './observe.js'
 
 let channel: BroadcastChannel | null = null
 let registerScheduled = false
@@ -55,5 +56,5 @@ export function linkObservability(name: string): void {
 export function configurationCompiled(gateway: GatewaySource, version: number): void {
   if (registerScheduled) register()
   // Ready once the span exporter (when one is configured) has loaded too.
-  configureOtlp(gateway.tracing.otlp).then(() => post({ type: 'compiled', threadId, version }), () => post({ type: 'compiled', threadId, version }))
+  configureOtlp(otlpOf(gateway)).then(() => post({ type: 'compiled', threadId, version }), () => post({ type: 'compiled', threadId, version }))
 }

@@ -12,7 +12,7 @@ import { compileGatewayResponses, type CompiledGatewayResponse } from '../method
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../method-request/validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
 import { compileIntegration, type CompiledIntegration } from '../integrations/compile.js'
-import { resolveMethodSetting, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
 import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
 
 export interface CompiledMethod {
@@ -115,7 +115,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     const stageProblems = stageIndex === 0 ? problems : []
     const vars = Object.freeze({ ...stage.variables })
     const methods = ops.map((op, routeIndex): CompiledMethod => {
-      const settings = resolveMethodSetting(stage.settings.methodSettings, op.path, op.method)
+      const settings = resolveMethodSetting(stageSettingsOf(stage).methodSettings, op.path, op.method)
       return Object.freeze({
         routeIndex,
         httpMethod: op.method,
