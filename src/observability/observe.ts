@@ -40,20 +40,20 @@ export interface CompiledMethodObservability {
 }
 
 // A GatewaySource built by hand (tests, other tools) may lack the observability keys: they mean off.
-function adminOn(gateway: GatewaySource): boolean {
-  return gateway.admin !== undefined && gateway.admin !== null
+function adminOn(gateway: GatewaySource | null): boolean {
+  return gateway !== null && gateway.admin !== undefined && gateway.admin !== null
 }
 
 /** The OTLP collector of a gateway, or null. */
-export function otlpOf(gateway: GatewaySource): string | null {
-  return gateway.tracing?.otlp ?? null
+export function otlpOf(gateway: GatewaySource | null): string | null {
+  return gateway?.tracing?.otlp ?? null
 }
 
 function levelOf(s: EffectiveMethodSetting): Level {
   return s.loggingLevel === 'INFO' ? Level.Info : s.loggingLevel === 'ERROR' ? Level.Error : Level.Off
 }
 
-export function compileStageObservability(gateway: GatewaySource, api: ApiSource, stage: StageSource, problems: ConfigProblem[]): CompiledStageObservability {
+export function compileStageObservability(gateway: GatewaySource | null, api: ApiSource, stage: StageSource, problems: ConfigProblem[]): CompiledStageObservability {
   const settings = stageSettingsOf(stage)
   const als = settings.accessLogSettings
   const on = adminOn(gateway)
@@ -68,7 +68,7 @@ export function compileStageObservability(gateway: GatewaySource, api: ApiSource
   })
 }
 
-export function compileMethodObservability(gateway: GatewaySource, api: ApiSource, stage: StageSource, setting: EffectiveMethodSetting, resourcePath: string, httpMethod: string, integrationType: string | null): CompiledMethodObservability {
+export function compileMethodObservability(gateway: GatewaySource | null, api: ApiSource, stage: StageSource, setting: EffectiveMethodSetting, resourcePath: string, httpMethod: string, integrationType: string | null): CompiledMethodObservability {
   return Object.freeze({
     level: levelOf(setting),
     dataTrace: setting.dataTraceEnabled && setting.loggingLevel === 'INFO',
