@@ -90,7 +90,8 @@ export class RequestContext {
 
   /** The X-Ray trace id API Gateway passes to integrations and returns: the client's X-Amzn-Trace-Id if sent. */
   traceId(): string {
-    if (this.#traceId === null) this.#traceId = this.header('x-amzn-trace-id') ?? newTraceId(this.request.receivedAt)
+    // With tracingEnabled the stage's trace (observability/tracing.ts) names it: Root, Parent, Sampled.
+    if (this.#traceId === null) this.#traceId = this.trace !== null && this.trace.amznTraceId !== '' ? this.trace.amznTraceId : this.header('x-amzn-trace-id') ?? newTraceId(this.request.receivedAt)
     return this.#traceId
   }
 
@@ -116,7 +117,6 @@ export class RequestContext {
       }
     }
     headers.push('x-amzn-RequestId', this.requestId, 'x-amz-apigw-id', this.extendedRequestId)
-    if (this.trace !== null && this.errorType === null && this.trace.responseHeader) headers.push('X-Amzn-Trace-Id', this.trace.amznTraceId)
     this.sink.reply({ id: this.request.id, status, headers, body })
     // Access log, execution log, metrics, spans: after the reply has left (STYLE §D.7).
     if (this.stage !== null) observeReply(this, status, headers, body)
