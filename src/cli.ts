@@ -16,6 +16,7 @@ const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 
 Usage:
   backplane serve [API_FILE ...] [--config backplane.yaml] [--port N] [--host H]
                   [--stage NAME] [--stage-var key=value ...] [--workers N] [--strict]
+                  [--admin-port N]
   backplane check FILE ... [--strict]
                                 validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
@@ -38,13 +39,14 @@ interface Args {
   host: string | undefined
   stage: string | undefined
   workers: number | undefined
+  adminPort: number | undefined
   stageVariables: Record<string, string>
   /** --strict: warnings are errors. */
   strict: boolean
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, stageVariables: {}, strict: false }
+  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, adminPort: undefined, stageVariables: {}, strict: false }
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!
     const value = () => {
@@ -73,6 +75,9 @@ export function parseArgs(argv: string[]): Args {
         args.stage = value()
         if (!/^[A-Za-z0-9_-]{1,128}$/.test(args.stage)) throw new UsageError('--stage must match [A-Za-z0-9_-]{1,128}')
         break
+      case '--admin-port':
+        args.adminPort = int('--admin-port', value(), 0, 65535)
+        break
       case '--workers':
         args.workers = int('--workers', value(), 1, 256)
         break
@@ -95,7 +100,7 @@ export function parseArgs(argv: string[]): Args {
 }
 
 function loadOptions(args: Args): LoadOptions {
-  return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, stage: args.stage, stageVariables: args.stageVariables, strict: args.strict }
+  return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, adminPort: args.adminPort, stage: args.stage, stageVariables: args.stageVariables, strict: args.strict }
 }
 
 function printProblems(problems: readonly ConfigProblem[]): void {
@@ -108,6 +113,9 @@ async function serve(args: Args): Promise<number> {
   printProblems(gw.warnings)
   process.stdout.write(`backplane listening on ${gw.url}\n`)
   process.stdout.write(`front end: ${describeFrontEnd()}\n`)
+  if (gw.adminUrl !== null) process.stdout.write(`backplane admin on ${gw.adminUrl}\n`)
+  // SIGUSR1 (logrotate's postrotate): access log files are reopened by name.
+  process.on('SIGUSR1', () => gw.reopenLogs())
   // SIGHUP reloads the API files, the config and the function handlers without a restart.
   process.on('SIGHUP', () => {
     const r = gw.reload()

@@ -61,6 +61,8 @@ export const Codes = {
   UNKNOWN_KEY: 'BP_WARN_CONFIG_UNKNOWN_KEY',
   /** A `${env:NAME}` secret whose variable is not set. */
   SECRET: 'BP_ERR_CONFIG_SECRET',
+  /** An access log format the gateway cannot render (accessLogSettings.format). */
+  ACCESS_LOG: 'BP_ERR_CONFIG_ACCESS_LOG',
   /** Request time, logged: a Lambda proxy result API Gateway would refuse (502). */
   FUNCTION_MALFORMED_RESULT: 'BP_ERR_FUNCTION_MALFORMED_RESULT',
 } as const

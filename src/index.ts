@@ -12,6 +12,8 @@ import { RequestDispatcher } from './pool/dispatcher.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
+import { ObservabilityHub } from './observability/hub.js'
+import { startAdminListener, type AdminListener } from './observability/admin.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -25,6 +27,10 @@ export interface Gateway {
   readonly port: number
   readonly url: string
   readonly warnings: readonly ConfigProblem[]
+  /** The admin listener's base URL (/metrics, /health, /ready), or null when off. */
+  readonly adminUrl: string | null
+  /** SIGUSR1: access log files are closed and opened again by name (logrotate). */
+  reopenLogs(): void
   /**
    * Reads the API files and config again and, when they hold no error, swaps every worker
    * to the new configuration (requests in flight finish on the old one) and reloads the
@@ -67,7 +73,9 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   // Functions run in their own threads, apart from the hot-path workers (issue 5).
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
+  const hub = new ObservabilityHub()
   const dispatcher = new RequestDispatcher({
+    observabilityChannel: hub.channelName,
     functionsHost: functions === null ? null : functions.name,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
     gateway: loaded.gateway,
@@ -75,10 +83,21 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     onReply: (reply) => front.deliver(reply),
   })
   front.dispatcher = dispatcher
+  hub.gauges = {
+    threads: () => dispatcher.pool.threads.length,
+    threadIds: () => dispatcher.pool.threads.map((w) => w.threadId),
+    queueSize: () => dispatcher.pool.queueSize,
+    utilization: () => dispatcher.pool.utilization,
+    inFlight: () => front.pending.size,
+  }
   let port: number
+  let admin: AdminListener | null = null
   try {
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
+    if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port)
   } catch (err) {
+    front.close()
+    hub.close()
     await dispatcher.close()
     await functions?.close()
     throw err
@@ -89,13 +108,20 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     warnings,
+    adminUrl: admin === null ? null : admin.url,
+    reopenLogs() {
+      hub.reopenLogs()
+    },
     reload() {
       // Read and check the files again; only a configuration without errors replaces the running one.
       let next: ReturnType<typeof loadChecked>
       try {
         next = loadChecked(opts)
       } catch (err) {
-        if (err instanceof ConfigError) return { ok: false, problems: err.problems }
+        if (err instanceof ConfigError) {
+          hub.reloadRefused()
+          return { ok: false, problems: err.problems }
+        }
         throw err
       }
       const notes: ConfigProblem[] = [...next.warnings]
@@ -106,14 +132,22 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       if ((next.loaded.functions === null) !== (functions === null)) {
         notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/functions', message: 'adding or removing the functions section takes a restart', severity: 'warning' })
       }
+      if ((g.admin === null) !== (loaded.gateway.admin === null) || (g.admin !== null && (g.admin.host !== loaded.gateway.admin!.host || g.admin.port !== loaded.gateway.admin!.port))) {
+        notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/admin', message: 'the admin listener changes on restart only', severity: 'warning' })
+      }
       const version = dispatcher.publishConfig(g)
+      hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
       return { ok: true, version, warnings: notes }
     },
     async close(drainMs = DEFAULT_DRAIN_MS) {
       front.stopListening()
       await front.drain(drainMs)
+      // Access and execution log lines and spans still queued in the workers go out first.
+      await hub.flush()
       front.close()
+      await admin?.close()
+      hub.close()
       await dispatcher.close()
       await functions?.close()
     },

@@ -42,6 +42,26 @@ function benchServer (file: string, env: (ctx: TargetContext) => Record<string, 
 
 const gatewayCli = (ctx: TargetContext): string => join(ctx.root, 'dist', 'src', 'cli.js')
 
+/** The gateway CLI serving bench/fixtures/<config> against the echo backend. */
+function gatewayTarget (config: string): Target {
+  return {
+    needs: ['echo'],
+    unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
+    spawn: (ctx) => ({
+      args: [
+        gatewayCli(ctx), 'serve', '--config', join(ctx.root, 'bench', 'fixtures', config),
+        '--port', '0', '--host', '127.0.0.1',
+        '--stage-var', `backend=${ctx.urls.echo!}`,
+        ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
+        ...ctx.knobs.gatewayArgs
+      ],
+      cwd: ctx.root,
+      readyPattern: /^backplane listening on (http:\/\/\S+)$/,
+      timeoutMs: 30_000
+    })
+  }
+}
+
 export const TARGETS: Record<string, Target> = {
   'hello-uws': benchServer('hello-uws.js'),
   echo: benchServer('echo-backend.js'),
@@ -67,22 +87,10 @@ export const TARGETS: Record<string, Target> = {
       timeoutMs: 30_000
     })
   },
-  gateway: {
-    needs: ['echo'],
-    unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
-    spawn: (ctx) => ({
-      args: [
-        gatewayCli(ctx), 'serve', '--config', join(ctx.root, 'bench', 'fixtures', 'bench-gateway.json'),
-        '--port', '0', '--host', '127.0.0.1',
-        '--stage-var', `backend=${ctx.urls.echo!}`,
-        ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
-        ...ctx.knobs.gatewayArgs
-      ],
-      cwd: ctx.root,
-      readyPattern: /^backplane listening on (http:\/\/\S+)$/,
-      timeoutMs: 30_000
-    })
-  }
+  gateway: gatewayTarget('bench-gateway.json'),
+  // The same API with access logs (CLF, to /dev/null: formatting, batching and write calls, no disk)
+  // and detailed metrics on (the admin listener serves them).
+  'gateway-observed': gatewayTarget('bench-gateway-observed.json')
 }
 
 export interface Scenario {
@@ -198,6 +206,20 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: (text) => text === '{"id":"42","name":"bench","tags":["a","b"]}' }
   },
   {
+    name: 'mock-observed',
+    description: 'gateway with access logs and detailed metrics on, GET /mock',
+    target: 'gateway-observed',
+    path: '/test/mock',
+    expect: { status: 200, body: (text) => text.includes('Hello World!') }
+  },
+  {
+    name: 'http-proxy-observed',
+    description: 'gateway with access logs and detailed metrics on, GET /proxy/{proxy+}',
+    target: 'gateway-observed',
+    path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
     name: 'backend',
     description: 'the echo backend directly',
     target: 'echo',
@@ -277,5 +299,7 @@ export const GOALS: readonly Goal[] = [
   ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
   ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s'),
   ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected'),
-  ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s')
+  ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s'),
+  ratioGoal('mock-observed', 'mock', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (mock)'),
+  ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)')
 ]

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
+import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type AdminSource, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource, type TracingSource } from './model.js'
 import { resolveEnvRefs } from './secrets.js'
+import { warnUnknownKeys } from './unknown-keys.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
 import { readStringMap } from './string-map.js'
 import { ACCESS_KEYS, loadAccess, warnUncoveredKeyStages } from './access.js'
-import { warnUnknownKeys } from './unknown-keys.js'
 
 /**
  * The gateway config's top-level keys: anything else is warned of with "did you mean".
@@ -21,6 +21,7 @@ export const GATEWAY_CONFIG_KEYS: readonly string[] = [
   'listen', 'host', 'port', 'workers', 'apis', 'functions', ...ACCESS_KEYS,
   'throttling', 'state', 'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks',
 ]
+import { DEFAULT_STAGE_SETTINGS, parseStageSettings } from './stage-settings.js'
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -35,6 +36,8 @@ export interface LoadOptions {
   readonly host?: string | undefined
   readonly port?: number | undefined
   readonly workers?: number | undefined
+  /** `--admin-port`: serves the admin listener on this port (host from the config, else 127.0.0.1). */
+  readonly adminPort?: number | undefined
   /** Stage name for API files served without a config. */
   readonly stage?: string | undefined
   /** Stage variables added to (and overriding) every stage. */
@@ -115,7 +118,8 @@ function parseStages(raw: unknown, file: string, pointer: string, problems: Conf
       return
     }
     const vars = isRecord(body) ? readStringMap(problems, file, Codes.GATEWAY, body.variables, pointerJoin(ptr, 'variables'), { coerceScalars: true }) : {}
-    stages.push({ name, variables: vars })
+    const settings = isRecord(body) ? parseStageSettings(body, file, ptr, problems) : DEFAULT_STAGE_SETTINGS
+    stages.push({ name, variables: vars, settings })
   }
   if (Array.isArray(raw)) raw.forEach((s, i) => add(isRecord(s) ? s.name : undefined, s, pointerJoin(pointer, i)))
   else if (isRecord(raw)) for (const [name, body] of Object.entries(raw)) add(name, body, pointerJoin(pointer, name))
@@ -136,6 +140,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let aws: AwsSettings = { endpoints: {}, roles: {}, defaultCredentials: envCredentials(process.env) }
   /** The config map and its file, once read: the account section is loaded after the APIs it names. */
   let config: { readonly file: string; readonly map: Record<string, unknown> } | null = null
+  let admin: AdminSource | null = null
+  let tracing: TracingSource = { otlp: null }
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -176,6 +182,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
           }) }
         }
         if (cfg.roles !== undefined) aws = { ...aws, roles: parseRoles(cfg.roles, file, problems) }
+        if (cfg.admin !== undefined) admin = parseAdmin(cfg.admin, file, problems)
+        if (cfg.tracing !== undefined) tracing = parseTracing(cfg.tracing, file, problems)
         if (cfg.functions !== undefined) {
           if (isRecord(cfg.functions)) {
             functions = { file, baseDir: dirname(file), entries: cfg.functions }
@@ -200,8 +208,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
             const apiFile = resolve(dirname(file), entry.file)
             const id = typeof entry.id === 'string' ? entry.id : defaultApiId(apiFile)
             const basePath = typeof entry.basePath === 'string' ? entry.basePath.replace(/^\/+|\/+$/g, '') : ''
-            let stages = entry.stages === undefined ? [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: {} }] : parseStages(entry.stages, file, pointerJoin(ptr, 'stages'), problems)
-            stages = stages.map((s) => ({ name: s.name, variables: { ...s.variables, ...extraVars } }))
+            let stages: StageSource[] = entry.stages === undefined ? [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: {}, settings: DEFAULT_STAGE_SETTINGS }] : parseStages(entry.stages, file, pointerJoin(ptr, 'stages'), problems)
+            stages = stages.map((s) => ({ name: s.name, variables: { ...s.variables, ...extraVars }, settings: s.settings }))
             const doc = readDocument(apiFile, problems)
             if (doc === undefined) return
             const api = normalizeApi(doc, { file: apiFile, id, basePath, stages }, problems)
@@ -216,7 +224,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
     const apiFile = resolve(f)
     const doc = readDocument(apiFile, problems)
     if (doc === undefined) continue
-    const stages = [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: { ...extraVars } }]
+    const stages = [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: { ...extraVars }, settings: DEFAULT_STAGE_SETTINGS }]
     const api = normalizeApi(doc, { file: apiFile, id: defaultApiId(apiFile), basePath: '', stages }, problems)
     if (api !== null) apis.push(api)
   }
@@ -227,8 +235,43 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.host !== undefined) host = opts.host
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers
+  if (opts.adminPort !== undefined) admin = { host: admin?.host ?? DEFAULT_HOST, port: opts.adminPort }
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws, admin, tracing }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+}
+
+/** `admin: { host, port }`: the admin listener; absent means off. */
+function parseAdmin(raw: unknown, file: string, problems: ConfigProblem[]): AdminSource | null {
+  if (!isRecord(raw)) {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/admin', message: 'must be a map with `host` and `port`', severity: 'error' })
+    return null
+  }
+  warnUnknownKeys(raw, ['host', 'port'], file, '/admin', problems)
+  const host = raw.host ?? DEFAULT_HOST
+  if (typeof host !== 'string' || host === '') {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/admin/host', message: 'must be a string', severity: 'error' })
+    return null
+  }
+  if (!Number.isInteger(raw.port) || (raw.port as number) < 0 || (raw.port as number) > 65535) {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/admin/port', message: 'must be an integer from 0 to 65535', severity: 'error' })
+    return null
+  }
+  return { host, port: raw.port as number }
+}
+
+/** `tracing: { otlp: URL }`: the OTLP/HTTP collector spans are exported to. */
+function parseTracing(raw: unknown, file: string, problems: ConfigProblem[]): TracingSource {
+  if (!isRecord(raw)) {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/tracing', message: 'must be a map, e.g. { otlp: "http://127.0.0.1:4318" }', severity: 'error' })
+    return { otlp: null }
+  }
+  warnUnknownKeys(raw, ['otlp'], file, '/tracing', problems)
+  if (raw.otlp === undefined || raw.otlp === null) return { otlp: null }
+  if (typeof raw.otlp !== 'string' || !/^https?:\/\/[^/?#]+/.test(raw.otlp)) {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/tracing/otlp', message: 'must be the http(s) URL of an OTLP/HTTP collector, e.g. http://127.0.0.1:4318', severity: 'error' })
+    return { otlp: null }
+  }
+  return { otlp: raw.otlp.replace(/\/+$/, '') }
 }
 
 /** The standard AWS environment credentials, or null when they are not set. */

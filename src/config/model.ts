@@ -2,6 +2,8 @@
 // API files and the gateway config. It crosses to the workers as workerData, where each
 // worker compiles it (pipeline/compile.ts) into frozen per-stage objects.
 
+import type { StageSettings } from './stage-settings.js'
+
 export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
 export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'
 export type ContentHandling = 'CONVERT_TO_TEXT' | 'CONVERT_TO_BINARY'
@@ -138,6 +140,8 @@ export interface RequestValidatorSource {
 export interface StageSource {
   readonly name: string
   readonly variables: Readonly<Record<string, string>>
+  /** accessLogSettings, methodSettings, tracingEnabled (config/stage-settings.ts). */
+  readonly settings: StageSettings
 }
 
 /** One API of the gateway, normalized from its OpenAPI 3 / Swagger 2 file. */
@@ -262,6 +266,22 @@ export interface GatewaySource {
   readonly vpcLinks?: Readonly<Record<string, string>>
   /** AWS service integrations: endpoint overrides per service and credentials per role ARN. */
   readonly aws?: AwsSettings
+  /** The admin listener (/metrics, /health, /ready), or null when off. */
+  readonly admin: AdminSource | null
+  /** OpenTelemetry export. */
+  readonly tracing: TracingSource
+}
+
+/** `admin:` of the gateway config: where /metrics, /health and /ready are served. */
+export interface AdminSource {
+  readonly host: string
+  readonly port: number
+}
+
+/** `tracing:` of the gateway config. */
+export interface TracingSource {
+  /** OTLP/HTTP collector base URL (spans go to {otlp}/v1/traces), or null for no export. */
+  readonly otlp: string | null
 }
 
 /** Credentials to sign AWS service calls with (never logged). */

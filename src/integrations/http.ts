@@ -15,6 +15,8 @@ import type { PreparedRequest } from '../integration-request/prepare.js'
 import { poolFor } from './upstream.js'
 import { INVALID_STATUS, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { addGatewayHeaders, buildProxyRequestHeaders, dropMappedHopByHop, pushResponseHeader } from './headers.js'
+import { addTraceHeaders } from '../observability/tracing.js'
+import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse } from '../observability/observe.js'
 
 /** A '.' or '..' segment, which a backend would resolve (RFC 3986 §5.2.4). */
 const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/
@@ -116,6 +118,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   #dispatch(origin: string, path: string, headers: string[], body: Uint8Array | null): void {
+    if (this.ctx.trace !== null) addTraceHeaders(this.ctx.trace, headers)
+    noteIntegrationRequest(this.ctx, origin + path, headers, body)
     const opts: Dispatcher.DispatchOptions = {
       method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
       path,
@@ -126,6 +130,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     try {
       poolFor(origin, this.integ.tls).dispatch(opts, this)
     } catch (err) {
+      noteIntegrationError(this.ctx, err)
       this.fail(classifyUpstreamError(err))
     }
   }
@@ -185,11 +190,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
     const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    noteIntegrationResponse(this.ctx, this.status, this.headers, body)
     if (this.proxy) this.ctx.send(this.status, this.headers, body)
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
   }
 
   onError(err: Error): void {
+    noteIntegrationError(this.ctx, err)
     this.fail(classifyUpstreamError(err))
   }
 }

@@ -12,7 +12,7 @@ import { runProtobuf } from './protobuf/run.js'
 export function runIntegration(ctx: RequestContext): void {
   const integ = ctx.method!.integration
   if (integ === null || integ.configurationError !== null) {
-    if (integ !== null) console.error(`[${ctx.requestId}] Execution failed due to configuration error: ${integ.configurationError}`)
+    if (integ !== null) ctx.integrationError = integ.configurationError
     sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
     return
   }

@@ -6,6 +6,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import { renderTemplate, selectTemplate } from '../mapping/templates.js'
 import { buildTemplateVariables } from '../mapping/template-variables.js'
 import { setHeader } from '../util/header-pairs.js'
+import { noteGatewayResponse } from '../observability/observe.js'
 
 const encoder = new TextEncoder()
 
@@ -52,6 +53,7 @@ export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTy
       if (v !== null) setHeader(headers, p.header, v)
     }
   }
+  noteGatewayResponse(ctx, type, text)
   ctx.send(finalStatus, headers, body)
 }
 

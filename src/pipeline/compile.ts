@@ -13,6 +13,8 @@ import { compileRequestValidation, modelProblems, type CompiledValidation } from
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
 import { DEFAULT_INTEGRATION_SETTINGS, compileIntegration, type CompiledIntegration, type IntegrationSettings } from '../integrations/compile.js'
 import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
+import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -28,6 +30,10 @@ export interface CompiledMethod {
   /** The method request's prebuilt steps in API Gateway's order (method-request/compile.ts). */
   readonly methodRequest: readonly MethodRequestStep[]
   readonly integration: CompiledIntegration | null
+  /** The stage's methodSettings in force for this method ("*\/*" merged with its own entry). */
+  readonly settings: EffectiveMethodSetting
+  /** Execution log level, detailed-metrics series, trace header rule. */
+  readonly observe: CompiledMethodObservability
   readonly source: OperationSource
 }
 
@@ -36,6 +42,8 @@ export interface CompiledStage {
   readonly variables: Readonly<Record<string, string>>
   /** Route index → method. */
   readonly methods: readonly CompiledMethod[]
+  /** Access log, metrics, tracing of the stage. */
+  readonly observe: CompiledStageObservability
 }
 
 export interface CompiledApi {
@@ -72,7 +80,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, access: AccessSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string | null = null): CompiledApi {
+export function compileApi(api: ApiSource, access: AccessSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string | null = null, gateway: GatewaySource | null = null): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -113,18 +121,23 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     // A method's problems are the same in every stage: report them from the first only.
     const stageProblems = stageIndex === 0 ? problems : []
     const vars = Object.freeze({ ...stage.variables })
-    const methods = ops.map((op, routeIndex): CompiledMethod => Object.freeze({
-      routeIndex,
-      httpMethod: op.method,
-      resourcePath: op.path,
-      resourceId: resourceIdOf(op.path),
-      operationId: op.operationId,
-      apiKeyRequired: op.apiKeyRequired,
-      validation: validations[routeIndex]!,
-      methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, problems: stageProblems }),
-      integration: compileIntegration(op, vars, settings),
-      source: op,
-    }))
+    const methods = ops.map((op, routeIndex): CompiledMethod => {
+      const methodSettings = resolveMethodSetting(stageSettingsOf(stage).methodSettings, op.path, op.method)
+      return Object.freeze({
+        routeIndex,
+        httpMethod: op.method,
+        resourcePath: op.path,
+        resourceId: resourceIdOf(op.path),
+        operationId: op.operationId,
+        apiKeyRequired: op.apiKeyRequired,
+        validation: validations[routeIndex]!,
+        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, problems: stageProblems }),
+        integration: compileIntegration(op, vars, settings),
+        settings: methodSettings,
+        observe: compileMethodObservability(gateway, api, stage, methodSettings, op.path, op.method, op.integration === null ? null : op.integration.type),
+        source: op,
+      })
+    })
     for (const m of methods) {
       const i = m.integration
       if (i !== null && i.configurationError !== null && m.source.integration!.templateError === null) {
@@ -132,7 +145,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         else problems.push({ code: i.configurationError.startsWith('Invalid stage variable') ? Codes.STAGE_VARIABLE : Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }
-    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
+    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods), observe: compileStageObservability(gateway, api, stage, problems) }))
   }
   return Object.freeze({
     id: api.id,
@@ -157,6 +170,6 @@ export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]
     vpcLinks: gateway.vpcLinks ?? DEFAULT_INTEGRATION_SETTINGS.vpcLinks,
     aws: gateway.aws ?? DEFAULT_INTEGRATION_SETTINGS.aws,
   }
-  const apis = gateway.apis.map((a) => compileApi(a, gateway.access, problems, settings, gateway.accountId ?? null))
+  const apis = gateway.apis.map((a) => compileApi(a, gateway.access, problems, settings, gateway.accountId ?? null, gateway))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

@@ -9,6 +9,7 @@ import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { ApiKeySource } from '../config/model.js'
+import { observeReply, type TraceState } from '../observability/observe.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -44,6 +45,33 @@ export class RequestContext {
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
+  // What access logs, execution logs, metrics and spans read (observability/), set as the stages run.
+  /** Epoch ms the integration request was sent; 0 when no integration was called. */
+  integrationStart = 0
+  /** $context.integrationLatency in ms; -1 until the integration answered or failed. */
+  integrationLatency = -1
+  /** $context.integration.status: the backend's status code; 0 when none. */
+  integrationStatus = 0
+  /** $context.integration.error: why the integration failed, or null. */
+  integrationError: string | null = null
+  /** The backend URL, kept for execution logs at INFO; null otherwise. */
+  endpointUri: string | null = null
+  /** The backend request's headers and body, kept only with dataTraceEnabled. */
+  endpointRequestHeaders: readonly string[] | null = null
+  endpointRequestBody: Uint8Array | null = null
+  /** The backend response's headers and body before transformations, kept only with dataTraceEnabled. */
+  endpointResponseHeaders: readonly string[] | null = null
+  endpointResponseBody: Uint8Array | null = null
+  /** $context.error.responseType once a gateway response answered, else null. */
+  errorType: string | null = null
+  /** $context.error.message once a gateway response answered, else null. */
+  errorMessage: string | null = null
+  /** Epoch ms the authorizer was called (issue 8 sets it); 0 when none ran. */
+  authorizerStart = 0
+  /** The authorizer's latency in ms; -1 when none ran. */
+  authorizerLatency = -1
+  /** X-Amzn-Trace-Id / traceparent / span ids when the stage traces; null otherwise. */
+  trace: TraceState | null = null
   /** The query string parsed, on first use (validation, mappings and templates share it). */
   #query: Map<string, string[]> | null = null
   /** X-Amzn-Trace-Id: the client's, or one made on first use. */
@@ -65,7 +93,8 @@ export class RequestContext {
 
   /** The X-Ray trace id API Gateway passes to integrations and returns: the client's X-Amzn-Trace-Id if sent. */
   traceId(): string {
-    if (this.#traceId === null) this.#traceId = this.header('x-amzn-trace-id') ?? newTraceId(this.request.receivedAt)
+    // With tracingEnabled the stage's trace (observability/tracing.ts) names it: Root, Parent, Sampled.
+    if (this.#traceId === null) this.#traceId = this.trace !== null && this.trace.amznTraceId !== '' ? this.trace.amznTraceId : this.header('x-amzn-trace-id') ?? newTraceId(this.request.receivedAt)
     return this.#traceId
   }
 
@@ -92,5 +121,7 @@ export class RequestContext {
     }
     headers.push('x-amzn-RequestId', this.requestId, 'x-amz-apigw-id', this.extendedRequestId)
     this.sink.reply({ id: this.request.id, status, headers, body })
+    // Access log, execution log, metrics, spans: after the reply has left (STYLE §D.7).
+    if (this.stage !== null) observeReply(this, status, headers, body)
   }
 }

@@ -7,6 +7,7 @@ import { matchRoute } from '../router/match.js'
 import { RequestContext, type ReplySink } from './context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { runMethodRequest } from '../method-request/run.js'
+import { startObservation } from '../observability/observe.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -70,6 +71,7 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
   ctx.match = match
   const method = stage.methods[match.routeIndex]!
   ctx.method = method
+  startObservation(ctx)
   runMethodRequest(ctx)
   return ctx
 }

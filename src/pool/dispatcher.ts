@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   readonly functionsHost: string | null
   /** Threads; 0 means defaultWorkerCount(). */
   readonly workers: number
+  /** Name of the observability channel (observability/hub.ts). */
+  readonly observabilityChannel: string
   /** Called with every reply, on the main thread. */
   readonly onReply: (reply: ReplyRecord) => void
 }
@@ -52,7 +54,7 @@ export class RequestDispatcher {
   constructor(opts: DispatcherOptions) {
     const replyChannel = `backplane-replies-${randomUUID()}`
     const configChannel = `backplane-config-${randomUUID()}`
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel }
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,

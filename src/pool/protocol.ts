@@ -49,6 +49,8 @@ export interface WorkerInit {
   readonly functionsHost: string | null
   /** Name of the BroadcastChannel reloaded configurations arrive on. */
   readonly configChannel: string
+  /** Name of the observability BroadcastChannel (metrics registration, scrapes, log reopening). */
+  readonly observabilityChannel: string
 }
 
 /** On the config channel: main → workers, a new configuration; worker → main, a new worker asking for the latest. */

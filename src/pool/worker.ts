@@ -11,6 +11,7 @@ import type { ReplySink } from '../pipeline/context.js'
 import type { BatchTask, ConfigMessage, ReplyRecord, WorkerInit } from './protocol.js'
 import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
+import { configurationCompiled, linkObservability } from '../observability/worker-link.js'
 
 const init = workerData as WorkerInit
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
@@ -20,6 +21,8 @@ const channel = new BroadcastChannel(init.replyChannel)
 channel.unref()
 installMappingEngine(gateway)
 setFunctionHost(init.functionsHost)
+linkObservability(init.observabilityChannel)
+configurationCompiled(init.gateway as GatewaySource, version)
 
 const configChannel = new BroadcastChannel(init.configChannel)
 configChannel.unref()
@@ -31,6 +34,7 @@ configChannel.onmessage = (ev) => {
   installMappingEngine(next)
   gateway = next
   version = msg.version
+  configurationCompiled(msg.gateway as GatewaySource, version)
 }
 configChannel.postMessage({ type: 'hello' } satisfies ConfigMessage)
 

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { loadGateway } from '../../../src/config/load.js'
 import { compileGateway } from '../../../src/pipeline/compile.js'
 import { ConfigError, formatProblem, type ConfigProblem } from '../../../src/errors.js'
+import { DEFAULT_STAGE_SETTINGS } from '../../../src/config/stage-settings.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 
@@ -49,7 +50,7 @@ components: { schemas: { Pet: { type: object } } }
   t.match(a!.operations[0], { path: '/pets/{petId}', method: 'GET', requestModels: { 'application/json': 'Pet' } })
   t.strictSame(a!.operations[0]!.parameters, [{ in: 'path', name: 'petId', required: true }, { in: 'query', name: 'q', required: true }])
   t.match(b!.operations[0], { path: '/pets', method: 'ANY', requestModels: { 'application/json': 'Pet' }, integration: { type: 'HTTP_PROXY', httpMethod: 'ANY', timeoutInMillis: 29000 } })
-  t.strictSame(a!.stages, [{ name: 'test', variables: {} }])
+  t.strictSame(a!.stages, [{ name: 'test', variables: {}, settings: DEFAULT_STAGE_SETTINGS }])
 })
 
 t.test('timeoutInMillis defaults to 29000 ms, API Gateway\'s documented default', async (t) => {
@@ -134,8 +135,8 @@ apis:
   t.equal(gateway.port, 0)
   t.equal(gateway.workers, 1)
   t.strictSame(gateway.apis.map((a) => [a.id, a.basePath, a.stages]), [
-    ['alpha', '', [{ name: 'prod', variables: { backend: 'http://127.0.0.1:1' } }, { name: 'dev', variables: {} }]],
-    ['beta', 'v2', [{ name: 'test', variables: {} }]],
+    ['alpha', '', [{ name: 'prod', variables: { backend: 'http://127.0.0.1:1' }, settings: DEFAULT_STAGE_SETTINGS }, { name: 'dev', variables: {}, settings: DEFAULT_STAGE_SETTINGS }]],
+    ['beta', 'v2', [{ name: 'test', variables: {}, settings: DEFAULT_STAGE_SETTINGS }]],
   ])
 })
 

@@ -10,6 +10,7 @@ import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import type { ConfigProblem } from '../../../src/errors.js'
 import { installMappingEngine } from '../../../src/mapping/install-engine.js'
+import { DEFAULT_STAGE_SETTINGS } from '../../../src/config/stage-settings.js'
 
 const problems: ConfigProblem[] = []
 const api = normalizeApi({
@@ -24,8 +25,8 @@ const api = normalizeApi({
     '/broken': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: '${stageVariables.missing}/x' } } },
     '/override': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '#set($context.responseOverride.status = 201)#set($context.responseOverride.header.Content-Type = "text/plain")#set($context.responseOverride.header.X-Over = "o"){"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } },
   },
-}, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' } }] }, problems)!
-const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
+}, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' }, settings: DEFAULT_STAGE_SETTINGS }] }, problems)!
+const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS, admin: null, tracing: { otlp: null } }, problems)
 installMappingEngine(gateway)
 
 let nextId = 1

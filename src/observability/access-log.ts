@@ -1,0 +1,268 @@
+// Access logs: a stage's accessLogSettings.format, compiled once into literal pieces and
+// variable ids (STYLE §D.4), rendered per request by one loop over them. The variables
+// are those of the guide's "Variables for access logging for API Gateway"; a value the
+// gateway does not have (no authorizer ran, no WAF, no API key id) prints as API Gateway
+// prints an absent value: "-".
+import { Codes, type ConfigProblem } from '../errors.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { formatRequestTime } from '../util/request-time.js'
+import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
+
+/** The variables the gateway fills; every other documented one renders as "-". */
+export const enum AccessVar {
+  Absent,
+  AccountId,
+  ApiId,
+  BasePathMatched,
+  DomainName,
+  DomainPrefix,
+  ErrorMessage,
+  ErrorMessageString,
+  ErrorResponseType,
+  ErrorValidationErrorString,
+  ExtendedRequestId,
+  HttpMethod,
+  SourceIp,
+  UserAgent,
+  IntegrationError,
+  IntegrationStatus,
+  IntegrationLatency,
+  IntegrationRequestId,
+  Path,
+  Protocol,
+  RequestId,
+  RequestTime,
+  RequestTimeEpoch,
+  ResourceId,
+  ResourcePath,
+  ResponseLatency,
+  ResponseLength,
+  Stage,
+  Status,
+  XrayTraceId,
+  IsCanaryRequest,
+  /** $context.authorizer.{name}: principalId, a context key, claims.{name} (the name is in `args`). */
+  Authorizer,
+  AuthorizerLatency,
+}
+
+/** Documented $context variables for access logging → what renders them. */
+const VARIABLES: Readonly<Record<string, AccessVar>> = {
+  accountId: AccessVar.AccountId,
+  apiId: AccessVar.ApiId,
+  'authorize.error': AccessVar.Absent,
+  'authorize.latency': AccessVar.Absent,
+  'authorize.status': AccessVar.Absent,
+  'authenticate.error': AccessVar.Absent,
+  'authenticate.latency': AccessVar.Absent,
+  'authenticate.status': AccessVar.Absent,
+  'authorizer.error': AccessVar.Absent,
+  'authorizer.integrationLatency': AccessVar.AuthorizerLatency,
+  'authorizer.integrationStatus': AccessVar.Absent,
+  'authorizer.latency': AccessVar.AuthorizerLatency,
+  'authorizer.principalId': AccessVar.Authorizer,
+  'authorizer.requestId': AccessVar.Absent,
+  'authorizer.status': AccessVar.Absent,
+  awsEndpointRequestId: AccessVar.Absent,
+  'customDomain.basePathMatched': AccessVar.BasePathMatched,
+  deploymentId: AccessVar.Absent,
+  domainName: AccessVar.DomainName,
+  domainPrefix: AccessVar.DomainPrefix,
+  endpointType: AccessVar.Absent,
+  'error.message': AccessVar.ErrorMessage,
+  'error.messageString': AccessVar.ErrorMessageString,
+  'error.responseType': AccessVar.ErrorResponseType,
+  'error.validationErrorString': AccessVar.ErrorValidationErrorString,
+  extendedRequestId: AccessVar.ExtendedRequestId,
+  httpMethod: AccessVar.HttpMethod,
+  'identity.accountId': AccessVar.Absent,
+  'identity.apiKeyId': AccessVar.Absent,
+  'identity.caller': AccessVar.Absent,
+  'identity.cognitoAuthenticationProvider': AccessVar.Absent,
+  'identity.cognitoAuthenticationType': AccessVar.Absent,
+  'identity.cognitoIdentityId': AccessVar.Absent,
+  'identity.cognitoIdentityPoolId': AccessVar.Absent,
+  'identity.principalOrgId': AccessVar.Absent,
+  'identity.clientCert.clientCertPem': AccessVar.Absent,
+  'identity.clientCert.subjectDN': AccessVar.Absent,
+  'identity.clientCert.issuerDN': AccessVar.Absent,
+  'identity.clientCert.serialNumber': AccessVar.Absent,
+  'identity.clientCert.validity.notBefore': AccessVar.Absent,
+  'identity.clientCert.validity.notAfter': AccessVar.Absent,
+  'identity.sourceIp': AccessVar.SourceIp,
+  'identity.user': AccessVar.Absent,
+  'identity.userAgent': AccessVar.UserAgent,
+  'identity.userArn': AccessVar.Absent,
+  'identity.vpcId': AccessVar.Absent,
+  'identity.vpceId': AccessVar.Absent,
+  'integration.error': AccessVar.IntegrationError,
+  'integration.integrationStatus': AccessVar.IntegrationStatus,
+  'integration.latency': AccessVar.IntegrationLatency,
+  'integration.requestId': AccessVar.IntegrationRequestId,
+  'integration.status': AccessVar.IntegrationStatus,
+  integrationLatency: AccessVar.IntegrationLatency,
+  integrationStatus: AccessVar.IntegrationStatus,
+  isCanaryRequest: AccessVar.IsCanaryRequest,
+  path: AccessVar.Path,
+  protocol: AccessVar.Protocol,
+  requestId: AccessVar.RequestId,
+  requestTime: AccessVar.RequestTime,
+  requestTimeEpoch: AccessVar.RequestTimeEpoch,
+  resourceId: AccessVar.ResourceId,
+  resourcePath: AccessVar.ResourcePath,
+  responseLatency: AccessVar.ResponseLatency,
+  responseLength: AccessVar.ResponseLength,
+  stage: AccessVar.Stage,
+  status: AccessVar.Status,
+  'waf.error': AccessVar.Absent,
+  'waf.latency': AccessVar.Absent,
+  'waf.status': AccessVar.Absent,
+  wafResponseCode: AccessVar.Absent,
+  webaclArn: AccessVar.Absent,
+  xrayTraceId: AccessVar.XrayTraceId,
+}
+
+/** A format compiled: literals[i] precedes vars[i]; the last literal ends the line. */
+export interface CompiledAccessLogFormat {
+  readonly literals: readonly string[]
+  readonly vars: readonly AccessVar[]
+  /** Per variable: the authorizer property it reads, else null. */
+  readonly args: readonly (string | null)[]
+}
+
+const CONTEXT_VAR = /\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)/g
+
+/**
+ * Splits a format into literals and variables. Unknown variables are reported (warning:
+ * they print "-"); a format naming neither $context.requestId nor $context.extendedRequestId
+ * is an error, as API Gateway refuses it ("must include at least" one, set-up-logging).
+ */
+export function compileAccessLogFormat(format: string, file: string, pointer: string, problems: ConfigProblem[]): CompiledAccessLogFormat {
+  const literals: string[] = []
+  const vars: AccessVar[] = []
+  const args: (string | null)[] = []
+  let last = 0
+  let hasId = false
+  // One line per request: a format's own newlines (YAML block scalars) become spaces.
+  const text = format.replace(/\r?\n$/, '').replace(/\r?\n/g, ' ')
+  for (let m = CONTEXT_VAR.exec(text); m !== null; m = CONTEXT_VAR.exec(text)) {
+    const name = m[1]!
+    let id = VARIABLES[name]
+    if (id === undefined && name.startsWith('authorizer.')) id = AccessVar.Authorizer
+    if (id === undefined && (name.startsWith('requestOverride.') || name.startsWith('responseOverride.'))) id = AccessVar.Absent
+    if (id === undefined) {
+      problems.push({ code: Codes.ACCESS_LOG, file, pointer, message: `$context.${name} is not a variable for access logging; it prints "-"`, severity: 'warning' })
+      id = AccessVar.Absent
+    }
+    if (id === AccessVar.RequestId || id === AccessVar.ExtendedRequestId) hasId = true
+    literals.push(text.slice(last, m.index))
+    vars.push(id)
+    args.push(id === AccessVar.Authorizer ? name.slice('authorizer.'.length) : null)
+    last = m.index + m[0].length
+  }
+  literals.push(text.slice(last))
+  if (!hasId) problems.push({ code: Codes.ACCESS_LOG, file, pointer, message: 'the access log format must include at least $context.requestId or $context.extendedRequestId', severity: 'error' })
+  return Object.freeze({ literals: Object.freeze(literals), vars: Object.freeze(vars), args: Object.freeze(args) })
+}
+
+const ABSENT = '-'
+
+// $context.requestTime has a one-second resolution: formatted once per second, not per line.
+let timeSecond = -1
+let timeText = ''
+function requestTime(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000)
+  if (second !== timeSecond) {
+    timeSecond = second
+    timeText = formatRequestTime(epochMs)
+  }
+  return timeText
+}
+
+function orAbsent(v: string | null | undefined): string {
+  return v === null || v === undefined || v === '' ? ABSENT : v
+}
+
+/** One variable's value for this request. */
+export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestContext, status: number, length: number, latency: number): string {
+  const req = ctx.request
+  switch (id) {
+    case AccessVar.AccountId:
+      return '123456789012'
+    case AccessVar.ApiId:
+      return ctx.api!.id
+    case AccessVar.BasePathMatched:
+      return orAbsent(ctx.api!.basePath)
+    case AccessVar.DomainName:
+      return orAbsent(ctx.header('host'))
+    case AccessVar.DomainPrefix: {
+      const host = ctx.header('host')
+      return host === null ? ABSENT : orAbsent(host.split('.')[0])
+    }
+    case AccessVar.ErrorMessage:
+      return orAbsent(ctx.errorMessage)
+    case AccessVar.ErrorMessageString:
+      return ctx.errorMessage === null ? ABSENT : JSON.stringify(ctx.errorMessage)
+    case AccessVar.ErrorResponseType:
+      return orAbsent(ctx.errorType)
+    case AccessVar.ErrorValidationErrorString:
+      return orAbsent(ctx.validationErrorString)
+    case AccessVar.ExtendedRequestId:
+      return ctx.extendedRequestId
+    case AccessVar.HttpMethod:
+      return req.method
+    case AccessVar.SourceIp:
+      return req.remoteAddress
+    case AccessVar.UserAgent:
+      return orAbsent(ctx.header('user-agent'))
+    case AccessVar.IntegrationError:
+      return orAbsent(ctx.integrationError)
+    case AccessVar.IntegrationStatus:
+      return ctx.integrationStatus === 0 ? ABSENT : String(ctx.integrationStatus)
+    case AccessVar.IntegrationLatency:
+      return ctx.integrationLatency < 0 ? ABSENT : String(ctx.integrationLatency)
+    case AccessVar.IntegrationRequestId:
+      return ABSENT
+    case AccessVar.Path:
+      return req.url
+    case AccessVar.Protocol:
+      return 'HTTP/1.1'
+    case AccessVar.RequestId:
+      return ctx.requestId
+    case AccessVar.RequestTime:
+      return requestTime(req.receivedAt)
+    case AccessVar.RequestTimeEpoch:
+      return String(req.receivedAt)
+    case AccessVar.ResourceId:
+      return ctx.method === null ? ABSENT : ctx.method.resourceId
+    case AccessVar.ResourcePath:
+      return ctx.method === null ? ABSENT : ctx.method.resourcePath
+    case AccessVar.ResponseLatency:
+      return String(latency)
+    case AccessVar.ResponseLength:
+      return String(length)
+    case AccessVar.Stage:
+      return ctx.stage!.name
+    case AccessVar.Status:
+      return String(status)
+    case AccessVar.XrayTraceId:
+      return ctx.trace === null ? ABSENT : ctx.trace.root
+    case AccessVar.IsCanaryRequest:
+      return ABSENT
+    case AccessVar.Authorizer:
+      return ctx.authorizer === null ? ABSENT : orAbsent(authorizerValue(ctx.authorizer, arg!))
+    case AccessVar.AuthorizerLatency:
+      return ctx.authorizer === null ? ABSENT : String(ctx.authorizer.integrationLatency)
+    default:
+      return ABSENT
+  }
+}
+
+/** The access log line of one request. */
+export function renderAccessLog(format: CompiledAccessLogFormat, ctx: RequestContext, status: number, length: number, latency: number): string {
+  const lit = format.literals
+  const vars = format.vars
+  let line = lit[0]!
+  for (let i = 0; i < vars.length; i++) line += accessVariable(vars[i]!, format.args[i] ?? null, ctx, status, length, latency) + lit[i + 1]!
+  return line
+}

@@ -1,0 +1,179 @@
+// What a stage watches, compiled once (access log format, execution log level, metric
+// slots, tracing), and the hooks the request path calls: one when the trace starts, a few
+// around the integration, one after the reply has left (observeReply).
+import type { ConfigProblem } from '../errors.js'
+import type { ApiSource, GatewaySource, StageSource } from '../config/model.js'
+import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import type { RequestContext } from '../pipeline/context.js'
+import { compileAccessLogFormat, renderAccessLog, type CompiledAccessLogFormat } from './access-log.js'
+import { Level, writeExecutionLog } from './execution-log.js'
+import { writerFor } from './log-writer.js'
+import { Field, metrics } from './metrics.js'
+import { TraceState, exportSpans } from './tracing.js'
+
+export { TraceState } from './tracing.js'
+
+/** A stage's observability, frozen. */
+export interface CompiledStageObservability {
+  /** The access log: format and destination, or null. */
+  readonly accessLog: { readonly format: CompiledAccessLogFormat; readonly destination: string } | null
+  /** tracingEnabled: X-Amzn-Trace-Id generated and passed on. */
+  readonly xray: boolean
+  /** Spans exported (the gateway config names an OTLP collector). */
+  readonly otlp: boolean
+  /** Metrics are kept (the admin listener is on). */
+  readonly metrics: boolean
+  /** The stage-level series (Resource and Method ''). */
+  readonly slot: number
+  /** Settings for requests that match no method (the stage's "*\/*"). */
+  readonly fallback: CompiledMethodObservability
+}
+
+/** A method's observability, frozen. */
+export interface CompiledMethodObservability {
+  readonly level: Level
+  readonly dataTrace: boolean
+  /** Its own series when metricsEnabled (detailed metrics), else -1. */
+  readonly slot: number
+  /** Its integration is MOCK or HTTP_PROXY: API Gateway's reply then carries no X-Amzn-Trace-Id. */
+  readonly noTraceHeader: boolean
+}
+
+// A GatewaySource built by hand (tests, other tools) may lack the observability keys: they mean off.
+function adminOn(gateway: GatewaySource | null): boolean {
+  return gateway !== null && gateway.admin !== undefined && gateway.admin !== null
+}
+
+/** The OTLP collector of a gateway, or null. */
+export function otlpOf(gateway: GatewaySource | null): string | null {
+  return gateway?.tracing?.otlp ?? null
+}
+
+function levelOf(s: EffectiveMethodSetting): Level {
+  return s.loggingLevel === 'INFO' ? Level.Info : s.loggingLevel === 'ERROR' ? Level.Error : Level.Off
+}
+
+export function compileStageObservability(gateway: GatewaySource | null, api: ApiSource, stage: StageSource, problems: ConfigProblem[]): CompiledStageObservability {
+  const settings = stageSettingsOf(stage)
+  const als = settings.accessLogSettings
+  const on = adminOn(gateway)
+  const fallbackSetting = resolveMethodSetting(settings.methodSettings, '', '')
+  return Object.freeze({
+    accessLog: als === null ? null : Object.freeze({ format: compileAccessLogFormat(als.format, als.file, als.pointer, problems), destination: als.destination }),
+    xray: settings.tracingEnabled,
+    otlp: otlpOf(gateway) !== null,
+    metrics: on,
+    slot: on ? metrics.slotFor({ api: api.title, stage: stage.name, resource: '', method: '' }) : -1,
+    fallback: Object.freeze({ level: levelOf(fallbackSetting), dataTrace: fallbackSetting.dataTraceEnabled, slot: -1, noTraceHeader: true }),
+  })
+}
+
+export function compileMethodObservability(gateway: GatewaySource | null, api: ApiSource, stage: StageSource, setting: EffectiveMethodSetting, resourcePath: string, httpMethod: string, integrationType: string | null): CompiledMethodObservability {
+  return Object.freeze({
+    level: levelOf(setting),
+    dataTrace: setting.dataTraceEnabled && setting.loggingLevel === 'INFO',
+    slot: adminOn(gateway) && setting.metricsEnabled ? metrics.slotFor({ api: api.title, stage: stage.name, resource: resourcePath, method: httpMethod }) : -1,
+    noTraceHeader: integrationType === null || integrationType === 'MOCK' || integrationType === 'HTTP_PROXY',
+  })
+}
+
+/** Once the method is known (or not): starts the trace when the stage traces. */
+export function startObservation(ctx: RequestContext): void {
+  const o = ctx.stage!.observe
+  if (!o.xray && !o.otlp) return
+  ctx.trace = new TraceState(ctx, o.xray, o.otlp, ctx.method !== null && !ctx.method.observe.noTraceHeader)
+}
+
+function dataTrace(ctx: RequestContext): boolean {
+  return ctx.method !== null && ctx.method.observe.dataTrace
+}
+
+/** The integration request leaves: latency starts; with data trace, what was sent is kept. */
+export function noteIntegrationRequest(ctx: RequestContext, uri: string, headers: readonly string[] | null, body: Uint8Array | null): void {
+  ctx.integrationStart = Date.now()
+  if (ctx.method !== null && ctx.method.observe.level === Level.Info) ctx.endpointUri = uri
+  if (dataTrace(ctx)) {
+    ctx.endpointRequestHeaders = headers
+    ctx.endpointRequestBody = body
+  }
+}
+
+/** The backend answered (status and, with data trace, headers and body before transformations). */
+export function noteIntegrationResponse(ctx: RequestContext, status: number, headers: readonly string[] | null, body: Uint8Array | null): void {
+  if (ctx.integrationStart !== 0) ctx.integrationLatency = Date.now() - ctx.integrationStart
+  ctx.integrationStatus = status
+  if (dataTrace(ctx)) {
+    ctx.endpointResponseHeaders = headers
+    ctx.endpointResponseBody = body
+  }
+}
+
+/** The exchange failed: $context.integration.error and the execution log's reason. */
+export function noteIntegrationError(ctx: RequestContext, err: unknown): void {
+  if (ctx.integrationStart !== 0 && ctx.integrationLatency < 0) ctx.integrationLatency = Date.now() - ctx.integrationStart
+  if (ctx.integrationError !== null) return
+  const e = err as { code?: string; message?: string } | null
+  ctx.integrationError = e === null ? 'unknown error' : e.code !== undefined && e.message !== undefined ? `${e.code}: ${e.message}` : String(e.message ?? e)
+}
+
+/** A gateway response answered: $context.error.responseType and .message. */
+export function noteGatewayResponse(ctx: RequestContext, type: string, message: string): void {
+  ctx.errorType = type
+  ctx.errorMessage = message
+}
+
+/** After the reply left: metrics, access log, execution log, spans. */
+export function observeReply(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
+  try {
+    observe(ctx, status, headers, body)
+  } catch (err) {
+    // The reply has left: a fault here must cost a log line, never the request or the worker.
+    console.error(`(${ctx.requestId}) observability failed:`, err)
+  }
+}
+
+function observe(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
+  const o = ctx.stage!.observe
+  const now = Date.now()
+  const latency = now - ctx.request.receivedAt
+  const m = ctx.method === null ? o.fallback : ctx.method.observe
+  if (o.metrics) {
+    record(o.slot, status, latency, ctx.integrationLatency)
+    if (m.slot >= 0) record(m.slot, status, latency, ctx.integrationLatency)
+  }
+  if (o.accessLog !== null) writerFor(o.accessLog.destination).writeLine(renderAccessLog(o.accessLog.format, ctx, status, body === null ? 0 : body.byteLength, latency))
+  if (m.level === Level.Info || (m.level === Level.Error && status >= 500)) writeExecutionLog(ctx, m.level, m.dataTrace, status, headers, body)
+  if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, now)
+}
+
+function record(slot: number, status: number, latency: number, integrationLatency: number): void {
+  metrics.add(slot, Field.Count)
+  if (status >= 500) metrics.add(slot, Field.Error5xx)
+  else if (status >= 400) metrics.add(slot, Field.Error4xx)
+  metrics.recordLatency(slot, latency)
+  if (integrationLatency >= 0) metrics.recordIntegrationLatency(slot, integrationLatency)
+}
+
+function bump(ctx: RequestContext, field: Field): void {
+  if (ctx.stage === null || !ctx.stage.observe.metrics) return
+  metrics.add(ctx.stage.observe.slot, field)
+  if (ctx.method !== null && ctx.method.observe.slot >= 0) metrics.add(ctx.method.observe.slot, field)
+}
+
+// The counters later stages increment (throttling, quotas, the cache): one call each.
+/** A request answered 429 by throttling. */
+export function countThrottled(ctx: RequestContext): void {
+  bump(ctx, Field.Throttled)
+}
+/** A request answered 429 because its usage plan's quota is spent. */
+export function countQuotaExceeded(ctx: RequestContext): void {
+  bump(ctx, Field.QuotaExceeded)
+}
+/** A response served from the stage cache (CacheHitCount). */
+export function countCacheHit(ctx: RequestContext): void {
+  bump(ctx, Field.CacheHit)
+}
+/** A cache-enabled method's response fetched from the backend (CacheMissCount). */
+export function countCacheMiss(ctx: RequestContext): void {
+  bump(ctx, Field.CacheMiss)
+}

@@ -1,0 +1,71 @@
+// A stage's settings as the gateway config writes them: accessLogSettings, methodSettings
+// keyed like API Gateway's MethodSetting paths, tracingEnabled.
+import t from 'tap'
+import { ACCESS_LOG_PRESETS, DEFAULT_STAGE_SETTINGS, parseMethodSettingKey, parseStageSettings, resolveMethodSetting } from '../../../src/config/stage-settings.js'
+import type { ConfigProblem } from '../../../src/errors.js'
+
+const parse = (body: Record<string, unknown>) => {
+  const problems: ConfigProblem[] = []
+  const settings = parseStageSettings(body, '/cfg/gateway.yaml', '/apis/0/stages/prod', problems)
+  return { settings, problems }
+}
+
+t.test('method setting keys: */*, /pets/GET, ~1-escaped paths as the API writes them', async (t) => {
+  t.strictSame(parseMethodSettingKey('*/*'), { resourcePath: '*', httpMethod: '*' })
+  t.strictSame(parseMethodSettingKey('/pets/GET'), { resourcePath: '/pets', httpMethod: 'GET' })
+  t.strictSame(parseMethodSettingKey('~1pets~1{id}/delete'), { resourcePath: '/pets/{id}', httpMethod: 'DELETE' })
+  t.strictSame(parseMethodSettingKey('/pets/*'), { resourcePath: '/pets', httpMethod: '*' })
+  t.equal(parseMethodSettingKey('/pets/FETCH'), null)
+  t.equal(parseMethodSettingKey('pets'), null)
+})
+
+t.test('every key of API Gateway\'s MethodSetting is carried; unknown keys warn with did-you-mean', async (t) => {
+  const { settings, problems } = parse({
+    methodSettings: {
+      '*/*': { metricsEnabled: true, loggingLevel: 'info', dataTraceEnabled: true, throttlingBurstLimit: 100, throttlingRateLimit: 50.5, cachingEnabled: true, cacheTtlInSeconds: 300, cacheDataEncrypted: false, requireAuthorizationForCacheControl: true, unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER', loggingLevl: 'ERROR' },
+    },
+  })
+  t.match(settings.methodSettings[0], { key: '*/*', resourcePath: '*', httpMethod: '*', metricsEnabled: true, loggingLevel: 'INFO', dataTraceEnabled: true, throttlingBurstLimit: 100, throttlingRateLimit: 50.5, cachingEnabled: true, cacheTtlInSeconds: 300, cacheDataEncrypted: false, requireAuthorizationForCacheControl: true, unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER', pointer: '/apis/0/stages/prod/methodSettings/*~1*' })
+  t.strictSame(problems.map((p) => [p.severity, p.pointer, p.message]), [
+    ['warning', '/apis/0/stages/prod/methodSettings/*~1*/loggingLevl', 'unknown key "loggingLevl" is ignored; did you mean "loggingLevel"?'],
+  ])
+})
+
+t.test('bad values are errors with file and pointer', async (t) => {
+  const { problems } = parse({
+    tracingEnabled: 'yes',
+    accessLogSettings: { format: '' },
+    methodSettings: { '/pets/GET': { loggingLevel: 'LOUD', throttlingBurstLimit: -1, metricsEnabled: 'true' }, 'nope': {} },
+  })
+  t.strictSame(problems.filter((p) => p.severity === 'error').map((p) => `${p.file}: ${p.pointer}: ${p.message}`).sort(), [
+    '/cfg/gateway.yaml: /apis/0/stages/prod/accessLogSettings/format: must be a format string with $context variables, or CLF, JSON, XML or CSV',
+    '/cfg/gateway.yaml: /apis/0/stages/prod/methodSettings/nope: a method path is {resource_path}/{http_method}, or */* for every method',
+    '/cfg/gateway.yaml: /apis/0/stages/prod/methodSettings/~1pets~1GET/loggingLevel: must be one of OFF, ERROR, INFO',
+    '/cfg/gateway.yaml: /apis/0/stages/prod/methodSettings/~1pets~1GET/metricsEnabled: must be true or false',
+    '/cfg/gateway.yaml: /apis/0/stages/prod/methodSettings/~1pets~1GET/throttlingBurstLimit: must be a non-negative integer',
+    '/cfg/gateway.yaml: /apis/0/stages/prod/tracingEnabled: must be true or false',
+  ])
+})
+
+t.test('accessLogSettings: preset names become the console\'s formats; destinations resolve beside the config', async (t) => {
+  t.equal(parse({ accessLogSettings: { format: 'JSON', destination: 'logs/access.log' } }).settings.accessLogSettings?.format, ACCESS_LOG_PRESETS.JSON)
+  t.equal(parse({ accessLogSettings: { format: 'CSV', destination: 'logs/access.log' } }).settings.accessLogSettings?.destination, '/cfg/logs/access.log')
+  t.equal(parse({ accessLogSettings: { format: '$context.requestId' } }).settings.accessLogSettings?.destination, 'stdout')
+  t.equal(parse({ variables: {} }).settings, DEFAULT_STAGE_SETTINGS)
+  // The guide's console examples (set-up-logging): CLF as one line.
+  t.equal(ACCESS_LOG_PRESETS.CLF, '$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime]"$context.httpMethod $context.resourcePath $context.protocol" $context.status $context.responseLength $context.requestId $context.extendedRequestId')
+})
+
+t.test('a method\'s settings: */* then /res/* then /res/METHOD, key by key', async (t) => {
+  const { settings } = parse({
+    methodSettings: {
+      '/pets/GET': { loggingLevel: 'OFF' },
+      '*/*': { loggingLevel: 'INFO', metricsEnabled: true, throttlingRateLimit: 10 },
+      '/pets/*': { dataTraceEnabled: true, throttlingRateLimit: 5 },
+    },
+  })
+  t.match(resolveMethodSetting(settings.methodSettings, '/pets', 'GET'), { loggingLevel: 'OFF', metricsEnabled: true, dataTraceEnabled: true, throttlingRateLimit: 5 })
+  t.match(resolveMethodSetting(settings.methodSettings, '/pets', 'POST'), { loggingLevel: 'INFO', dataTraceEnabled: true, throttlingRateLimit: 5 })
+  t.match(resolveMethodSetting(settings.methodSettings, '/orders', 'GET'), { loggingLevel: 'INFO', dataTraceEnabled: false, throttlingRateLimit: 10 })
+  t.strictSame(resolveMethodSetting([], '/x', 'GET'), { metricsEnabled: false, loggingLevel: 'ERROR', dataTraceEnabled: false, throttlingBurstLimit: null, throttlingRateLimit: null, cachingEnabled: false, cacheTtlInSeconds: null, cacheDataEncrypted: false, requireAuthorizationForCacheControl: false, unauthorizedCacheControlHeaderStrategy: null })
+})

@@ -1,0 +1,65 @@
+// Log lines leave in batches without blocking; a destination that falls behind costs
+// dropped (counted) lines, never unbounded memory; reopen() follows logrotate.
+import t from 'tap'
+import { readFileSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { LogWriter, MAX_PENDING_BYTES } from '../../../src/observability/log-writer.js'
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
+async function until(fn: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (fn()) return
+    await wait(10)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+t.test('lines of one turn go out as one batch, in order', async (t) => {
+  const file = join(t.testdir(), 'a.log')
+  let dropped = 0
+  const w = new LogWriter(file, (n) => (dropped += n))
+  for (let i = 0; i < 1000; i++) w.writeLine(`line ${i}`)
+  t.equal(w.pendingLines, 1000, 'nothing written synchronously: the request path never waits')
+  await w.close()
+  const text = readFileSync(file, 'utf8')
+  t.equal(text, Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join(''))
+  t.equal(dropped, 0)
+})
+
+t.test('past MAX_PENDING_BYTES lines are dropped and counted', async (t) => {
+  const file = join(t.testdir(), 'b.log')
+  let dropped = 0
+  const w = new LogWriter(file, (n) => (dropped += n))
+  const line = 'x'.repeat(1023)
+  const n = Math.ceil(MAX_PENDING_BYTES / 1024) + 100
+  for (let i = 0; i < n; i++) w.writeLine(line)
+  t.ok(dropped >= 100, `dropped ${dropped}`)
+  t.ok(w.pendingLines * 1024 <= MAX_PENDING_BYTES, 'the buffer stays bounded')
+  await w.close(5000)
+  t.equal(readFileSync(file, 'utf8').split('\n').length - 1 + dropped, n, 'every line is written or counted')
+})
+
+t.test('reopen(): after a rename, the next batch goes to a new file by the old name', async (t) => {
+  const dir = t.testdir()
+  const file = join(dir, 'c.log')
+  const w = new LogWriter(file, () => {})
+  w.writeLine('before')
+  await until(() => w.pendingLines === 0, 'the first batch')
+  await wait(20)
+  renameSync(file, file + '.1')
+  w.reopen()
+  w.writeLine('after')
+  await w.close()
+  t.equal(readFileSync(file + '.1', 'utf8'), 'before\n')
+  t.equal(readFileSync(file, 'utf8'), 'after\n')
+})
+
+t.test('an unwritable destination drops and counts its lines', async (t) => {
+  let dropped = 0
+  const w = new LogWriter(join(t.testdir(), 'missing-dir', 'd.log'), (n) => (dropped += n))
+  w.writeLine('one')
+  w.writeLine('two')
+  await until(() => dropped === 2, 'the drop count')
+  await w.close()
+  t.equal(dropped, 2)
+})

@@ -1,0 +1,70 @@
+// Metrics without a message per request: counters in a worker-owned SharedArrayBuffer,
+// merged in the main thread with the workers' histograms into Prometheus' text format.
+import t from 'tap'
+import { Field, WorkerMetrics, mergeWorkers, readCounter, renderSeries } from '../../../src/observability/metrics.js'
+
+const labels = { api: 'pets', stage: 'prod', resource: '/pets', method: 'GET' }
+
+t.test('a slot per series, made once; counters are 64-bit across two 32-bit halves', async (t) => {
+  const m = new WorkerMetrics()
+  let made = 0
+  m.onNewSeries = () => made++
+  const slot = m.slotFor(labels)
+  t.equal(m.slotFor({ ...labels }), slot)
+  t.equal(made, 1)
+  m.add(slot, Field.Count, 0xffffffff)
+  m.add(slot, Field.Count, 2)
+  t.equal(readCounter(m.counters, slot, Field.Count), 0x100000001)
+  t.equal(readCounter(m.counters, slot, Field.Error4xx), 0)
+})
+
+t.test('two workers merge into one series; histograms become cumulative buckets', async (t) => {
+  const a = new WorkerMetrics()
+  const b = new WorkerMetrics()
+  // Different slot orders in each worker: labels, not slot numbers, identify a series.
+  a.slotFor({ ...labels, resource: '/other' })
+  const sa = a.slotFor(labels)
+  const sb = b.slotFor(labels)
+  t.not(sa, sb)
+  a.add(sa, Field.Count, 2)
+  a.add(sa, Field.Error5xx)
+  b.add(sb, Field.Count, 3)
+  b.add(sb, Field.Error4xx)
+  for (const ms of [1, 7]) a.recordLatency(sa, ms)
+  for (const ms of [30, 2000, 40000]) b.recordLatency(sb, ms)
+  b.recordIntegrationLatency(sb, 20)
+  const view = (m: WorkerMetrics) => ({ counters: m.counters, labels: m.registration(1).labels, histograms: m.snapshotHistograms() })
+  const { series, droppedLogLines } = mergeWorkers([view(a), view(b)])
+  t.equal(droppedLogLines, 0)
+  const s = series.find((x) => x.labels.resource === '/pets')!
+  t.equal(s.counts[Field.Count], 5)
+  t.equal(s.counts[Field.Error4xx], 1)
+  t.equal(s.counts[Field.Error5xx], 1)
+  const text = renderSeries(series)
+  const l = 'ApiName="pets",Stage="prod",Resource="/pets",Method="GET"'
+  t.match(text, `backplane_count_total{${l}} 5\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="1"} 1\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="5"} 1\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="10"} 2\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="50"} 3\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="2500"} 4\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="29000"} 4\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${l},le="+Inf"} 5\n`)
+  t.match(text, `backplane_latency_milliseconds_count{${l}} 5\n`)
+  t.match(text, `backplane_integration_latency_milliseconds_count{${l}} 1\n`)
+  t.match(text, '# TYPE backplane_5xx_error_total counter\n')
+})
+
+t.test('label values are escaped as Prometheus requires', async (t) => {
+  const m = new WorkerMetrics()
+  const slot = m.slotFor({ api: 'say "hi"\\', stage: 's', resource: '', method: '' })
+  m.add(slot, Field.Count)
+  const text = renderSeries(mergeWorkers([{ counters: m.counters, labels: m.registration(1).labels, histograms: [] }]).series)
+  t.match(text, 'backplane_count_total{ApiName="say \\"hi\\"\\\\",Stage="s",Resource="",Method=""} 1\n')
+})
+
+t.test('dropped log lines are counted in slot 0', async (t) => {
+  const m = new WorkerMetrics()
+  m.add(0, Field.DroppedLogLines, 7)
+  t.equal(mergeWorkers([{ counters: m.counters, labels: m.registration(1).labels, histograms: [] }]).droppedLogLines, 7)
+})
