@@ -10,8 +10,13 @@ import { PETS_PROTO, Pet, encode, grpcFrame, startPetsGrpc, startRawH2 } from '.
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
-function grpcOp(rpc: string, request: string, extra: { integration?: object; protobuf?: object; backend?: string } = {}) {
+/** OAS 3 method response headers. */
+const HEADER = (name: string) => ({ [name]: { schema: { type: 'string' } } })
+
+function grpcOp(rpc: string, request: string, extra: { integration?: object; protobuf?: object; backend?: string; responses?: object } = {}) {
   return {
+    // The method responses that responseParameters name (API Gateway refuses the import otherwise).
+    ...(extra.responses === undefined ? {} : { responses: extra.responses }),
     'x-amazon-apigateway-integration': {
       type: 'http',
       httpMethod: 'POST',
@@ -70,6 +75,7 @@ t.test('gRPC transcoding', async (t) => {
       '/fail': { post: fail },
       '/fail-mapped': {
         post: grpcOp('Fail', 'pets.v1.FailRequest', {
+          responses: { '404': { description: 'not found', headers: HEADER('X-Grpc-Status') } },
           integration: {
             responses: {
               '404': { statusCode: '404', responseTemplates: { 'application/json': '{"problem": $input.json(\'$.message\'), "grpc": "$input.path(\'$.code\')"}' }, responseParameters: { 'method.response.header.X-Grpc-Status': 'integration.response.header.grpc-status' } },
@@ -89,6 +95,7 @@ t.test('gRPC transcoding', async (t) => {
       },
       '/meta/{pet_id}': {
         post: grpcOp('Get', 'pets.v1.GetPetRequest', {
+          responses: { '200': { description: 'ok', headers: HEADER('X-Status') } },
           integration: {
             timeoutInMillis: 5000,
             requestParameters: { 'integration.request.header.x-tenant': 'method.request.header.x-tenant', 'integration.request.header.x-static': "'fixed'" },

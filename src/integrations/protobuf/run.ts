@@ -16,6 +16,7 @@ import type { PreparedRequest } from '../../integration-request/prepare.js'
 import { prepareIntegrationRequest } from '../../integration-request/prepare.js'
 import { sendGatewayResponse } from '../../method-response/gateway-responses.js'
 import { completeIntegration } from '../../integration-response/complete.js'
+import { pushResponseHeader } from '../headers.js'
 import { HttpExchange, buildBackendPath } from '../http.js'
 import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from '../upstream-errors.js'
 import { setHeader } from '../../util/header-pairs.js'
@@ -129,7 +130,13 @@ export class ProtobufHttpExchange extends HttpExchange {
     if (this.status < 200 || this.status > 299) {
       // An error answer is not the response message: its body and Content-Type pass as they are,
       // to the integration response, or (none declared) to the client.
-      if (this.integ.responses.length === 0 && this.integ.defaultResponse === null) this.ctx.send(this.status, this.headers, body.byteLength === 0 ? null : body)
+      if (this.integ.responses.length === 0 && this.integ.defaultResponse === null) {
+        // Straight to the client: the backend's headers as API Gateway returns an endpoint's
+        // (hop-by-hop dropped, Content-Length and the like remapped to x-amzn-Remapped-*).
+        const out: string[] = []
+        for (let i = 0; i + 1 < this.headers.length; i += 2) pushResponseHeader(out, this.headers[i]!, this.headers[i + 1]!, true, false)
+        this.ctx.send(this.status, out, body.byteLength === 0 ? null : body)
+      }
       else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body: body.byteLength === 0 ? null : body })
       return
     }
