@@ -12,8 +12,8 @@ import { completeIntegration } from '../integration-response/complete.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { resolveSource } from '../integration-request/parameters.js'
 import type { PreparedRequest } from '../integration-request/prepare.js'
-import { poolFor } from './upstream.js'
-import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, poolFor, trackExchange, untrackExchange } from './upstream.js'
+import { RESPONSE_TOO_LARGE, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { setHeader } from '../util/header-pairs.js'
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
@@ -59,7 +59,24 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
     for (const [k, v] of Object.entries(overrides.querystring)) query += (query === '' ? '' : '&') + encodeURIComponent(k) + '=' + encodeURIComponent(v)
   }
   if (query !== '') path += (path.indexOf('?') === -1 ? '?' : '&') + query
+  // Raw bytes past ASCII (a client's UTF-8 query string) and controls go out
+  // percent-encoded, as UTF-8: undici refuses them in a request target.
+  if (UNSAFE_TARGET.test(path)) path = path.replace(UNSAFE_TARGET_RUNS, encodeURIComponent)
   return path
+}
+
+/** A character that may not stand raw in a request target (RFC 9112 §3.2: visible ASCII only). */
+const UNSAFE_TARGET = /[^\x21-\x7e]/
+const UNSAFE_TARGET_RUNS = /[^\x21-\x7e]+/g
+
+/** The lower-cased field names a Connection header lists (`keep-alive, X-Foo` → ['keep-alive', 'x-foo']). */
+function connectionOptions(value: string): string[] {
+  const names: string[] = []
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase()
+    if (name !== '') names.push(name)
+  }
+  return names
 }
 
 function onExchangeTimeout(exchange: HttpExchange): void {
@@ -96,9 +113,13 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     const headers: string[] = []
     const h = req.headers
     let xff: string | null = null
+    // Headers the client names in Connection belong to its hop (RFC 9110 §7.6.1).
+    const connection = ctx.header('connection')
+    const nominated = connection === null ? null : connectionOptions(connection)
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!
       if (HOP_BY_HOP.has(name)) continue
+      if (nominated !== null && nominated.includes(name)) continue
       if (ctx.bodyDecompressed && (name === 'content-encoding' || name === 'content-length')) continue
       if (name === 'x-forwarded-for') {
         xff = h[i + 1]!
@@ -127,8 +148,12 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       path,
       headers,
       body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      // undici's own timeouts, bounded by the integration timeout like the timer below.
+      headersTimeout: this.integ.timeoutMs,
+      bodyTimeout: this.integ.timeoutMs,
     }
     this.timer = setTimeout(onExchangeTimeout, this.integ.timeoutMs, this)
+    trackExchange(this.ctx.request.id, this)
     try {
       poolFor(this.integ.origin!).dispatch(opts, this)
     } catch (err) {
@@ -144,9 +169,32 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   fail(f: UpstreamFailure): void {
     if (this.settled) return
+    this.#settle()
+    sendGatewayResponse(this.ctx, f.type, f.message, f.status)
+  }
+
+  /** The front says the client has gone: stop the backend exchange; nobody reads an answer. */
+  cancel(): void {
+    if (this.settled) return
+    this.#settle()
+    this.chunks = []
+    if (this.abort !== null) this.abort(new Error('client gone'))
+  }
+
+  /** Past API Gateway's 10 MB: a configuration error (500), the rest of the body unread. */
+  #tooLarge(length: number): void {
+    if (this.settled) return
+    console.error(`[${this.ctx.requestId}] Execution failed due to configuration error: Integration response of reported length ${length} is larger than allowed maximum of ${MAX_INTEGRATION_RESPONSE_BYTES} bytes.`)
+    this.chunks = []
+    this.fail(RESPONSE_TOO_LARGE)
+    if (this.abort !== null) this.abort(new Error('integration response too large'))
+  }
+
+  #settle(): void {
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
-    sendGatewayResponse(this.ctx, f.type, f.message, f.status)
+    this.timer = null
+    untrackExchange(this.ctx.request.id)
   }
 
   // undici's own handler protocol (onConnect/onHeaders/onData/onComplete/onError): the
@@ -160,26 +208,42 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (this.settled) return false
     this.status = statusCode
     const out = this.headers
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString('latin1')
-      if (RESPONSE_DROPPED.has(name.toLowerCase())) continue
+      if (RESPONSE_DROPPED.has(name.toLowerCase())) {
+        // A declared length past the cap fails at once, before any of the body is read.
+        if (name.length === 14 && name.toLowerCase() === 'content-length') {
+          const declared = Number(rawHeaders[i + 1]!.toString('latin1'))
+          if (declared > MAX_INTEGRATION_RESPONSE_BYTES) {
+            this.#tooLarge(declared)
+            return false
+          }
+        }
+        continue
+      }
       out.push(name, rawHeaders[i + 1]!.toString('latin1'))
     }
     return true
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk)
+    if (this.settled) return false
+    // Counted as it arrives: an endless or huge body stops at the cap, never buffered whole.
     this.size += chunk.length
+    if (this.size > MAX_INTEGRATION_RESPONSE_BYTES) {
+      this.#tooLarge(this.size)
+      return false
+    }
+    this.chunks.push(chunk)
     return true
   }
 
   onComplete(): void {
     if (this.settled) return
-    this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
+    this.#settle()
     const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (this.proxy) this.ctx.send(this.status, this.headers, body)
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
