@@ -3,8 +3,8 @@
 //
 // Backpressure: a body past STREAM_THRESHOLD_BYTES goes out with tryEnd(), as much as the
 // socket takes, and the rest from onWritable as the client reads. The reply's one buffer
-// is all that is held for a client that does not read, and uWebSockets.js closes such a
-// connection once it has made no progress for its idle timeout (10 s), which aborts it.
+// is all that is held for a client that does not read; the front closes such a connection
+// once it has taken nothing for WRITE_STALL_TIMEOUT_MS (server.ts), which aborts it.
 import type { HttpResponse } from 'uWebSockets.js'
 import { STATUS_CODES } from 'node:http'
 import type { ReplyRecord } from '../pool/protocol.js'
@@ -28,6 +28,8 @@ export class PendingResponse {
   streaming: Uint8Array | null = null
   /** res.getWriteOffset() when the body started, so onWritable knows how much went out. */
   streamStart = 0
+  /** Date.now() when the client last took some of a streaming body. */
+  lastProgress = 0
   /** Called once the reply has gone out whole (or the client went away). */
   onDone: ((p: PendingResponse) => void) | null = null
   constructor(
@@ -42,6 +44,7 @@ export class PendingResponse {
   readonly onWritable = (offset: number): boolean => {
     const body = this.streaming
     if (body === null || this.aborted) return true
+    this.lastProgress = Date.now()
     const [ok, done] = this.res.tryEnd(body.subarray(offset - this.streamStart), body.byteLength)
     if (done) this.#finish()
     return ok
@@ -87,6 +90,7 @@ function writeCorked(): void {
   const [, done] = res.tryEnd(body, body.byteLength)
   if (done) return
   p.streaming = body
+  p.lastProgress = Date.now()
   res.onWritable(p.onWritable)
   curDone = false
 }

@@ -11,6 +11,13 @@ import { FrontCheck, checkRequestHead } from './request-limits.js'
 const decoder = new TextDecoder()
 /** How often a draining front checks for requests still open. */
 const DRAIN_POLL_MS = 20
+/**
+ * A client that takes none of a streaming reply for this long is disconnected (uWebSockets.js
+ * times out idle connections after 10 s, but not one with a reply under backpressure).
+ */
+export const WRITE_STALL_TIMEOUT_MS = 10_000
+/** How often stalled replies are looked for. */
+const STALL_SWEEP_MS = 1_000
 
 export class FrontServer {
   readonly app: TemplatedApp
@@ -26,9 +33,22 @@ export class FrontServer {
   readonly #collectHeader = (k: string, v: string) => {
     this.#headerTarget.push(k, v)
   }
+  /** Replies streaming under backpressure, swept for stalled clients. */
+  readonly #streaming = new Set<PendingResponse>()
+  #stallTimer: NodeJS.Timeout | null = null
   /** A streamed reply has gone out whole. */
   readonly #streamDone = (p: PendingResponse) => {
     this.pending.delete(p.id)
+    this.#streaming.delete(p)
+  }
+  readonly #sweepStalled = () => {
+    const now = Date.now()
+    // close() runs onAborted, which takes the reply out of the set.
+    for (const p of this.#streaming) if (now - p.lastProgress > WRITE_STALL_TIMEOUT_MS) p.res.close()
+    if (this.#streaming.size === 0 && this.#stallTimer !== null) {
+      clearInterval(this.#stallTimer)
+      this.#stallTimer = null
+    }
   }
 
   constructor() {
@@ -55,6 +75,7 @@ export class FrontServer {
     res.onAborted(() => {
       pending.abort()
       this.pending.delete(id)
+      this.#streaming.delete(pending)
       // Not sent yet: its batch leaves it out; sent: the worker cancels its exchange.
       this.dispatcher!.cancel(id)
     })
@@ -87,8 +108,16 @@ export class FrontServer {
   deliver(reply: ReplyRecord): void {
     const p = this.pending.get(reply.id)
     if (p === undefined) return
-    if (writeReply(p, reply, p.closeAfter || this.draining)) this.pending.delete(reply.id)
-    else p.onDone = this.#streamDone
+    if (writeReply(p, reply, p.closeAfter || this.draining)) {
+      this.pending.delete(reply.id)
+      return
+    }
+    p.onDone = this.#streamDone
+    this.#streaming.add(p)
+    if (this.#stallTimer === null) {
+      this.#stallTimer = setInterval(this.#sweepStalled, STALL_SWEEP_MS)
+      this.#stallTimer.unref()
+    }
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -123,6 +152,8 @@ export class FrontServer {
 
   close(): void {
     this.stopListening()
+    if (this.#stallTimer !== null) clearInterval(this.#stallTimer)
+    this.#stallTimer = null
     for (const p of this.pending.values()) if (!p.aborted) p.res.close()
     this.pending.clear()
   }
