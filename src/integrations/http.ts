@@ -115,7 +115,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     let xff: string | null = null
     // Headers the client names in Connection belong to its hop (RFC 9110 §7.6.1).
     const connection = ctx.header('connection')
-    const nominated = connection === null ? null : connectionOptions(connection)
+    const nominated = connection === null || connection === 'keep-alive' || connection === 'close' ? null : connectionOptions(connection)
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!
       if (HOP_BY_HOP.has(name)) continue
