@@ -96,6 +96,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   headers: string[] = []
   chunks: Buffer[] = []
   size = 0
+  /** Content-Length the backend declared, or -1. */
+  declared = -1
+  /** The body's one buffer when the length was declared (chunks copied in as they come); else null. */
+  buffer: Buffer | null = null
   timer: NodeJS.Timeout | null = null
   settled = false
 
@@ -178,6 +182,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     if (this.settled) return
     this.#settle()
     this.chunks = []
+    this.buffer = null
     if (this.abort !== null) this.abort(new Error('client gone'))
   }
 
@@ -186,6 +191,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     if (this.settled) return
     console.error(`[${this.ctx.requestId}] Execution failed due to configuration error: Integration response of reported length ${length} is larger than allowed maximum of ${MAX_INTEGRATION_RESPONSE_BYTES} bytes.`)
     this.chunks = []
+    this.buffer = null
     this.fail(RESPONSE_TOO_LARGE)
     if (this.abort !== null) this.abort(new Error('integration response too large'))
   }
@@ -221,6 +227,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
             this.#tooLarge(declared)
             return false
           }
+          if (Number.isInteger(declared)) this.declared = declared
         }
         continue
       }
@@ -237,6 +244,20 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       this.#tooLarge(this.size)
       return false
     }
+    const at = this.size - chunk.length
+    // Known length: one buffer, each chunk copied in once and let go (allocated with the
+    // first chunk, so a HEAD or 304 answer costs nothing).
+    if (at === 0 && this.declared >= chunk.length && this.chunks.length === 0) this.buffer = Buffer.allocUnsafe(this.declared)
+    const buffer = this.buffer
+    if (buffer !== null) {
+      if (this.size <= buffer.length) {
+        chunk.copy(buffer, at)
+        return true
+      }
+      // More than declared (undici fails such a response anyway): back to a list of chunks.
+      this.chunks.push(buffer.subarray(0, at))
+      this.buffer = null
+    }
     this.chunks.push(chunk)
     return true
   }
@@ -244,7 +265,8 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.settled) return
     this.#settle()
-    const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    const buffer = this.buffer
+    const body = this.size === 0 ? null : buffer !== null ? (this.size === buffer.length ? buffer : buffer.subarray(0, this.size)) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (this.proxy) this.ctx.send(this.status, this.headers, body)
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })
   }
