@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_STAGE_NAME, type ApiSource, type GatewaySource, type StageSource } from './model.js'
+import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type GatewaySource, type StageSource } from './model.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
@@ -101,6 +101,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let port = DEFAULT_PORT
   let workers = 0
   let functions: LoadResult['functions'] = null
+  let access: AccessSource = DEFAULT_ACCESS
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -173,7 +174,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** Several APIs on one listener need distinct ids and distinct base paths. */

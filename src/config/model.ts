@@ -54,6 +54,15 @@ export interface ParameterSource {
   readonly required: boolean
 }
 
+/** One scheme named by a security requirement, with its scopes (authorizationScopes for Cognito). */
+export interface SecurityRequirementSource {
+  /** A key of securitySchemes / securityDefinitions. */
+  readonly name: string
+  readonly scopes: readonly string[]
+  /** Index of the requirement object in the list: requirements with different indexes are alternatives (OR). */
+  readonly alternative: number
+}
+
 /** One operation: a resource path and an HTTP method (or ANY). */
 export interface OperationSource {
   /** Resource path as in the API file, e.g. /pets/{petId} or /{proxy+}. */
@@ -66,8 +75,10 @@ export interface OperationSource {
   readonly requestModels: Readonly<Record<string, string>>
   /** Name of the x-amazon-apigateway-request-validator in force, or null. */
   readonly requestValidator: string | null
-  /** Security requirement names (authorizers or api_key). */
-  readonly security: readonly string[]
+  /** The security requirements in force (the operation's, else the document's root `security`). */
+  readonly security: readonly SecurityRequirementSource[]
+  /** JSON pointer of the `security` list in force ('' when none). */
+  readonly securityPointer: string
   readonly apiKeyRequired: boolean
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>
@@ -111,9 +122,86 @@ export interface ApiSource {
   readonly modelsPointer: string
   /** securitySchemes / securityDefinitions, raw, by name. */
   readonly securitySchemes: Readonly<Record<string, unknown>>
+  /** JSON pointer of that map: /securityDefinitions or /components/securitySchemes. */
+  readonly securitySchemesPointer: string
+  /** x-amazon-apigateway-policy (the resource policy), raw, or null. */
+  readonly resourcePolicy: unknown
   readonly operations: readonly OperationSource[]
   readonly stages: readonly StageSource[]
 }
+
+/** An IAM policy document as written (execute-api:Invoke statements), compiled by method-request/authorization/policy.ts. */
+export type PolicyDocumentSource = Readonly<Record<string, unknown>>
+
+/** An IAM principal that may sign requests to AWS_IAM methods (gateway config `credentials`). */
+export interface CredentialSource {
+  readonly accessKeyId: string
+  /** Secret: never logged. */
+  readonly secretAccessKey: string
+  /** For temporary credentials: X-Amz-Security-Token must match; null for long-term keys. */
+  readonly sessionToken: string | null
+  /** The principal's ARN: $context.identity.userArn / caller. */
+  readonly arn: string
+  /** The principal's identity policy (execute-api:Invoke), or null (nothing allowed). */
+  readonly policy: PolicyDocumentSource | null
+}
+
+/** A Cognito user pool named by an authorizer's providerARNs (gateway config `userPools`). */
+export interface UserPoolSource {
+  /** The pool ARN, as providerARNs name it. */
+  readonly arn: string
+  /** The token issuer (`iss`), https://cognito-idp.{region}.amazonaws.com/{poolId}. */
+  readonly issuer: string
+  /** The pool's JWKS: an absolute file path or an http(s) URL. */
+  readonly jwks: string
+}
+
+/** An API key (gateway config `apiKeys`): API Gateway's ApiKey resource. */
+export interface ApiKeySource {
+  /** $context.identity.apiKeyId. */
+  readonly id: string
+  readonly name: string
+  /** Secret: never logged. $context.identity.apiKey. */
+  readonly value: string
+  readonly enabled: boolean
+}
+
+/** One API stage of a usage plan, with its per-method throttle (issue 9). */
+export interface UsagePlanApiStageSource {
+  readonly apiId: string
+  readonly stage: string
+  /** "/resource/METHOD" → limits (issue 9), raw. */
+  readonly throttle: Readonly<Record<string, unknown>> | null
+}
+
+/** A usage plan (gateway config `usagePlans`): which keys may call which API stages. */
+export interface UsagePlanSource {
+  readonly id: string
+  readonly apiStages: readonly UsagePlanApiStageSource[]
+  /** API key ids in this plan. */
+  readonly apiKeys: readonly string[]
+  /** Plan-wide throttle and quota (issue 9), raw; null when absent. */
+  readonly throttle: Readonly<Record<string, unknown>> | null
+  readonly quota: Readonly<Record<string, unknown>> | null
+}
+
+/** The account-level facts access control needs (the gateway config's top level). */
+export interface AccessSource {
+  /** Used in ARNs: methodArn, policies, $context. */
+  readonly region: string
+  readonly accountId: string
+  readonly credentials: readonly CredentialSource[]
+  /** Pool ARN → pool. */
+  readonly userPools: Readonly<Record<string, UserPoolSource>>
+  readonly apiKeys: readonly ApiKeySource[]
+  readonly usagePlans: readonly UsagePlanSource[]
+}
+
+/** API Gateway's defaults for a gateway without an account in its config. */
+export const DEFAULT_REGION = 'us-east-1'
+export const DEFAULT_ACCOUNT_ID = '123456789012'
+/** A gateway without account-level facts in its config: no principals, pools, keys or plans. */
+export const DEFAULT_ACCESS: AccessSource = Object.freeze({ region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
 
 /** The whole gateway: what `backplane serve` runs. */
 export interface GatewaySource {
@@ -122,4 +210,6 @@ export interface GatewaySource {
   /** Worker threads on the hot path. */
   readonly workers: number
   readonly apis: readonly ApiSource[]
+  /** Region, account, IAM principals, user pools, API keys and usage plans. */
+  readonly access: AccessSource
 }

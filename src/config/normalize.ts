@@ -2,7 +2,7 @@
 // Every problem is collected with its JSON pointer; nothing stops at the first.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
-import type { ApiSource, OperationSource, ParameterSource, StageSource } from './model.js'
+import type { ApiSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
 import {
   normalizeApiKeySource,
@@ -129,6 +129,8 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     models,
     modelsPointer: version === 3 ? '/components/schemas' : '/definitions',
     securitySchemes,
+    securitySchemesPointer: version === 3 ? '/components/securitySchemes' : '/securityDefinitions',
+    resourcePolicy: doc['x-amazon-apigateway-policy'] ?? null,
     operations,
     stages: place.stages,
   }
@@ -217,13 +219,14 @@ function normalizeOperation(
     if (!parameters.some((p) => p.in === 'path' && p.name === m[1])) parameters.push({ in: 'path', name: m[1]!, required: true })
   }
 
-  const security: string[] = []
+  const security: SecurityRequirementSource[] = []
   let apiKeyRequired = false
   const secList = Array.isArray(op.security) ? op.security : rootSecurity
-  for (const req of secList) {
+  const securityPointer = Array.isArray(op.security) ? pointerJoin(opPtr, 'security') : rootSecurity.length > 0 ? '/security' : ''
+  for (const [alternative, req] of secList.entries()) {
     if (!isRecord(req)) continue
-    for (const name of Object.keys(req)) {
-      security.push(name)
+    for (const [name, scopes] of Object.entries(req)) {
+      security.push({ name, scopes: Array.isArray(scopes) ? scopes.filter((x): x is string => typeof x === 'string') : [], alternative })
       const scheme = securitySchemes[name]
       if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined) apiKeyRequired = true
     }
@@ -258,6 +261,7 @@ function normalizeOperation(
     requestModels,
     requestValidator,
     security,
+    securityPointer,
     apiKeyRequired,
     methodResponses,
     integration,

@@ -2,6 +2,7 @@
 // header, stage variable, context or static sources, resolved per request.
 import { SourceKind } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
+import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
 
 /** The value of a method request source for a parameter mapping; null when absent. */
 export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
@@ -40,6 +41,8 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
       if (name === 'identity.sourceIp') return ctx.request.remoteAddress
       if (name === 'identity.userAgent') return ctx.header('user-agent')
       if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
+      // context.authorizer.principalId, context.authorizer.{key}, context.authorizer.claims.{name}
+      if (name.startsWith('authorizer.')) return ctx.authorizer === null ? null : authorizerValue(ctx.authorizer, name.slice(11))
       return null
     case SourceKind.MethodBody:
       return null

@@ -1,40 +1,24 @@
-// Method request, run step: payload decompression and request validation (authorization,
-// API keys, throttling and the cache lookup join here, each compiled by its own file).
+// Method request, run step: the method's prebuilt steps in API Gateway's order
+// (decompression, authorization, API key, request validation; throttling and the cache
+// lookup join as their issues land). A step that waits (an authorizer's call) returns
+// Pending and resumes the chain itself, so the integration runs when the last step passes.
 import type { RequestContext } from '../pipeline/context.js'
-import { sendGatewayResponse } from '../method-response/gateway-responses.js'
-import { validateRequest } from './validation.js'
-import { DECOMPRESSED_TOO_LARGE, UNSUPPORTED_CONTENT_ENCODING, decompressRequestBody } from '../payload/compression.js'
+import { runIntegration } from '../integrations/run.js'
+import { StepOutcome } from './step.js'
 
-/** Method request: payload decompression and validation. False once it has answered. */
-export function runMethodRequest(ctx: RequestContext): boolean {
-  const api = ctx.api!
-  if (api.minimumCompressionSize !== null && ctx.body !== null) {
-    const coding = ctx.header('content-encoding')
-    if (coding !== null) {
-      const out = decompressRequestBody(ctx.body, coding)
-      if (out === UNSUPPORTED_CONTENT_ENCODING) {
-        sendGatewayResponse(ctx, 'UNSUPPORTED_MEDIA_TYPE')
-        return false
-      }
-      if (out === DECOMPRESSED_TOO_LARGE) {
-        sendGatewayResponse(ctx, 'REQUEST_TOO_LARGE')
-        return false
-      }
-      if (out !== ctx.body) ctx.bodyDecompressed = true
-      ctx.body = out
-    }
+/** Runs the method request from its first step, then the integration. */
+export function runMethodRequest(ctx: RequestContext): void {
+  ctx.methodRequestStep = 0
+  resumeMethodRequest(ctx)
+}
+
+/** Runs the remaining steps; called again by a step that was Pending, once it passes. */
+export function resumeMethodRequest(ctx: RequestContext): void {
+  if (ctx.done) return
+  const steps = ctx.method!.methodRequest
+  while (ctx.methodRequestStep < steps.length) {
+    const step = steps[ctx.methodRequestStep++]!
+    if (step.run(ctx) !== StepOutcome.Continue) return
   }
-  const validation = ctx.method!.validation
-  if (validation === null) return true
-  const headers: Record<string, string> = {}
-  const h = ctx.request.headers
-  for (let i = 0; i < h.length; i += 2) headers[h[i]!] = h[i + 1]!
-  const path: Record<string, string> = {}
-  const p = ctx.match!.params
-  for (let i = 0; i < p.length; i += 2) path[p[i]!] = p[i + 1]!
-  const failure = validateRequest(validation, { contentType: ctx.header('content-type'), body: ctx.body, query: ctx.queryParameters(), headers, pathParams: path })
-  if (failure === null) return true
-  ctx.validationErrorString = failure.validationErrorString
-  sendGatewayResponse(ctx, failure.type, failure.message)
-  return false
+  runIntegration(ctx)
 }

@@ -2,7 +2,10 @@
 // of API Gateway's request stages, each compiled by its own folder's compile step.
 // Runs once per worker at start-up (and in the main thread to report problems), never per request.
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import type { ApiSource, GatewaySource, OperationSource } from '../config/model.js'
+import type { AccessSource, ApiSource, GatewaySource, OperationSource } from '../config/model.js'
+import { compileMethodRequest } from '../method-request/compile.js'
+import type { MethodRequestStep } from '../method-request/step.js'
+import { compileResourcePolicy } from '../method-request/authorization/resource-policy.js'
 import { RouteNode, freezeTree, insertRoute } from '../router/tree.js'
 import type { GatewayResponseTypeName } from '../method-response/gateway-response-types.js'
 import { compileGatewayResponses, type CompiledGatewayResponse } from '../method-response/compile.js'
@@ -21,6 +24,8 @@ export interface CompiledMethod {
   readonly apiKeyRequired: boolean
   /** Method request validation in force, or null. */
   readonly validation: CompiledValidation | null
+  /** The method request's prebuilt steps in API Gateway's order (method-request/compile.ts). */
+  readonly methodRequest: readonly MethodRequestStep[]
   readonly integration: CompiledIntegration | null
   readonly source: OperationSource
 }
@@ -60,7 +65,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledApi {
+export function compileApi(api: ApiSource, access: AccessSource, problems: ConfigProblem[]): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -96,7 +101,10 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
     }
   })
   const stages = new Map<string, CompiledStage>()
-  for (const stage of api.stages) {
+  compileResourcePolicy(api, access, problems)
+  for (const [stageIndex, stage] of api.stages.entries()) {
+    // A method's problems are the same in every stage: report them from the first only.
+    const stageProblems = stageIndex === 0 ? problems : []
     const vars = Object.freeze({ ...stage.variables })
     const methods = ops.map((op, routeIndex): CompiledMethod => Object.freeze({
       routeIndex,
@@ -106,6 +114,7 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
       operationId: op.operationId,
       apiKeyRequired: op.apiKeyRequired,
       validation: validations[routeIndex]!,
+      methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, problems: stageProblems }),
       integration: compileIntegration(op, vars),
       source: op,
     }))
@@ -132,6 +141,6 @@ export function compileApi(api: ApiSource, problems: ConfigProblem[]): CompiledA
 }
 
 export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]): CompiledGateway {
-  const apis = gateway.apis.map((a) => compileApi(a, problems))
+  const apis = gateway.apis.map((a) => compileApi(a, gateway.access, problems))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

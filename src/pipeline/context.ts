@@ -4,6 +4,7 @@ import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from './compile.js'
 import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from '../mapping/templates.js'
+import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
@@ -34,6 +35,10 @@ export class RequestContext {
   validationErrorString: string | null = null
   /** What templates see, built on first use and shared by request and response templates. */
   templateVariables: TemplateVariables | null = null
+  /** What the authorizer decided (principalId, context, claims, usageIdentifierKey); null without one or before it ran. */
+  authorizer: AuthorizerOutcome | null = null
+  /** The next method request step to run (method-request/run.ts). */
+  methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */
   done = false
   /** The query string parsed, on first use (validation, mappings and templates share it). */

@@ -1,14 +1,11 @@
 // One request through API Gateway's stages: route (API, stage, resource, method) →
-// method request → integration → integration response → method response.
+// method request → integration → integration response → method response. The method
+// request may pause (an authorizer's call); it then resumes on its own and runs the integration.
 import type { CompiledApi, CompiledGateway } from './compile.js'
 import type { RequestRecord } from '../pool/protocol.js'
 import { matchRoute } from '../router/match.js'
 import { RequestContext, type ReplySink } from './context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
-import { runMock } from '../integrations/mock.js'
-import { HttpExchange } from '../integrations/http.js'
-import { prepareIntegrationRequest } from '../integration-request/prepare.js'
-import { runLambda, runLambdaProxy } from '../integrations/lambda.js'
 import { runMethodRequest } from '../method-request/run.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
@@ -66,31 +63,6 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
   ctx.match = match
   const method = stage.methods[match.routeIndex]!
   ctx.method = method
-  if (!runMethodRequest(ctx)) return ctx
-  const integ = method.integration
-  if (integ === null || integ.configurationError !== null) {
-    if (integ !== null) console.error(`[${ctx.requestId}] Execution failed due to configuration error: ${integ.configurationError}`)
-    sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
-    return ctx
-  }
-  switch (integ.type) {
-    case 'MOCK':
-      runMock(ctx, integ)
-      break
-    case 'HTTP_PROXY':
-      new HttpExchange(ctx, integ, true).startProxy()
-      break
-    case 'HTTP': {
-      const prepared = prepareIntegrationRequest(ctx, integ)
-      if (prepared !== null) new HttpExchange(ctx, integ, false).startPrepared(prepared)
-      break
-    }
-    case 'AWS_PROXY':
-      runLambdaProxy(ctx, integ)
-      break
-    case 'AWS':
-      runLambda(ctx, integ)
-      break
-  }
+  runMethodRequest(ctx)
   return ctx
 }

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { isDeepStrictEqual } from 'node:util'
 import { normalizeApi } from '../../../src/config/normalize.js'
+import { DEFAULT_ACCESS } from '../../../src/config/model.js'
 import { compileGateway } from '../../../src/pipeline/compile.js'
 import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
@@ -23,7 +24,7 @@ const api = normalizeApi({
     '/broken': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: '${stageVariables.missing}/x' } } },
   },
 }, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' } }] }, problems)!
-const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api] }, problems)
+const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
 installMappingEngine(gateway)
 
 let nextId = 1

@@ -1,0 +1,29 @@
+// Method request, compile step: a method's steps in API Gateway's order, prebuilt once
+// per stage — decompression, authorization, API key, request validation.
+import type { AccessSource, ApiSource, OperationSource } from '../config/model.js'
+import type { ConfigProblem } from '../errors.js'
+import type { MethodRequestStep } from './step.js'
+import { DECOMPRESSION_STEP } from './decompression.js'
+import { compileAuthorization } from './authorization/compile.js'
+import { compileApiKeyStep } from './api-key.js'
+import { ValidationStep } from './validation-step.js'
+import type { CompiledValidation } from './validation.js'
+
+export interface MethodRequestContext {
+  readonly api: ApiSource
+  /** The stage this method is compiled for (usage plans name API stages). */
+  readonly stage: string
+  readonly access: AccessSource
+  readonly problems: ConfigProblem[]
+}
+
+export function compileMethodRequest(op: OperationSource, validation: CompiledValidation | null, cx: MethodRequestContext): readonly MethodRequestStep[] {
+  const steps: MethodRequestStep[] = []
+  if (cx.api.minimumCompressionSize !== null) steps.push(DECOMPRESSION_STEP)
+  const auth = compileAuthorization(op, cx)
+  if (auth !== null) steps.push(auth)
+  const key = compileApiKeyStep(op, cx)
+  if (key !== null) steps.push(key)
+  if (validation !== null) steps.push(new ValidationStep(validation))
+  return Object.freeze(steps)
+}
