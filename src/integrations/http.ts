@@ -12,7 +12,7 @@ import { completeIntegration } from '../integration-response/complete.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { resolveSource } from '../integration-request/parameters.js'
 import type { PreparedRequest } from '../integration-request/prepare.js'
-import { MAX_INTEGRATION_RESPONSE_BYTES, poolFor, trackExchange, untrackExchange } from './upstream.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, poolFor, trackExchange, untrackExchange } from './upstream.js'
 import { RESPONSE_TOO_LARGE, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { setHeader } from '../util/header-pairs.js'
 
@@ -147,6 +147,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   #dispatch(path: string, headers: string[], body: Uint8Array | null): void {
+    // The client left while the method request ran (an authorizer, say): nothing goes out.
+    if (clientGone(this.ctx.request.id)) {
+      this.settled = true
+      return
+    }
     const opts: Dispatcher.DispatchOptions = {
       method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
       path,

@@ -38,6 +38,24 @@ export function untrackExchange(id: number): void {
   inflight.delete(id)
 }
 
+/** The front's abort slots (pool/protocol.ts ABORT_SLOTS), once the worker has installed them. */
+let abortFlags: Int32Array | null = null
+let abortMask = 0
+
+/** The worker hands over the slots shared with the front. */
+export function setAbortFlags(flags: Int32Array): void {
+  abortFlags = flags
+  abortMask = flags.length - 1
+}
+
+/**
+ * Whether request `id`'s client has gone. Checked again just before a backend call: a
+ * request that waited (an authorizer, a template) must not go out once nobody waits for it.
+ */
+export function clientGone(id: number): boolean {
+  return abortFlags !== null && Atomics.load(abortFlags, id & abortMask) === (id | 0)
+}
+
 /** The front says request `id`'s client has gone: stop its exchange (no-op when none runs here). */
 export function cancelExchange(id: number): void {
   const exchange = inflight.get(id)

@@ -11,7 +11,7 @@ import type { ReplySink } from '../pipeline/context.js'
 import { ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type WorkerInit } from './protocol.js'
 import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
-import { cancelExchange } from '../integrations/upstream.js'
+import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
 
 const init = workerData as WorkerInit
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
@@ -38,6 +38,7 @@ configChannel.postMessage({ type: 'hello' } satisfies ConfigMessage)
 // Requests whose client has gone: the slot says so before a request starts, the channel
 // cancels a backend exchange already under way.
 const abortFlags = new Int32Array(init.abortFlags)
+setAbortFlags(abortFlags)
 const cancelChannel = new BroadcastChannel(init.cancelChannel)
 cancelChannel.unref()
 cancelChannel.onmessage = (ev) => {
