@@ -54,7 +54,7 @@ export function parseResponses (buf: Buffer): { responses: RawResponse[], rest: 
  * then destroys the socket. `expect` ends it early once that many responses have come.
  */
 export function rawExchange (port: number, data: string | Buffer, opts: { ms?: number, expect?: number } = {}): Promise<RawExchange> {
-  const ms = opts.ms ?? 5_000
+  const ms = opts.ms ?? 10_000
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let error: string | null = null

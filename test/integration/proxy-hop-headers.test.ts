@@ -16,10 +16,12 @@ t.test('hop-by-hop headers and raw query bytes through http_proxy', async (t) =>
   t.teardown(() => echo.close())
   const gw = await startGateway({ args: [writeApi(t, proxyApi()), '--stage-var', `backend=${echo.url}`, '--workers', '1'] })
   t.teardown(() => gw.stop())
+  // The first request warms the worker (a loaded CI machine may take seconds).
+  t.equal((await request(`${gw.url}/test/warm`)).status, 200)
 
   t.test('headers named in Connection are not forwarded', async (t) => {
     // Raw: undici will not send a Connection header that lists other fields.
-    const r = await rawExchange(gw.port, 'GET /test/echo HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive, X-Hop-Secret,x-other\r\nX-Hop-Secret: for the first hop\r\nx-other: also\r\nx-kept: kept\r\n\r\n', { expect: 1 })
+    const r = await rawExchange(gw.port, 'GET /test/echo HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive, X-Hop-Secret,x-other\r\nX-Hop-Secret: for the first hop\r\nx-other: also\r\nx-kept: kept\r\n\r\n', { expect: 1, ms: 10_000 })
     t.equal(r.responses[0]?.status, 200)
     const seen = (JSON.parse(r.responses[0]!.body.toString()) as { headers: Record<string, string> }).headers
     t.equal(seen['x-hop-secret'], undefined)
@@ -30,7 +32,7 @@ t.test('hop-by-hop headers and raw query bytes through http_proxy', async (t) =>
   t.test('raw UTF-8 in the query string reaches the backend percent-encoded, not a 502', async (t) => {
     const head = Buffer.concat([Buffer.from('GET /test/echo?q='), Buffer.from('é☃ x', 'utf8'), Buffer.from('&plain=1 HTTP/1.1\r\nHost: gw\r\n\r\n')])
     // A space cannot be sent raw (it ends the target): only the UTF-8 bytes are raw here.
-    const r = await rawExchange(gw.port, Buffer.from(head.toString('latin1').replace(' x&', '&'), 'latin1'), { expect: 1 })
+    const r = await rawExchange(gw.port, Buffer.from(head.toString('latin1').replace(' x&', '&'), 'latin1'), { expect: 1, ms: 10_000 })
     t.equal(r.responses[0]?.status, 200)
     const seen = JSON.parse(r.responses[0]!.body.toString()) as { query: string }
     t.equal(seen.query, 'q=%C3%A9%E2%98%83&plain=1')
