@@ -89,11 +89,14 @@ t.test('reload under keep-alive load: nothing lost, nothing forwarded twice', as
   t.teardown(() => backend.close())
   const gw = await startGateway({ args: [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '2'] })
   t.teardown(() => gw.stop())
-  const loops = Array.from({ length: 8 }, (_, i) => keepAliveLoop(gw.port, `reload${i}`, '/ok', 20_000))
+  const loops = Array.from({ length: 8 }, (_, i) => keepAliveLoop(gw.port, `reload${i}`, '/ok', 30_000))
   for (let i = 0; i < 10; i++) {
     await new Promise((resolve) => setTimeout(resolve, 250))
     gw.signal('SIGHUP')
   }
+  // The load goes on until the last reload is in place (each reads and compiles the files).
+  const until = Date.now() + 15_000
+  while (!/reloaded: configuration version 10\n/.test(gw.output()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
   for (const l of loops) l.stop()
   const results = await Promise.all(loops.map((l) => l.done))
   let answered = 0
