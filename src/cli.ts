@@ -152,7 +152,10 @@ function routes(args: Args): number {
     for (const stage of api.stages) {
       for (const op of api.operations) {
         const i = op.integration
-        const target = i === null ? '(none)' : i.type === 'MOCK' ? 'MOCK' : `${i.type} ${i.httpMethod ?? ''} ${i.uri ?? ''}`
+        let target = i === null ? '(none)' : i.type === 'MOCK' ? 'MOCK' : `${i.type} ${i.httpMethod ?? ''} ${i.uri ?? ''}`
+        // Transcoded routes: the messages and the transport (x-backplane-protobuf).
+        const pb = op.protobuf
+        if (pb !== null) target += ` [${pb.grpc ? 'gRPC' : 'protobuf/HTTP 1.1'} ${pb.request} → ${pb.response}]`
         rows.push([api.id + (api.basePath === '' ? '' : ` (/${api.basePath})`), stage.name, op.method, op.path, target])
       }
     }

@@ -4,6 +4,7 @@ import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
 import type { ApiSource, IntegrationSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
+import { normalizeProtobuf } from './extensions/protobuf.js'
 import {
   normalizeApiKeySource,
   normalizeBinaryMediaTypes,
@@ -87,6 +88,7 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.SHAPE, '/x-amazon-apigateway-request-validator', `names no validator of x-amazon-apigateway-request-validators: ${JSON.stringify(defaultValidator)}`)
   }
   const rootSecurity = Array.isArray(doc.security) ? doc.security : []
+  if (doc[AUTH_EXTENSION] !== undefined) err(Codes.AUTHORIZATION, pointerJoin('', AUTH_EXTENSION), AUTH_MISPLACED)
   const rootConsumes = Array.isArray(doc.consumes) ? (doc.consumes as unknown[]).filter((x): x is string => typeof x === 'string') : []
 
   const operations: OperationSource[] = []
@@ -103,7 +105,8 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
       for (const [key, op] of Object.entries(item)) {
         const method = OPERATION_KEYS[key]
         if (method === undefined) {
-          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
+          if (key === AUTH_EXTENSION) err(Codes.AUTHORIZATION, pointerJoin(pp, key), AUTH_MISPLACED)
+          else if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
           continue
         }
         const opPtr = pointerJoin(pp, key)
@@ -172,6 +175,33 @@ function checkPath(path: string, pointer: string, err: (code: string, pointer: s
     }
   }
   return true
+}
+
+/**
+ * True for the scheme API Gateway reads as "this method requires an API key" (apiKeyRequired),
+ * as its exports write it: `type: apiKey, name: x-api-key, in: header`, with neither an
+ * x-amazon-apigateway-authorizer (a Lambda or Cognito authorizer) nor an
+ * x-amazon-apigateway-authtype (`awsSigv4` is IAM, also written as an apiKey scheme).
+ */
+export function isApiKeyScheme(scheme: unknown): boolean {
+  return isRecord(scheme) && scheme.type === 'apiKey' && typeof scheme.name === 'string' && scheme.name.toLowerCase() === 'x-api-key' &&
+    (scheme.in === undefined || scheme.in === 'header') &&
+    scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
+}
+
+const AUTH_EXTENSION = 'x-amazon-apigateway-auth'
+/** Elsewhere than on an operation it would protect nothing: refused rather than ignored. */
+const AUTH_MISPLACED = 'x-amazon-apigateway-auth applies to operations only: put it on each operation it protects (here it would protect nothing)'
+
+/** x-amazon-apigateway-auth (operation level, REST APIs): `type` NONE or AWS_IAM, case-insensitive. */
+function normalizeAuth(raw: unknown, pointer: string, err: (pointer: string, message: string) => void): 'AWS_IAM' | null {
+  if (raw === undefined) return null
+  const type = isRecord(raw) && typeof raw.type === 'string' ? raw.type.toUpperCase() : null
+  if (type === 'NONE') return null
+  if (type === 'AWS_IAM') return 'AWS_IAM'
+  // Refused at load: the gateway never serves a method whose authorization type it cannot read.
+  err(pointer, 'must be { type: NONE } or { type: AWS_IAM } (case-insensitive)')
+  return null
 }
 
 function normalizeOperation(
@@ -244,8 +274,7 @@ function normalizeOperation(
     if (!isRecord(req)) continue
     for (const [name, scopes] of Object.entries(req)) {
       security.push({ name, scopes: Array.isArray(scopes) ? scopes.filter((x): x is string => typeof x === 'string') : [], alternative })
-      const scheme = securitySchemes[name]
-      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined) apiKeyRequired = true
+      if (isApiKeyScheme(securitySchemes[name])) apiKeyRequired = true
     }
   }
 
@@ -271,6 +300,8 @@ function normalizeOperation(
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }
 
+  const protobuf = op['x-backplane-protobuf'] === undefined ? null : normalizeProtobuf(ctx, op['x-backplane-protobuf'], pointerJoin(opPtr, 'x-backplane-protobuf'), integration)
+
   return {
     path,
     method,
@@ -280,9 +311,11 @@ function normalizeOperation(
     requestValidator,
     security,
     securityPointer,
+    authType: normalizeAuth(op['x-amazon-apigateway-auth'], pointerJoin(opPtr, 'x-amazon-apigateway-auth'), err),
     apiKeyRequired,
     methodResponses,
     integration,
+    protobuf,
     pointer: opPtr,
   }
 }

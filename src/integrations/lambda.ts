@@ -125,7 +125,8 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     requestTimeEpoch: req.receivedAt,
     protocol: 'HTTP/1.1',
     authorizer: ctx.authorizer === null ? null : authorizerProxyObject(ctx.authorizer),
-    identity: null,
+    // requestContext.identity.apiKey / apiKeyId: present when the method required a key.
+    identity: ctx.apiKey === null ? null : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id },
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
     if (outcome.kind === 'timeout' && outcome.source === 'function') {

@@ -44,8 +44,9 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
       userAgent: header['user-agent'] ?? null,
       accountId: null,
       accessKey: null,
-      apiKey: null,
-      apiKeyId: null,
+      // Set for methods that require a key, once the key step let the request in; null otherwise.
+      apiKey: ctx.apiKey === null ? null : ctx.apiKey.value,
+      apiKeyId: ctx.apiKey === null ? null : ctx.apiKey.id,
       caller: null,
       cognitoAuthenticationProvider: null,
       cognitoAuthenticationType: null,

@@ -8,6 +8,7 @@ import type { AuthorizerOutcome } from '../method-request/authorization/authoriz
 import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
+import type { ApiKeySource } from '../config/model.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -37,6 +38,8 @@ export class RequestContext {
   templateVariables: TemplateVariables | null = null
   /** What the authorizer decided (principalId, context, claims, usageIdentifierKey); null without one or before it ran. */
   authorizer: AuthorizerOutcome | null = null
+  /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
+  apiKey: ApiKeySource | null = null
   /** The next method request step to run (method-request/run.ts). */
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */

@@ -7,7 +7,7 @@
 // protection is of a kind this file does not know.
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import type { AccessSource, ApiSource, OperationSource } from '../../config/model.js'
-import { isRecord } from '../../util/is-record.js'
+import { isApiKeyScheme } from '../../config/normalize.js'
 import type { MethodRequestStep } from '../step.js'
 import { compileLambdaAuthorizer, isLambdaAuthorizerScheme, LambdaAuthorizerStep } from './lambda-authorizer.js'
 
@@ -21,12 +21,13 @@ export interface AuthorizationContext {
 }
 
 /** True for the Swagger `api_key` scheme: a key requirement, not an authorizer (method-request/api-key.ts). */
-export function isApiKeyScheme(scheme: unknown): boolean {
-  return isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
-}
+export { isApiKeyScheme }
 
 /** The authorization step of a method, or null when it has none (authorizationType NONE). */
 export function compileAuthorization(op: OperationSource, cx: AuthorizationContext): MethodRequestStep | null {
+  if (op.authType === 'AWS_IAM') {
+    cx.problems.push({ code: Codes.AUTHORIZATION, file: cx.api.file, pointer: pointerJoin(op.pointer, 'x-amazon-apigateway-auth'), message: `IAM authorization (x-amazon-apigateway-auth AWS_IAM) is not enforced yet; the method ${op.method} ${op.path} is refused rather than served open`, severity: 'error' })
+  }
   let step: MethodRequestStep | null = null
   let authorizerName: string | null = null
   const alternatives = new Set(op.security.map((r) => r.alternative))
