@@ -3,13 +3,15 @@
 import { compileGateway } from './pipeline/compile.js'
 import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
-import { ConfigError, formatProblem, type ConfigProblem } from './errors.js'
+import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
 
-/** Exit codes: 0 ok, 1 invalid configuration or runtime failure, 2 bad usage. */
+/** Exit codes: 0 ok, 1 invalid configuration or runtime failure, 2 bad usage, 3 port in use. */
 const EXIT_OK = 0
 const EXIT_INVALID = 1
 const EXIT_USAGE = 2
+/** `serve`: the listening port is taken by another process (uWS would silently share it). */
+const EXIT_PORT_IN_USE = 3
 
 const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 3 / Swagger 2 with x-amazon-apigateway-* extensions)
 
@@ -27,6 +29,9 @@ mapping template does not compile and serves the rest; check always refuses such
 
 With API files and no config, each API is served as one stage (default "test") at
 http://HOST:PORT/{stage}/{resource path}, as API Gateway's execute-api URLs.
+
+Exit codes: 0 ok, 1 invalid configuration (or a failure at run time), 2 bad usage,
+3 the listening port is already in use by another process.
 `
 
 class UsageError extends Error {}
@@ -206,6 +211,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       printProblems(err.problems)
       return EXIT_INVALID
+    }
+    if (err instanceof PortInUseError) {
+      process.stderr.write(`backplane: ${err.message}\n`)
+      return EXIT_PORT_IN_USE
     }
     process.stderr.write(`backplane: ${(err as Error).message}\n`)
     return EXIT_INVALID

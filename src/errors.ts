@@ -65,7 +65,17 @@ export const Codes = {
   ACCESS_LOG: 'BP_ERR_CONFIG_ACCESS_LOG',
   /** Request time, logged: a Lambda proxy result API Gateway would refuse (502). */
   FUNCTION_MALFORMED_RESULT: 'BP_ERR_FUNCTION_MALFORMED_RESULT',
+  /** Start-up: the listening address is taken by another process (PortInUseError). */
+  PORT_IN_USE: 'BP_ERR_FRONT_PORT_IN_USE',
 } as const
+
+/** The address to listen on is in use: the gateway refuses to start rather than share it. */
+export class PortInUseError extends BackplaneError {
+  constructor(readonly host: string, readonly port: number) {
+    super(Codes.PORT_IN_USE, `${host}:${port} is already in use by another process; stop it or choose another --port`)
+    this.name = 'PortInUseError'
+  }
+}
 
 /** JSON pointer escaping (RFC 6901). */
 export function pointerJoin(base: string, ...tokens: (string | number)[]): string {

@@ -8,6 +8,7 @@ import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions, type LoadResult } from './config/load.js'
 import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
+import { probePort } from './front/port-probe.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
@@ -38,8 +39,9 @@ export interface Gateway {
    */
   reload(): ReloadResult
   /**
-   * Stops accepting connections, lets requests already received finish (at most
-   * `drainMs`, default DEFAULT_DRAIN_MS), then stops everything.
+   * Stops accepting connections and drains: requests on connections already open are
+   * still served, each reply closing its connection, until none is in flight (at most
+   * `drainMs`, default DEFAULT_DRAIN_MS); then the workers stop, after the last reply.
    */
   close(drainMs?: number): Promise<void>
 }
@@ -69,6 +71,8 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
 
 export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   const { loaded, warnings } = loadChecked(opts)
+  // Before anything starts: a port another process holds is refused, not shared.
+  await probePort(loaded.gateway.host, loaded.gateway.port)
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5).
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
@@ -81,6 +85,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     gateway: loaded.gateway,
     workers: loaded.gateway.workers,
     onReply: (reply) => front.deliver(reply),
+    isOpen: (id) => front.pending.has(id),
   })
   front.dispatcher = dispatcher
   hub.gauges = {
@@ -142,6 +147,8 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     },
     async close(drainMs = DEFAULT_DRAIN_MS) {
       front.stopListening()
+      // The pool stays up until the drain ends: a request that arrives on an open
+      // connection meanwhile is answered, not failed by a destroyed pool.
       await front.drain(drainMs)
       // Access and execution log lines and spans still queued in the workers go out first.
       await hub.flush()

@@ -5,22 +5,50 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
 import type { RequestDispatcher } from '../pool/dispatcher.js'
-import { PendingResponse, writeReply } from './respond.js'
+import { PendingResponse, writeFrontReply, writeReply } from './respond.js'
+import { FrontCheck, checkRequestHead } from './request-limits.js'
 
 const decoder = new TextDecoder()
 /** How often a draining front checks for requests still open. */
 const DRAIN_POLL_MS = 20
+/**
+ * A client that takes none of a streaming reply for this long is disconnected (uWebSockets.js
+ * times out idle connections after 10 s, but not one with a reply under backpressure).
+ */
+export const WRITE_STALL_TIMEOUT_MS = 10_000
+/** How often stalled replies are looked for. */
+const STALL_SWEEP_MS = 1_000
 
 export class FrontServer {
   readonly app: TemplatedApp
+  /** Requests received and not yet answered whole (a streaming reply stays until its last byte). */
   readonly pending = new Map<number, PendingResponse>()
   dispatcher: RequestDispatcher | null = null
+  /** Set once a stop began: every reply closes its connection. */
+  draining = false
   #listenSocket: us_listen_socket | null = null
   #nextId = 1
   // forEach's callback fills this list: one function for all requests, no closure each.
   #headerTarget: string[] = []
   readonly #collectHeader = (k: string, v: string) => {
     this.#headerTarget.push(k, v)
+  }
+  /** Replies streaming under backpressure, swept for stalled clients. */
+  readonly #streaming = new Set<PendingResponse>()
+  #stallTimer: NodeJS.Timeout | null = null
+  /** A streamed reply has gone out whole. */
+  readonly #streamDone = (p: PendingResponse) => {
+    this.pending.delete(p.id)
+    this.#streaming.delete(p)
+  }
+  readonly #sweepStalled = () => {
+    const now = Date.now()
+    // close() runs onAborted, which takes the reply out of the set.
+    for (const p of this.#streaming) if (now - p.lastProgress > WRITE_STALL_TIMEOUT_MS) p.res.close()
+    if (this.#streaming.size === 0 && this.#stallTimer !== null) {
+      clearInterval(this.#stallTimer)
+      this.#stallTimer = null
+    }
   }
 
   constructor() {
@@ -30,18 +58,26 @@ export class FrontServer {
 
   #onRequest(res: HttpResponse, req: HttpRequest): void {
     // req is valid only inside this handler: copy everything now.
-    const id = this.#nextId++
     const method = req.getCaseSensitiveMethod().toUpperCase()
     const url = req.getUrl()
     const query = req.getQuery() ?? ''
     const headers: string[] = []
     this.#headerTarget = headers
     req.forEach(this.#collectHeader)
-    const pending = new PendingResponse(res, method === 'HEAD')
+    const check = checkRequestHead(method, url, query, headers)
+    if (check !== FrontCheck.OK) {
+      rejectRequest(res, check)
+      return
+    }
+    const id = this.#nextId++
+    const pending = new PendingResponse(id, res, method === 'HEAD')
     this.pending.set(id, pending)
     res.onAborted(() => {
-      pending.aborted = true
+      pending.abort()
       this.pending.delete(id)
+      this.#streaming.delete(pending)
+      // Not sent yet: its batch leaves it out; sent: the worker cancels its exchange.
+      this.dispatcher!.cancel(id)
     })
     const remoteAddress = decoder.decode(res.getRemoteAddressAsText())
     const receivedAt = Date.now()
@@ -72,8 +108,16 @@ export class FrontServer {
   deliver(reply: ReplyRecord): void {
     const p = this.pending.get(reply.id)
     if (p === undefined) return
-    this.pending.delete(reply.id)
-    writeReply(p, reply, p.closeAfter)
+    if (writeReply(p, reply, p.closeAfter || this.draining)) {
+      this.pending.delete(reply.id)
+      return
+    }
+    p.onDone = this.#streamDone
+    this.#streaming.add(p)
+    if (this.#stallTimer === null) {
+      this.#stallTimer = setInterval(this.#sweepStalled, STALL_SWEEP_MS)
+      this.#stallTimer.unref()
+    }
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -95,16 +139,40 @@ export class FrontServer {
     this.#listenSocket = null
   }
 
-  /** Resolves once every received request is answered, or after `ms`. */
+  /**
+   * The stop's drain: requests on connections already open are still served, and every
+   * reply from now on closes its connection. Resolves once no request is in flight (the
+   * last reply written whole), or after `ms`.
+   */
   async drain(ms: number): Promise<void> {
+    this.draining = true
     const until = Date.now() + ms
     while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS))
   }
 
   close(): void {
     this.stopListening()
+    if (this.#stallTimer !== null) clearInterval(this.#stallTimer)
+    this.#stallTimer = null
     for (const p of this.pending.values()) if (!p.aborted) p.res.close()
     this.pending.clear()
+  }
+}
+
+/** The front's own answers, each closing the connection (see request-limits.ts). */
+function rejectRequest(res: HttpResponse, check: FrontCheck): void {
+  switch (check) {
+    case FrontCheck.URL_TOO_LONG:
+      writeFrontReply(res, 414, 'Request URI too long')
+      break
+    case FrontCheck.HEADERS_TOO_LARGE:
+      writeFrontReply(res, 431, 'Request Header Fields Too Large')
+      break
+    case FrontCheck.UNKNOWN_TRANSFER_CODING:
+      writeFrontReply(res, 501, 'Not Implemented')
+      break
+    default:
+      writeFrontReply(res, 400, 'Bad Request')
   }
 }
 

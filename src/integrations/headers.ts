@@ -72,11 +72,15 @@ export function buildProxyRequestHeaders(ctx: RequestContext, integ: CompiledInt
   const h = ctx.request.headers
   const headers: string[] = []
   let xff: string | null = null
+  // Headers the client names in Connection belong to its hop (RFC 9110 §7.6.1).
+  const connection = ctx.header('connection')
+  const nominated = connection === null || connection === 'keep-alive' || connection === 'close' ? null : connectionOptions(connection)
   for (let i = 0; i < h.length; i += 2) {
     // RequestRecord names are lower-case (pool/protocol.ts): no per-header toLowerCase on the hot path.
     const name = h[i]!
     const lower = name
     if (DROPPED_FROM_REQUEST.has(lower) || DROPPED_FROM_HTTP_PROXY.has(lower)) continue
+    if (nominated !== null && nominated.includes(lower)) continue
     if (lower === 'x-forwarded-for') {
       xff = xff === null ? h[i + 1]! : xff + ', ' + h[i + 1]!
       continue
@@ -92,6 +96,16 @@ export function buildProxyRequestHeaders(ctx: RequestContext, integ: CompiledInt
   }
   addGatewayHeaders(ctx, integ, headers, false)
   return headers
+}
+
+/** The lower-cased field names a Connection header lists (`keep-alive, X-Foo` → ['keep-alive', 'x-foo']). */
+function connectionOptions(value: string): string[] {
+  const names: string[] = []
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase()
+    if (name !== '') names.push(name)
+  }
+  return names
 }
 
 /** Removes the mapped headers API Gateway never sends (in place). */

@@ -12,8 +12,8 @@ import { completeIntegration } from '../integration-response/complete.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { resolveMapping, resolveSource, resolveSourceValues } from '../integration-request/parameters.js'
 import type { PreparedRequest } from '../integration-request/prepare.js'
-import { poolFor } from './upstream.js'
-import { INVALID_STATUS, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, poolFor, trackExchange, untrackExchange } from './upstream.js'
+import { INVALID_STATUS, RESPONSE_TOO_LARGE, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { addGatewayHeaders, buildProxyRequestHeaders, dropMappedHopByHop, pushResponseHeader } from './headers.js'
 import { addTraceHeaders } from '../observability/tracing.js'
 import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse } from '../observability/observe.js'
@@ -70,8 +70,15 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
     for (const [k, v] of Object.entries(overrides.querystring)) query += (query === '' ? '' : '&') + encodeURIComponent(k) + '=' + encodeURIComponent(v)
   }
   if (query !== '') path += (path.indexOf('?') === -1 ? '?' : '&') + query
+  // Raw bytes past ASCII (a client's UTF-8 query string) and controls go out
+  // percent-encoded, as UTF-8: undici refuses them in a request target.
+  if (UNSAFE_TARGET.test(path)) path = path.replace(UNSAFE_TARGET_RUNS, encodeURIComponent)
   return path
 }
+
+/** A character that may not stand raw in a request target (RFC 9112 §3.2: visible ASCII only). */
+const UNSAFE_TARGET = /[^\x21-\x7e]/
+const UNSAFE_TARGET_RUNS = /[^\x21-\x7e]+/g
 
 function onExchangeTimeout(exchange: HttpExchange): void {
   exchange.timeout()
@@ -90,6 +97,10 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   headers: string[] = []
   chunks: Buffer[] = []
   size = 0
+  /** Content-Length the backend declared, or -1. */
+  declared = -1
+  /** The body's one buffer when the length was declared (chunks copied in as they come); else null. */
+  buffer: Buffer | null = null
   timer: NodeJS.Timeout | null = null
   settled = false
 
@@ -118,6 +129,11 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   #dispatch(origin: string, path: string, headers: string[], body: Uint8Array | null): void {
+    // The client left while the method request ran (an authorizer, say): nothing goes out.
+    if (clientGone(this.ctx.request.id)) {
+      this.settled = true
+      return
+    }
     if (this.ctx.trace !== null) addTraceHeaders(this.ctx.trace, headers)
     noteIntegrationRequest(this.ctx, origin + path, headers, body)
     const opts: Dispatcher.DispatchOptions = {
@@ -125,8 +141,12 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       path,
       headers,
       body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      // undici's own timeouts, bounded by the integration timeout like the timer below.
+      headersTimeout: this.integ.timeoutMs,
+      bodyTimeout: this.integ.timeoutMs,
     }
     this.timer = setTimeout(onExchangeTimeout, this.integ.timeoutMs, this)
+    trackExchange(this.ctx.request.id, this)
     try {
       poolFor(origin, this.integ.tls).dispatch(opts, this)
     } catch (err) {
@@ -143,9 +163,34 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
 
   fail(f: UpstreamFailure): void {
     if (this.settled) return
+    this.#settle()
+    sendGatewayResponse(this.ctx, f.type, f.message, f.status)
+  }
+
+  /** The front says the client has gone: stop the backend exchange; nobody reads an answer. */
+  cancel(): void {
+    if (this.settled) return
+    this.#settle()
+    this.chunks = []
+    this.buffer = null
+    if (this.abort !== null) this.abort(new Error('client gone'))
+  }
+
+  /** Past API Gateway's 10 MB: a configuration error (500), the rest of the body unread. */
+  #tooLarge(length: number): void {
+    if (this.settled) return
+    console.error(`[${this.ctx.requestId}] Execution failed due to configuration error: Integration response of reported length ${length} is larger than allowed maximum of ${MAX_INTEGRATION_RESPONSE_BYTES} bytes.`)
+    this.chunks = []
+    this.buffer = null
+    this.fail(RESPONSE_TOO_LARGE)
+    if (this.abort !== null) this.abort(new Error('integration response too large'))
+  }
+
+  #settle(): void {
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
-    sendGatewayResponse(this.ctx, f.type, f.message, f.status)
+    this.timer = null
+    untrackExchange(this.ctx.request.id)
   }
 
   // undici's own handler protocol (onConnect/onHeaders/onData/onComplete/onError): the
@@ -159,6 +204,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (this.settled) return false
     if (statusCode < 100 || statusCode > 599) {
       // Not an HTTP status API Gateway can answer with: the endpoint response is malformed (502).
       this.fail(INVALID_STATUS)
@@ -171,6 +217,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString('latin1')
       const value = rawHeaders[i + 1]!.toString('latin1')
+      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+        // A declared length past the cap fails at once, before any of the body is read.
+        const declared = Number(value)
+        if (declared > MAX_INTEGRATION_RESPONSE_BYTES) {
+          this.#tooLarge(declared)
+          return false
+        }
+        if (Number.isInteger(declared)) this.declared = declared
+      }
       // HTTP_PROXY returns the backend's headers (remapped as API Gateway does); HTTP and AWS
       // keep them as they came, for integration.response.header.* mappings only.
       if (proxy) pushResponseHeader(out, name, value, false, true)
@@ -180,16 +235,36 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk)
+    if (this.settled) return false
+    // Counted as it arrives: an endless or huge body stops at the cap, never buffered whole.
     this.size += chunk.length
+    if (this.size > MAX_INTEGRATION_RESPONSE_BYTES) {
+      this.#tooLarge(this.size)
+      return false
+    }
+    const at = this.size - chunk.length
+    // Known length: one buffer, each chunk copied in once and let go (allocated with the
+    // first chunk, so a HEAD or 304 answer costs nothing).
+    if (at === 0 && this.declared >= chunk.length && this.chunks.length === 0) this.buffer = Buffer.allocUnsafe(this.declared)
+    const buffer = this.buffer
+    if (buffer !== null) {
+      if (this.size <= buffer.length) {
+        chunk.copy(buffer, at)
+        return true
+      }
+      // More than declared (undici fails such a response anyway): back to a list of chunks.
+      this.chunks.push(buffer.subarray(0, at))
+      this.buffer = null
+    }
+    this.chunks.push(chunk)
     return true
   }
 
   onComplete(): void {
     if (this.settled) return
-    this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
-    const body = this.size === 0 ? null : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    this.#settle()
+    const buffer = this.buffer
+    const body = this.size === 0 ? null : buffer !== null ? (this.size === buffer.length ? buffer : buffer.subarray(0, this.size)) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     noteIntegrationResponse(this.ctx, this.status, this.headers, body)
     if (this.proxy) this.ctx.send(this.status, this.headers, body)
     else completeIntegration(this.ctx, this.integ, { selector: String(this.status), headers: this.headers, body })

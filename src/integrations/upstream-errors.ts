@@ -13,6 +13,12 @@ export interface UpstreamFailure {
 export const TIMED_OUT: UpstreamFailure = Object.freeze({ type: 'INTEGRATION_TIMEOUT', status: null, message: null })
 /** No connection could be made (refused, unknown host): API Gateway's 500 for an unreachable endpoint. */
 const UNREACHABLE: UpstreamFailure = Object.freeze({ type: 'API_CONFIGURATION_ERROR', status: null, message: 'Internal server error' })
+/**
+ * The backend answered more than API Gateway's 10 MB: "Execution failed due to configuration
+ * error: Integration response of reported length … is larger than allowed maximum of
+ * 10485760 bytes", a configuration error, so 500 {"message": "Internal server error"}.
+ */
+export const RESPONSE_TOO_LARGE: UpstreamFailure = Object.freeze({ type: 'API_CONFIGURATION_ERROR', status: null, message: 'Internal server error' })
 /** The connection broke mid-exchange: 502 with API Gateway's text. */
 const BROKEN: UpstreamFailure = Object.freeze({ type: 'DEFAULT_5XX', status: 502, message: 'Internal server error' })
 

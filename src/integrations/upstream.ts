@@ -4,6 +4,12 @@
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
 
+/**
+ * API Gateway's cap on what an integration answers: "Integration response of reported
+ * length N is larger than allowed maximum of 10485760 bytes" (a configuration error: 500).
+ */
+export const MAX_INTEGRATION_RESPONSE_BYTES = 10 * 1024 * 1024
+
 /** Connections per origin per worker: enough for 2 cores to saturate a loopback backend. */
 export const UPSTREAM_CONNECTIONS = 64
 /** Requests pipelined on one upstream connection (1 = none; see DESIGN.md). */
@@ -11,7 +17,52 @@ export const UPSTREAM_PIPELINING = 1
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 10_000
 export const UPSTREAM_KEEP_ALIVE_MS = 4_000
 
+/** API Gateway's default integration timeout, undici's header and body timeouts when none is given. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 29_000
+
 const pools = new Map<string, Pool>()
+
+/** Something under way for a request that can be stopped once its client has gone. */
+export interface Cancellable {
+  cancel(): void
+}
+
+/** Exchanges in flight in this worker, by request id (RequestRecord.id). */
+const inflight = new Map<number, Cancellable>()
+
+export function trackExchange(id: number, exchange: Cancellable): void {
+  inflight.set(id, exchange)
+}
+
+export function untrackExchange(id: number): void {
+  inflight.delete(id)
+}
+
+/** The front's abort slots (pool/protocol.ts ABORT_SLOTS), once the worker has installed them. */
+let abortFlags: Int32Array | null = null
+let abortMask = 0
+
+/** The worker hands over the slots shared with the front. */
+export function setAbortFlags(flags: Int32Array): void {
+  abortFlags = flags
+  abortMask = flags.length - 1
+}
+
+/**
+ * Whether request `id`'s client has gone. Checked again just before a backend call: a
+ * request that waited (an authorizer, a template) must not go out once nobody waits for it.
+ */
+export function clientGone(id: number): boolean {
+  return abortFlags !== null && Atomics.load(abortFlags, id & abortMask) === (id | 0)
+}
+
+/** The front says request `id`'s client has gone: stop its exchange (no-op when none runs here). */
+export function cancelExchange(id: number): void {
+  const exchange = inflight.get(id)
+  if (exchange === undefined) return
+  inflight.delete(id)
+  exchange.cancel()
+}
 
 /** tlsConfig of an integration: whether to verify the certificate, and the name to verify (SNI). */
 export interface PoolTls {
@@ -34,9 +85,10 @@ export function poolFor(origin: string, tls: PoolTls | null = null): Pool {
       pipelining: UPSTREAM_PIPELINING,
       connect,
       keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
-      // The integration timeout is enforced by the caller over the whole exchange.
-      headersTimeout: 0,
-      bodyTimeout: 0,
+      // Each exchange sets both to its integration timeout (HttpExchange); the caller's
+      // timer also bounds the whole exchange. These are the defaults for any other use.
+      headersTimeout: DEFAULT_UPSTREAM_TIMEOUT_MS,
+      bodyTimeout: DEFAULT_UPSTREAM_TIMEOUT_MS,
     })
     pools.set(key, pool)
   }

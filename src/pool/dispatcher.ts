@@ -6,7 +6,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
-import type { BatchTask, ConfigMessage, ReplyRecord, RequestRecord, WorkerInit } from './protocol.js'
+import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type WorkerInit } from './protocol.js'
 
 /**
  * Hot-path workers when neither the CLI nor the config says: one per core, less the core
@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   readonly observabilityChannel: string
   /** Called with every reply, on the main thread. */
   readonly onReply: (reply: ReplyRecord) => void
+  /** Whether the request's client is still there: a batch leaves out those that are gone. */
+  readonly isOpen: (id: number) => boolean
 }
 
 const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server error"}')
@@ -46,6 +48,14 @@ export class RequestDispatcher {
   /** The newest configuration published by reload(); version 0 is the workers' workerData. */
   #latest: ConfigMessage & { type: 'config' } | null = null
   readonly #onReply: (reply: ReplyRecord) => void
+  readonly #isOpen: (id: number) => boolean
+  readonly #cancelChannel: BroadcastChannel
+  /** Abort slots shared with every worker (protocol.ts ABORT_SLOTS). */
+  readonly #abortFlags: Int32Array
+  /** Ids to cancel in the workers, sent once per turn. */
+  #cancels: CancelMessage = []
+  #cancelScheduled = false
+  readonly #flushCancels = () => this.#sendCancels()
   #batch: RequestRecord[] = []
   #transfer: ArrayBuffer[] = []
   #scheduled = false
@@ -54,7 +64,9 @@ export class RequestDispatcher {
   constructor(opts: DispatcherOptions) {
     const replyChannel = `backplane-replies-${randomUUID()}`
     const configChannel = `backplane-config-${randomUUID()}`
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel }
+    const cancelChannel = `backplane-cancel-${randomUUID()}`
+    const abortFlags = new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT)
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,
@@ -67,6 +79,10 @@ export class RequestDispatcher {
       workerData: init,
     })
     this.#onReply = opts.onReply
+    this.#isOpen = opts.isOpen
+    this.#abortFlags = new Int32Array(abortFlags)
+    this.#cancelChannel = new BroadcastChannel(cancelChannel)
+    this.#cancelChannel.unref()
     this.#channel = new BroadcastChannel(replyChannel)
     this.#channel.onmessage = (ev) => {
       const replies = (ev as { data: ReplyRecord[] }).data
@@ -101,11 +117,27 @@ export class RequestDispatcher {
 
   flush(): void {
     this.#scheduled = false
-    const requests = this.#batch
-    const transferList = this.#transfer
+    let requests = this.#batch
+    let transferList = this.#transfer
     if (requests.length === 0) return
     this.#batch = []
     this.#transfer = []
+    // A client that went away during this turn (uWS closes a connection on a pipelined
+    // request, for one) leaves its request out: it never reaches a backend.
+    let open = 0
+    for (let i = 0; i < requests.length; i++) if (this.#isOpen(requests[i]!.id)) open++
+    if (open !== requests.length) {
+      const kept: RequestRecord[] = []
+      const keptTransfer: ArrayBuffer[] = []
+      for (const r of requests) {
+        if (!this.#isOpen(r.id)) continue
+        kept.push(r)
+        if (r.body !== null) keptTransfer.push(r.body)
+      }
+      requests = kept
+      transferList = keptTransfer
+      if (requests.length === 0) return
+    }
     const task: BatchTask = { requests }
     this.pool.run(task, { transferList }).then(
       (replies: ReplyRecord[]) => {
@@ -119,9 +151,32 @@ export class RequestDispatcher {
     )
   }
 
+  /**
+   * The client of request `id` has gone. A request not yet sent is left out of its batch
+   * (flush asks isOpen); one already sent has its abort slot set, so the worker skips it
+   * if it has not started it, and its id goes to the workers, which cancel its backend
+   * exchange (undici abort).
+   */
+  cancel(id: number): void {
+    Atomics.store(this.#abortFlags, id & ABORT_SLOT_MASK, id | 0)
+    this.#cancels.push(id)
+    if (!this.#cancelScheduled) {
+      this.#cancelScheduled = true
+      setImmediate(this.#flushCancels)
+    }
+  }
+
+  #sendCancels(): void {
+    this.#cancelScheduled = false
+    const ids = this.#cancels
+    this.#cancels = []
+    if (ids.length > 0) this.#cancelChannel.postMessage(ids)
+  }
+
   async close(): Promise<void> {
     this.#channel.close()
     this.#configChannel.close()
+    this.#cancelChannel.close()
     await this.pool.destroy()
   }
 }

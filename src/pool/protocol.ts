@@ -51,7 +51,23 @@ export interface WorkerInit {
   readonly configChannel: string
   /** Name of the observability BroadcastChannel (metrics registration, scrapes, log reopening). */
   readonly observabilityChannel: string
+  /** Name of the BroadcastChannel on which the front names requests whose client has gone (CancelMessage). */
+  readonly cancelChannel: string
+  /** Int32 slots, ABORT_SLOTS of them: slot `id & ABORT_SLOT_MASK` holds `id | 0` once that request's client has gone. */
+  readonly abortFlags: SharedArrayBuffer
 }
+
+/**
+ * Slots of WorkerInit.abortFlags. A worker checks a request's slot before it starts the
+ * request, so one aborted while its batch was on the way never reaches a backend (the
+ * message that cancels exchanges in flight may overtake the batch: they travel on
+ * different ports). A slot is reused ABORT_SLOTS requests later: 256 KB.
+ */
+export const ABORT_SLOTS = 65_536
+export const ABORT_SLOT_MASK = ABORT_SLOTS - 1
+
+/** On the cancel channel, main → workers: ids of requests whose client went away while they ran. */
+export type CancelMessage = number[]
 
 /** On the config channel: main → workers, a new configuration; worker → main, a new worker asking for the latest. */
 export type ConfigMessage =

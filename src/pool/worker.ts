@@ -8,10 +8,11 @@ import { compileGateway } from '../pipeline/compile.js'
 import type { GatewaySource } from '../config/model.js'
 import { handleRequest } from '../pipeline/handle-request.js'
 import type { ReplySink } from '../pipeline/context.js'
-import type { BatchTask, ConfigMessage, ReplyRecord, WorkerInit } from './protocol.js'
+import { ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type WorkerInit } from './protocol.js'
 import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
 import { configurationCompiled, linkObservability } from '../observability/worker-link.js'
+import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
 
 const init = workerData as WorkerInit
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
@@ -37,6 +38,17 @@ configChannel.onmessage = (ev) => {
   configurationCompiled(msg.gateway as GatewaySource, version)
 }
 configChannel.postMessage({ type: 'hello' } satisfies ConfigMessage)
+
+// Requests whose client has gone: the slot says so before a request starts, the channel
+// cancels a backend exchange already under way.
+const abortFlags = new Int32Array(init.abortFlags)
+setAbortFlags(abortFlags)
+const cancelChannel = new BroadcastChannel(init.cancelChannel)
+cancelChannel.unref()
+cancelChannel.onmessage = (ev) => {
+  const ids = (ev as { data: CancelMessage }).data
+  for (let i = 0; i < ids.length; i++) cancelExchange(ids[i]!)
+}
 
 let outbox: ReplyRecord[] = []
 let outboxScheduled = false
@@ -70,6 +82,9 @@ export default function runBatch(task: BatchTask): ReplyRecord[] {
   sink.collecting = done
   const requests = task.requests
   for (let i = 0; i < requests.length; i++) {
+    const id = requests[i]!.id
+    // Aborted while the batch was on its way: nobody will read the answer.
+    if (Atomics.load(abortFlags, id & ABORT_SLOT_MASK) === (id | 0)) continue
     try {
       handleRequest(gateway, requests[i]!, sink)
     } catch (err) {

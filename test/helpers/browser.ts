@@ -6,20 +6,86 @@
 //   await page.goto(origin + '/')
 //   const res = await pageFetch(page, `${gw.url}/test/items`, { method: 'PUT', ... })
 //
-// The browser is the system's (Debian's chromium, /usr/bin/chromium, installed by
-// .ci/install-browser), driven by playwright-core over its pipe: nothing here downloads a
-// browser. BACKPLANE_CHROMIUM names another binary. Each launch gets a fresh, throwaway
-// user data dir (playwright creates it for the launch and removes it on close).
+// Which browser (resolveChromium(), first that applies):
+//   1. BACKPLANE_CHROMIUM, a binary the user names;
+//   2. Debian's chromium, /usr/bin/chromium, where it is installed (.ci/install-browser);
+//   3. the Chromium that the npm package @sparticuz/chromium (a devDependency) ships inside
+//      its tarball, brotli-packed: unpacked once into node_modules/.cache/ (≈ 3 s). It is
+//      built to run without system libraries (it needs only glibc and libexpat), so
+//      `npm install` is all a fresh Linux x64 machine needs. Nothing is downloaded.
+// playwright-core drives it over its pipe. Each launch gets a fresh, throwaway user data
+// dir (playwright creates it for the launch and removes it on close).
 
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 
-export const CHROMIUM_PATH = process.env.BACKPLANE_CHROMIUM ?? '/usr/bin/chromium'
+/** Debian's chromium package installs its binary here. */
+export const DEBIAN_CHROMIUM_PATH = '/usr/bin/chromium'
+/** Where the packaged Chromium is unpacked, one folder per package version. */
+const CHROMIUM_CACHE = fileURLToPath(new URL('../../node_modules/.cache/backplane-chromium/', import.meta.url))
+/** The installed @sparticuz/chromium package. */
+const PACKAGED_CHROMIUM = fileURLToPath(new URL('../../node_modules/@sparticuz/chromium/', import.meta.url))
 
-/** Chromium's own flags. playwright adds `--headless` (headless: true) and its defaults. */
+/** The system's or the packaged binary, in the order above. Unpacks the packaged one on first use. */
+export async function resolveChromium (): Promise<string> {
+  const named = process.env.BACKPLANE_CHROMIUM
+  if (named !== undefined && named !== '') {
+    if (!existsSync(named)) throw new Error(`BACKPLANE_CHROMIUM=${named} does not exist`)
+    return named
+  }
+  if (existsSync(DEBIAN_CHROMIUM_PATH)) return DEBIAN_CHROMIUM_PATH
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`no browser: ${DEBIAN_CHROMIUM_PATH} is absent and @sparticuz/chromium ships Linux x64 only; install a Chromium (Debian: .ci/install-browser) or set BACKPLANE_CHROMIUM`)
+  }
+  return await unpackPackagedChromium()
+}
+
+/**
+ * Unpacks @sparticuz/chromium into CHROMIUM_CACHE/<version>/ unless it is there. The package
+ * unpacks into os.tmpdir() and reuses whatever `chromium` it finds there, so it is pointed
+ * (through TMPDIR) at a fresh folder, which is renamed into place whole: two test processes
+ * unpacking at once never see each other's half-written binary.
+ */
+async function unpackPackagedChromium (): Promise<string> {
+  // The package's exports hide its package.json: read it from its folder.
+  const version = (JSON.parse(readFileSync(join(PACKAGED_CHROMIUM, 'package.json'), 'utf8')) as { version: string }).version
+  const dir = join(CHROMIUM_CACHE, version)
+  const binary = join(dir, 'chromium')
+  if (existsSync(binary)) return binary
+  mkdirSync(CHROMIUM_CACHE, { recursive: true })
+  const scratch = mkdtempSync(join(CHROMIUM_CACHE, `unpack-${version}-`))
+  const savedTmp = process.env.TMPDIR
+  try {
+    process.env.TMPDIR = scratch
+    const packaged = (await import('@sparticuz/chromium')).default
+    const unpacked = await packaged.executablePath()
+    if (unpacked !== join(scratch, 'chromium')) throw new Error(`@sparticuz/chromium unpacked to ${unpacked}, not into ${scratch}`)
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true })
+    throw err
+  } finally {
+    if (savedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = savedTmp
+  }
+  try {
+    renameSync(scratch, dir)
+  } catch (err) {
+    // Another process put its copy there first: use that one.
+    rmSync(scratch, { recursive: true, force: true })
+    if (!existsSync(binary)) throw err
+  }
+  return binary
+}
+
+/**
+ * Chromium's own flags. playwright adds `--headless` (headless: true) and its defaults. Not
+ * @sparticuz/chromium's `args`: they hold --disable-web-security, which turns CORS off.
+ */
 export const CHROMIUM_ARGS = [
   '--no-sandbox', // root in CI, no user namespaces
   '--disable-gpu',
@@ -61,13 +127,11 @@ function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 export async function launchBrowser (t: TeardownOwner): Promise<TestBrowser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`launchBrowser: ${CHROMIUM_PATH} does not exist; run .ci/install-browser (Debian's chromium)`)
-  }
+  const executablePath = await resolveChromium()
   // launchServer + connect rather than launch: the server's process() can be killed if
   // close() hangs, so a test never leaves a browser behind.
   const server = await chromium.launchServer({
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     headless: true,
     args: CHROMIUM_ARGS,
     host: '127.0.0.1', // the control socket stays on loopback

@@ -37,6 +37,8 @@ export interface Gateway {
   /** `http://127.0.0.1:PORT`, no stage, no trailing slash. */
   url: string
   port: number
+  /** The gateway process (its RSS is in /proc/PID/status). */
+  pid: number
   /** SIGTERM, SIGKILL after 5 s; resolves once the process has exited. Safe to call twice. */
   stop(): Promise<void>
   /** stdout and stderr so far. */
@@ -61,6 +63,7 @@ export async function startGateway (opts: StartGatewayOptions): Promise<Gateway>
   return {
     url: server.url,
     port: server.port,
+    pid: server.pid,
     stop: async () => { await server.stop() },
     output: server.output,
     exited: server.exited,

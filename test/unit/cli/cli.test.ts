@@ -75,6 +75,7 @@ t.test('--help exits 0', async (t) => {
   const r = run('--help')
   t.equal(r.code, 0)
   t.match(r.stdout, /backplane serve \[API_FILE \.\.\.\]/)
+  t.match(r.stdout, /3 the listening port is already in use by another process/, 'the exit codes, port in use among them')
 })
 
 t.test('serve refuses an invalid file at load and exits 1', async (t) => {
