@@ -228,7 +228,8 @@ function normalizeOperation(
     for (const [name, scopes] of Object.entries(req)) {
       security.push({ name, scopes: Array.isArray(scopes) ? scopes.filter((x): x is string => typeof x === 'string') : [], alternative })
       const scheme = securitySchemes[name]
-      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined) apiKeyRequired = true
+      // The api_key scheme: an apiKey scheme that is neither an authorizer nor an authtype (awsSigv4 is IAM).
+      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined) apiKeyRequired = true
     }
   }
 

@@ -25,13 +25,15 @@ function defaultBody(message: string, status: number): Uint8Array {
 /**
  * Answers the request with gateway response `type`. `message` overrides the type's
  * default text ($context.error.message); `status` overrides the status code where API
- * Gateway uses one type for several (a 502 DEFAULT_5XX, say).
+ * Gateway uses one type for several (a 502 DEFAULT_5XX, say); `errorType` overrides the
+ * type's x-amzn-ErrorType likewise (a 403 DEFAULT_4XX that AWS sends as
+ * UnrecognizedClientException, say).
  */
-export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null): void {
+export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null, errorType: string | null = null): void {
   if (ctx.done) return
   const gr = ctx.api === null ? DEFAULT_TABLE[type] : ctx.api.gatewayResponses[type]
   const text = message ?? gr.defaultMessage
-  const headers: string[] = ['Content-Type', 'application/json', 'x-amzn-ErrorType', gr.errorType]
+  const headers: string[] = ['Content-Type', 'application/json', 'x-amzn-ErrorType', errorType ?? gr.errorType]
   if (extraHeaders !== null) for (const h of extraHeaders) headers.push(h)
   const finalStatus = status ?? gr.status
   let body: Uint8Array
