@@ -40,6 +40,12 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
       if (name === 'identity.sourceIp') return ctx.request.remoteAddress
       if (name === 'identity.userAgent') return ctx.header('user-agent')
       if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
+      // $context.identity.* filled by authentication (AWS_IAM), $context.authorizer.claims.* (Cognito).
+      if (name.startsWith('identity.')) {
+        const id = ctx.identity as Readonly<Record<string, string | null>> | null
+        return id === null ? null : id[name.slice('identity.'.length)] ?? null
+      }
+      if (name.startsWith('authorizer.claims.')) return ctx.authorizer?.claims?.[name.slice('authorizer.claims.'.length)] ?? null
       return null
     case SourceKind.MethodBody:
       return null

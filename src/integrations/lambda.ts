@@ -4,6 +4,7 @@
 // response; AWS sends the rendered request template and sends the result (or the
 // function error, matched by selectionPattern against errorMessage) through the
 // integration response.
+import { authorizerVariables } from '../method-request/authorization/authorizer-outcome.js'
 import type { CompiledIntegration } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
@@ -92,8 +93,8 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     sourceIp: req.remoteAddress,
     requestTimeEpoch: req.receivedAt,
     protocol: 'HTTP/1.1',
-    authorizer: null,
-    identity: null,
+    authorizer: ctx.authorizer === null ? null : authorizerVariables(ctx.authorizer),
+    identity: ctx.identity as Readonly<Record<string, string | null>> | null,
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
     if (answerFailure(ctx, outcome)) return

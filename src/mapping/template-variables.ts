@@ -3,6 +3,7 @@
 import type { RequestContext } from '../pipeline/context.js'
 import type { TemplateVariables } from './templates.js'
 import { formatRequestTime } from '../util/request-time.js'
+import { authorizerVariables } from '../method-request/authorization/authorizer-outcome.js'
 
 export interface ErrorVariables {
   readonly message: string
@@ -39,6 +40,7 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     identity: {
       sourceIp: req.remoteAddress,
       userAgent: header['user-agent'] ?? null,
+      accessKey: null,
       accountId: null,
       apiKey: null,
       apiKeyId: null,
@@ -50,6 +52,8 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
       principalOrgId: null,
       user: null,
       userArn: null,
+      // The authenticated caller (AWS_IAM) lays its fields over the nulls.
+      ...ctx.identity,
     },
     path: (ctx.api !== null && ctx.api.basePath !== '' ? '/' + ctx.api.basePath : '') + '/' + stageName + ctx.path,
     protocol: 'HTTP/1.1',
@@ -59,7 +63,7 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     resourceId: ctx.method?.resourceId ?? '',
     resourcePath: ctx.method?.resourcePath ?? '',
     stage: stageName,
-    authorizer: {},
+    authorizer: ctx.authorizer === null ? {} : authorizerVariables(ctx.authorizer),
     error: error === null ? {} : {
       message: error.message,
       messageString: JSON.stringify(error.message),
