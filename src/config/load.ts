@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly stage?: string | undefined
   /** Stage variables added to (and overriding) every stage. */
   readonly stageVariables?: Readonly<Record<string, string>> | undefined
+  /** Account-level facts given in code (createGateway): they replace the config's region, accountId, credentials, userPools, apiKeys and usagePlans. */
+  readonly access?: AccessSource | undefined
 }
 
 export interface LoadResult {
@@ -101,7 +103,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let port = DEFAULT_PORT
   let workers = 0
   let functions: LoadResult['functions'] = null
-  let access: AccessSource = DEFAULT_ACCESS
+  let access: AccessSource = opts.access ?? DEFAULT_ACCESS
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
