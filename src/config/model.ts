@@ -79,6 +79,8 @@ export interface OperationSource {
   readonly security: readonly SecurityRequirementSource[]
   /** JSON pointer of the `security` list in force ('' when none). */
   readonly securityPointer: string
+  /** x-amazon-apigateway-auth's type, upper-case ('NONE', 'AWS_IAM', …), or null when absent. */
+  readonly authType: string | null
   readonly apiKeyRequired: boolean
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>

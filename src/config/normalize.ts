@@ -233,6 +233,14 @@ function normalizeOperation(
     }
   }
 
+  // x-amazon-apigateway-auth { type: NONE | AWS_IAM } (case-insensitive): the operation's authorization type.
+  let authType: string | null = null
+  const auth = op['x-amazon-apigateway-auth']
+  if (auth !== undefined) {
+    if (isRecord(auth) && typeof auth.type === 'string') authType = auth.type.toUpperCase()
+    else err(pointerJoin(opPtr, 'x-amazon-apigateway-auth'), 'must be an object with a string `type` ("NONE" or "AWS_IAM")')
+  }
+
   let requestValidator = defaultValidator
   const v = op['x-amazon-apigateway-request-validator']
   if (v !== undefined) {
@@ -263,6 +271,7 @@ function normalizeOperation(
     requestValidator,
     security,
     securityPointer,
+    authType,
     apiKeyRequired,
     methodResponses,
     integration,

@@ -19,7 +19,7 @@ import t from 'tap'
 import { ApiGatewayManagementApiClient, GetConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
-import { writeApi, request } from '../helpers/index.js'
+import { writeApi, request, startEchoBackend } from '../helpers/index.js'
 import { startGatewayWithAccess } from '../helpers/access.js'
 
 const ALICE = { accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret-key-0123456789', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/*' }, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret' }] } }
@@ -60,6 +60,8 @@ async function replay (base: string, c: Captured, tweak: (h: Record<string, stri
 }
 
 t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
+  const echo = await startEchoBackend()
+  t.teardown(() => echo.close())
   const file = writeApi(t, {
     openapi: '3.0.1',
     info: { title: 'iam', version: '1' },
@@ -70,6 +72,14 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
       },
       '/secret': { get: { security: sigv4, 'x-amazon-apigateway-integration': mock('{"secret":true}') } },
       '/open': { get: { 'x-amazon-apigateway-integration': mock('{"open":true}') } },
+      // The operation-level extension (developer guide "x-amazon-apigateway-auth object").
+      '/legacy': { get: { 'x-amazon-apigateway-auth': { type: 'AWS_IAM' }, 'x-amazon-apigateway-integration': mock('{"legacy":"$context.identity.userArn"}') } },
+      '/mapped': {
+        get: {
+          security: sigv4,
+          'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: `${echo.url}/mapped`, requestParameters: { 'integration.request.header.x-user-arn': 'context.identity.userArn', 'integration.request.header.x-access-key': 'context.identity.accessKey' } },
+        },
+      },
     },
     components: { securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' } } },
   }, 'iamapi.json')
@@ -193,6 +203,25 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
     const expired = await request(`${gw.url}/prod/@connections/p1${queryString(old.query as Record<string, string>)}`)
     t.equal(expired.status, 403)
     t.match(expired.json().message, /^Signature expired: \d{8}T\d{6}Z is now earlier than/)
+  })
+
+  await t.test('x-amazon-apigateway-auth { type: AWS_IAM } is enforced like an awsSigv4 scheme', async (t) => {
+    const unsigned = await request(`${endpoint}/legacy`)
+    t.equal(unsigned.status, 403)
+    t.equal(unsigned.text, '{"message":"Missing Authentication Token"}')
+    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/legacy', query: {}, headers: { host: new URL(gw.url).host } })
+    const res = await request(`${endpoint}/legacy`, { headers: signed.headers })
+    t.equal(res.status, 200)
+    t.strictSame(res.json(), { legacy: ALICE.arn })
+  })
+
+  await t.test('context.identity.* in parameter mappings', async (t) => {
+    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/mapped', query: {}, headers: { host: new URL(gw.url).host } })
+    const res = await request(`${endpoint}/mapped`, { headers: signed.headers })
+    t.equal(res.status, 200)
+    t.match(res.json().headers, { 'x-user-arn': ALICE.arn, 'x-access-key': ALICE.accessKeyId })
   })
 
   await t.test('an Authorization header that is not SigV4 → 403 IncompleteSignatureException listing what is missing', async (t) => {

@@ -68,6 +68,19 @@ export function compileAuthorization(op: OperationSource, cx: AuthorizationConte
       refused = true
     }
   }
+  // x-amazon-apigateway-auth: AWS_IAM by the operation's own extension (NONE: nothing to add).
+  if (op.authType !== null && op.authType !== 'NONE') {
+    const pointer = pointerJoin(op.pointer, 'x-amazon-apigateway-auth')
+    if (op.authType !== 'AWS_IAM') {
+      refuse(cx, op, pointer, `x-amazon-apigateway-auth type ${op.authType} is not one the gateway can enforce (NONE, AWS_IAM)`)
+      refused = true
+    } else if (named !== null && !(step instanceof IamStep)) {
+      refuse(cx, op, pointer, `x-amazon-apigateway-auth AWS_IAM and security "${named}" both apply, but API Gateway applies one authorizer per method`)
+      refused = true
+    } else if (step === null) {
+      step = new IamStep(compilePrincipals(cx.access, cx.problems), cx.access.region, cx.access.accountId, cx.resourcePolicy)
+    }
+  }
   if (refused) return null
   if (step === null && cx.resourcePolicy !== null) return new ResourcePolicyStep(cx.resourcePolicy)
   return step

@@ -61,3 +61,11 @@ t.test('two authorizers as alternatives are refused: API Gateway applies one per
 t.test('with a resource policy, a method without authorization still gets a step', async (t) => {
   t.strictSame(compile({ 'x-amazon-apigateway-policy': { Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' }] }, paths: { '/p': { get: { 'x-amazon-apigateway-integration': mock } } } }), { errors: [], steps: ['authorization:ResourcePolicyStep'] })
 })
+
+t.test('x-amazon-apigateway-auth { type: AWS_IAM } (case-insensitive) is AWS_IAM; NONE adds nothing; other types are refused', async (t) => {
+  const with_ = (auth: unknown) => compile({ paths: { '/p': { get: { 'x-amazon-apigateway-auth': auth, 'x-amazon-apigateway-integration': mock } } } })
+  t.strictSame(with_({ type: 'aws_iam' }), { errors: [], steps: ['authorization:IamStep'] })
+  t.strictSame(with_({ type: 'NONE' }), { errors: [], steps: [''] })
+  t.strictSame(with_({ type: 'COGNITO_USER_POOLS' }).errors, ['/paths/~1p/get/x-amazon-apigateway-auth: x-amazon-apigateway-auth type COGNITO_USER_POOLS is not one the gateway can enforce (NONE, AWS_IAM); the method GET /p is refused rather than served open'])
+  t.strictSame(with_('AWS_IAM').errors, ['/paths/~1p/get/x-amazon-apigateway-auth: must be an object with a string `type` ("NONE" or "AWS_IAM")'])
+})
