@@ -19,6 +19,9 @@ import t from 'tap'
 import { ApiGatewayManagementApiClient, GetConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
+import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { writeApi, request, startEchoBackend } from '../helpers/index.js'
 import { startGatewayWithAccess } from '../helpers/access.js'
 
@@ -29,6 +32,8 @@ const TEMP = { accessKeyId: 'ASIATEMP00000000003', secretAccessKey: 'temp-secret
 const identityTemplate = '{"accessKey":"$context.identity.accessKey","accountId":"$context.identity.accountId","caller":"$context.identity.caller","user":"$context.identity.user","userArn":"$context.identity.userArn"}'
 const mock = (template: string) => ({ type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': template } } } })
 const sigv4 = [{ sigv4: [] }]
+const FUNCTIONS = fileURLToPath(new URL('../fixtures/functions/', import.meta.url))
+const lambdaArn = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations'
 
 interface Captured { method: string, path: string, query: Record<string, string | string[] | null>, headers: Record<string, string>, body: unknown }
 
@@ -74,6 +79,7 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
       '/open': { get: { 'x-amazon-apigateway-integration': mock('{"open":true}') } },
       // The operation-level extension (developer guide "x-amazon-apigateway-auth object").
       '/legacy': { get: { 'x-amazon-apigateway-auth': { type: 'AWS_IAM' }, 'x-amazon-apigateway-integration': mock('{"legacy":"$context.identity.userArn"}') } },
+      '/lambda': { post: { security: sigv4, 'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: lambdaArn } } },
       '/mapped': {
         get: {
           security: sigv4,
@@ -83,7 +89,9 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
     },
     components: { securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' } } },
   }, 'iamapi.json')
-  const gw = await startGatewayWithAccess(t, { args: [file, '--stage', 'prod', '--workers', '1'], access: { credentials: [ALICE, BOB, TEMP] } })
+  const config = join(t.testdirName, 'backplane.json')
+  writeFileSync(config, JSON.stringify({ workers: 1, apis: [{ id: 'iamapi', file, stages: { prod: {} } }], functions: { echo: { handler: `${join(FUNCTIONS, 'behaviors.mjs')}#echo` } } }))
+  const gw = await startGatewayWithAccess(t, { args: ['--config', config], access: { credentials: [ALICE, BOB, TEMP] } })
   t.teardown(gw.stop)
   const endpoint = `${gw.url}/prod`
 
@@ -214,6 +222,15 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
     const res = await request(`${endpoint}/legacy`, { headers: signed.headers })
     t.equal(res.status, 200)
     t.strictSame(res.json(), { legacy: ALICE.arn })
+  })
+
+  await t.test('requestContext.identity of the Lambda proxy event', async (t) => {
+    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/lambda', query: {}, headers: { host: new URL(gw.url).host, 'content-type': 'application/json' }, body: '{"a":1}' })
+    const res = await request(`${endpoint}/lambda`, { method: 'POST', headers: signed.headers, body: '{"a":1}' })
+    t.equal(res.status, 200)
+    const identity = res.json().event.requestContext.identity
+    t.match(identity, { accessKey: ALICE.accessKeyId, accountId: '123456789012', userArn: ALICE.arn, caller: /^AIDA/, user: /^AIDA/, sourceIp: '127.0.0.1', cognitoIdentityId: null })
   })
 
   await t.test('context.identity.* in parameter mappings', async (t) => {
