@@ -29,6 +29,8 @@ const FILE_POOL = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1
 const FILE_ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_FilePool'
 const URL_POOL = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_UrlPool'
 const URL_ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_UrlPool'
+const DOWN_POOL = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_DownPool'
+const DOWN_ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DownPool'
 
 interface Key { kid: string, privateKey: CryptoKey, jwk: JWK }
 
@@ -64,6 +66,11 @@ t.test('Cognito user pool authorizers', async (t) => {
   const echo = await startEchoBackend()
   t.teardown(() => echo.close())
   const jwksFile = writeApi(t, { keys: [fileKey.jwk] }, 'jwks.json')
+  // A JWKS URL nobody listens on: a port taken and released again.
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const downUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+  await new Promise<void>((resolve) => closed.close(() => resolve()))
   const scheme = (arn: string, extra: object = {}) => ({ type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'cognito_user_pools', 'x-amazon-apigateway-authorizer': { type: 'cognito_user_pools', providerARNs: [arn] }, ...extra })
   const claimsTemplate = '{"email":"$context.authorizer.claims.email","sub":"$context.authorizer.claims.sub","verified":"$context.authorizer.claims.email_verified","exp":"$context.authorizer.claims.exp","authTime":"$context.authorizer.claims.auth_time"}'
   const apiFile = writeApi(t, {
@@ -73,6 +80,7 @@ t.test('Cognito user pool authorizers', async (t) => {
       '/profile': { get: { security: [{ filePool: [] }], 'x-amazon-apigateway-integration': mock(claimsTemplate) } },
       '/orders': { get: { security: [{ filePool: ['orders/read', 'orders/admin'] }], 'x-amazon-apigateway-integration': mock('{"scope":"$context.authorizer.claims.scope"}') } },
       '/own-header': { get: { security: [{ ownHeader: [] }], 'x-amazon-apigateway-integration': mock('{"user":"$context.authorizer.claims[\'cognito:username\']"}') } },
+      '/down': { get: { security: [{ downPool: [] }], 'x-amazon-apigateway-integration': mock('{}') } },
       '/remote': { get: { security: [{ urlPool: [] }], 'x-amazon-apigateway-integration': mock('{"email":"$context.authorizer.claims.email"}') } },
       '/mapped': {
         get: {
@@ -87,6 +95,7 @@ t.test('Cognito user pool authorizers', async (t) => {
         filePool: scheme(FILE_POOL),
         ownHeader: scheme(FILE_POOL, { name: 'X-Id-Token' }),
         urlPool: scheme(URL_POOL),
+        downPool: scheme(DOWN_POOL),
       },
     },
   })
@@ -98,7 +107,7 @@ t.test('Cognito user pool authorizers', async (t) => {
   }))
   const gw = await startGatewayWithAccess(t, {
     args: ['--config', join(dir, 'backplane.json')],
-    access: { userPools: { [FILE_POOL]: { arn: FILE_POOL, issuer: FILE_ISSUER, jwks: jwksFile }, [URL_POOL]: { arn: URL_POOL, issuer: URL_ISSUER, jwks: jwksUrl } } },
+    access: { userPools: { [FILE_POOL]: { arn: FILE_POOL, issuer: FILE_ISSUER, jwks: jwksFile }, [URL_POOL]: { arn: URL_POOL, issuer: URL_ISSUER, jwks: jwksUrl }, [DOWN_POOL]: { arn: DOWN_POOL, issuer: DOWN_ISSUER, jwks: `${downUrl}/jwks.json` } } },
   })
   t.teardown(gw.stop)
   const base = `${gw.url}/prod`
@@ -166,6 +175,14 @@ t.test('Cognito user pool authorizers', async (t) => {
     const event = (await get('/lambda', jwt)).json().event
     t.match(event.requestContext.authorizer.claims, { email: 'alice@example.com', sub: 'sub-alice', 'cognito:username': 'alice', token_use: 'id', email_verified: 'true' })
     t.equal(event.requestContext.identity.userArn, null, 'a user pool fills no IAM identity')
+  })
+
+  await t.test('a JWKS URL that cannot be fetched is the gateway\'s failure: 500 AUTHORIZER_FAILURE, not 401', async (t) => {
+    const key = await newKey('down-1')
+    const res = await get('/down', await token(key, DOWN_ISSUER, idClaims))
+    t.equal(res.status, 500)
+    t.equal(res.headers['x-amzn-errortype'], 'AuthorizerFailureException')
+    t.equal(res.text, '{"message": "Internal server error"}')
   })
 
   await t.test('a JWKS URL is fetched once, cached, and refetched for an unknown kid at most once per cooldown', async (t) => {
