@@ -156,10 +156,12 @@ export function checkResourcePolicyDeny(ctx: RequestContext, rp: CompiledResourc
  *   DENY → 403 "User is not authorized to access this resource with an explicit deny",
  *   NONE → 403 "User is not authorized to access this resource".
  *
+ * `knownArn`: the request's ARN when the caller has built it already (requestArn), else null.
  * Returns true when the request may go on to the next step; false when it was answered.
  */
-export function combineWithResourcePolicy(ctx: RequestContext, rp: CompiledResourcePolicy | null, kind: AuthorizationKind, decision: PolicyDecision, principalArn: string | null, arnForMessages: string | null = null): boolean {
-  const arn = arnForMessages ?? (rp !== null ? requestArn(ctx, rp.region, rp.accountId) : null)
+export function combineWithResourcePolicy(ctx: RequestContext, rp: CompiledResourcePolicy | null, kind: AuthorizationKind, decision: PolicyDecision, principalArn: string | null, knownArn: string | null = null): boolean {
+  // The request's ARN: given by a caller that has already built it (IAM), else built here.
+  const arn = knownArn ?? (rp !== null ? requestArn(ctx, rp.region, rp.accountId) : null)
   const resource: PolicyDecision = rp === null ? 'NONE' : evaluateResource(ctx, rp, arn!, kind === AuthorizationKind.Iam ? principalArn : null)
   const who = kind === AuthorizationKind.Iam && principalArn !== null ? principalArn : 'anonymous'
   // An explicit Deny in the resource policy denies every kind.
