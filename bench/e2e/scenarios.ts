@@ -147,6 +147,14 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: (text) => text === '{"accepted": true}' }
   },
   {
+    name: 'authorizer-token',
+    description: 'gateway, GET /authorized/mock: the mock route behind a TOKEN Lambda authorizer, result cache warm',
+    target: 'gateway',
+    path: '/test/authorized/mock',
+    headers: { authorization: 'bench' },
+    expect: { status: 200, body: (text) => text.includes('Hello World!') }
+  },
+  {
     name: 'aws-proxy',
     description: 'gateway, GET /fn: AWS_PROXY to a trivial local handler',
     target: 'gateway',
@@ -230,5 +238,6 @@ export const GOALS: readonly Goal[] = [
   },
   ratioGoal('http-templates', 'http-proxy', 0.7, 'http with templates ≥ 70% of http_proxy req/s'),
   ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
-  ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s')
+  ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s'),
+  ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected')
 ]

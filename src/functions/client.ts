@@ -9,7 +9,7 @@
 
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import type { HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -26,9 +26,19 @@ export interface InvokeOptions {
 export interface FunctionClient {
   /** Invokes a function by name (`name` or `name:qualifier`). Never rejects. */
   invoke(name: string, payload: Uint8Array, options: InvokeOptions): Promise<InvokeOutcome>
+  /**
+   * Looks a Lambda authorizer result up in the host's shared cache: ok (with cacheEntry)
+   * on a hit, not-found on a miss. Never rejects.
+   */
+  lookupAuthorizerResult(key: string): Promise<InvokeOutcome>
+  /** Keeps an authorizer result in the host's cache for ttlMs (fire and forget). */
+  storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void
   /** Stops listening; pending calls get a crash outcome. */
   close(): void
 }
+
+/** How long a cache lookup may take before the host is presumed gone (it answers at once). */
+const LOOKUP_TIMEOUT_MS = 1_000
 
 class Pending {
   constructor(
@@ -44,7 +54,7 @@ class Client implements FunctionClient {
   readonly #pending = new Map<number, Pending>()
   #nextId = 1
   #sweeper: NodeJS.Timeout | null = null
-  readonly #send: (req: InvokeRequest, transfer: ArrayBuffer[]) => void
+  readonly #send: (req: HostRequest, transfer: ArrayBuffer[]) => void
   readonly #replyTo: string
   readonly #listener: { ref(): void; unref(): void; close(): void }
   #closed = false
@@ -80,15 +90,32 @@ class Client implements FunctionClient {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
     const id = this.#nextId++
     return new Promise<InvokeOutcome>((resolve) => {
-      if (this.#pending.size === 0) {
-        this.#listener.ref()
-        this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
-        this.#sweeper.unref()
-      }
-      this.#pending.set(id, new Pending(resolve, Date.now() + options.timeoutMs + HOST_GRACE_MS))
+      this.#track(id, resolve, options.timeoutMs)
       const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
       this.#send(req, [])
     })
+  }
+
+  lookupAuthorizerResult(key: string): Promise<InvokeOutcome> {
+    if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
+    const id = this.#nextId++
+    return new Promise<InvokeOutcome>((resolve) => {
+      this.#track(id, resolve, LOOKUP_TIMEOUT_MS)
+      this.#send({ type: 'authorizer-cache-get', id, replyTo: this.#replyTo, key }, [])
+    })
+  }
+
+  storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void {
+    if (!this.#closed) this.#send({ type: 'authorizer-cache-store', key, payload, ttlMs }, [])
+  }
+
+  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number): void {
+    if (this.#pending.size === 0) {
+      this.#listener.ref()
+      this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
+      this.#sweeper.unref()
+    }
+    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS))
   }
 
   #onReply(msg: InvokeReply): void {

@@ -20,8 +20,9 @@ import {
 } from './config.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
 import { LocalFunction } from './local.js'
-import type { InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import type { HostRequest, InvokeOutcome, InvokeReply } from './protocol.js'
 import { RemoteFunction } from './remote.js'
+import { AuthorizerResultCache } from './authorizer-cache.js'
 
 export { DEFAULT_FUNCTION_HOST_NAME }
 
@@ -69,6 +70,8 @@ class Host implements FunctionHost {
   readonly #channel: BroadcastChannel
   readonly #replyChannels = new Map<string, BroadcastChannel>()
   readonly #ports = new Set<MessagePort>()
+  /** Lambda authorizer results, shared by every client (authorizer-cache.ts). */
+  readonly #authorizerCache = new AuthorizerResultCache()
   #closed = false
 
   constructor(config: FunctionsConfig, options: FunctionHostOptions) {
@@ -79,7 +82,7 @@ class Host implements FunctionHost {
     this.#compiled = compileFunctionsConfig(config, options.baseDir)
     for (const fn of this.#compiled.values()) this.#functions.set(fn.name, this.#create(fn))
     this.#channel = new BroadcastChannel(this.name)
-    this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as InvokeRequest)
+    this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as HostRequest)
   }
 
   #create(fn: CompiledFunction): Fn {
@@ -104,30 +107,59 @@ class Host implements FunctionHost {
     return fn.invoke(payload, options.timeoutMs, qualifier)
   }
 
-  #onChannelRequest(req: InvokeRequest): void {
+  /**
+   * The authorizer cache's messages: a store is kept (no reply); a lookup is answered at
+   * once, without a function call. Returns the lookup's reply, else null.
+   */
+  #cacheRequest(req: HostRequest): InvokeReply | null {
+    if (req.type === 'authorizer-cache-store') {
+      this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
+      return null
+    }
+    if (req.type !== 'authorizer-cache-get') return null
+    const hit = this.#authorizerCache.get(req.key, Date.now())
+    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id } }
+  }
+
+  #onChannelRequest(req: HostRequest): void {
+    if (req.type !== undefined) {
+      const reply = this.#cacheRequest(req)
+      if (reply !== null && req.type === 'authorizer-cache-get' && !this.#closed) this.#replyChannel(req.replyTo).postMessage(reply)
+      return
+    }
     void this.invoke(req.name, req.payload, req).then((outcome) => {
       if (this.#closed) return
-      let reply = this.#replyChannels.get(req.replyTo)
-      if (reply === undefined) {
-        // Clients come and go with their threads (piscina may recycle workers): keep the newest.
-        if (this.#replyChannels.size >= MAX_REPLY_CHANNELS) {
-          const [oldest, ch] = this.#replyChannels.entries().next().value as [string, BroadcastChannel]
-          ch.close()
-          this.#replyChannels.delete(oldest)
-        }
-        reply = new BroadcastChannel(req.replyTo)
-        reply.unref()
-        this.#replyChannels.set(req.replyTo, reply)
-      }
       const msg: InvokeReply = { id: req.id, outcome }
-      reply.postMessage(msg)
+      this.#replyChannel(req.replyTo).postMessage(msg)
     })
+  }
+
+  /** The reply channel of a client, opened on first use. */
+  #replyChannel(replyTo: string): BroadcastChannel {
+    let reply = this.#replyChannels.get(replyTo)
+    if (reply === undefined) {
+      // Clients come and go with their threads (piscina may recycle workers): keep the newest.
+      if (this.#replyChannels.size >= MAX_REPLY_CHANNELS) {
+        const [oldest, ch] = this.#replyChannels.entries().next().value as [string, BroadcastChannel]
+        ch.close()
+        this.#replyChannels.delete(oldest)
+      }
+      reply = new BroadcastChannel(replyTo)
+      reply.unref()
+      this.#replyChannels.set(replyTo, reply)
+    }
+    return reply
   }
 
   connect(): MessagePort {
     const { port1, port2 } = new MessageChannel()
     this.#ports.add(port1)
-    port1.on('message', (req: InvokeRequest) => {
+    port1.on('message', (req: HostRequest) => {
+      if (req.type !== undefined) {
+        const reply = this.#cacheRequest(req)
+        if (reply !== null && !this.#closed) port1.postMessage(reply)
+        return
+      }
       void this.invoke(req.name, req.payload, req).then((outcome) => {
         if (this.#closed) return
         const msg: InvokeReply = { id: req.id, outcome }
@@ -143,6 +175,8 @@ class Host implements FunctionHost {
 
   reload(config?: FunctionsConfig): void {
     if (this.#closed) return
+    // Reloaded handlers may decide differently: cached authorizer results go.
+    this.#authorizerCache.clear()
     if (config === undefined) {
       for (const fn of this.#functions.values()) if (fn instanceof LocalFunction) fn.reload()
       return

@@ -8,8 +8,11 @@
 
 /** How an invocation ended, as the pipeline sees it. */
 export type InvokeOutcome =
-  /** The function returned; payload is its JSON result (`null` when it returned nothing). */
-  | { readonly kind: 'ok'; readonly payload: Uint8Array }
+  /**
+   * The function returned; payload is its JSON result (`null` when it returned nothing).
+   * cacheEntry is set when the answer came from the authorizer result cache (its entry id).
+   */
+  | { readonly kind: 'ok'; readonly payload: Uint8Array; readonly cacheEntry?: number }
   /**
    * The function failed (threw, rejected, called back with an error, or could not be loaded):
    * Lambda's X-Amz-Function-Error. payload is the error document {errorType, errorMessage, trace}.
@@ -38,6 +41,7 @@ export type InvokeOutcome =
 
 /** Hot-path worker → host. */
 export interface InvokeRequest {
+  readonly type?: undefined
   /** Client-assigned id, unique per client; the reply carries it back. */
   readonly id: number
   /** Where to reply: the client's reply channel name. */
@@ -51,6 +55,29 @@ export interface InvokeRequest {
   /** API Gateway request id, for log lines. */
   readonly requestId: string
 }
+
+/** Hot-path worker → host: look a Lambda authorizer result up in the host's cache (functions/authorizer-cache.ts). */
+export interface AuthorizerCacheGet {
+  readonly type: 'authorizer-cache-get'
+  /** Client-assigned id, as InvokeRequest's; the reply is an InvokeReply: ok with cacheEntry, or not-found. */
+  readonly id: number
+  readonly replyTo: string
+  /** API, stage, authorizer and identity source values. */
+  readonly key: string
+}
+
+/** Hot-path worker → host: keep an authorizer result the worker accepted. No reply. */
+export interface AuthorizerCacheStore {
+  readonly type: 'authorizer-cache-store'
+  readonly key: string
+  /** The function's result, as it returned it. */
+  readonly payload: Uint8Array
+  /** authorizerResultTtlInSeconds in ms (> 0). */
+  readonly ttlMs: number
+}
+
+/** Everything a host receives from its clients. */
+export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore
 
 /** Host → hot-path worker. */
 export interface InvokeReply {

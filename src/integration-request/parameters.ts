@@ -2,6 +2,7 @@
 // header, stage variable, context or static sources, resolved per request.
 import { SourceKind } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
+import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
 
 /** The value of a method request source for a parameter mapping; null when absent. */
 export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
@@ -40,12 +41,13 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
       if (name === 'identity.sourceIp') return ctx.request.remoteAddress
       if (name === 'identity.userAgent') return ctx.header('user-agent')
       if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
-      // $context.identity.* filled by authentication (AWS_IAM), $context.authorizer.claims.* (Cognito).
+      // $context.identity.* filled by authentication (AWS_IAM).
       if (name.startsWith('identity.')) {
         const id = ctx.identity as Readonly<Record<string, string | null>> | null
         return id === null ? null : id[name.slice('identity.'.length)] ?? null
       }
-      if (name.startsWith('authorizer.claims.')) return ctx.authorizer?.claims?.[name.slice('authorizer.claims.'.length)] ?? null
+      // context.authorizer.principalId, context.authorizer.{key}, context.authorizer.claims.{name}
+      if (name.startsWith('authorizer.')) return ctx.authorizer === null ? null : authorizerValue(ctx.authorizer, name.slice(11))
       return null
     case SourceKind.MethodBody:
       return null

@@ -4,7 +4,6 @@
 // response; AWS sends the rendered request template and sends the result (or the
 // function error, matched by selectionPattern against errorMessage) through the
 // integration response.
-import { authorizerVariables } from '../method-request/authorization/authorizer-outcome.js'
 import type { CompiledIntegration } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
@@ -13,6 +12,7 @@ import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { connectFunctionHost, type FunctionClient } from '../functions/client.js'
 import { encodeProxyEvent, parseProxyResult } from '../functions/event.js'
 import type { InvokeOutcome } from '../functions/protocol.js'
+import { authorizerProxyObject } from '../method-request/authorization/authorizer-outcome.js'
 
 const EMPTY_EVENT = new TextEncoder().encode('{}')
 let client: FunctionClient | null = null
@@ -23,7 +23,8 @@ export function setFunctionHost(name: string | null): void {
   hostName = name
 }
 
-function functionClient(): FunctionClient | null {
+/** This worker's client of the function host (integrations and Lambda authorizers share it); null when none runs. */
+export function functionClient(): FunctionClient | null {
   if (hostName === null) return null
   if (client === null) client = connectFunctionHost(hostName)
   return client
@@ -93,7 +94,7 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     sourceIp: req.remoteAddress,
     requestTimeEpoch: req.receivedAt,
     protocol: 'HTTP/1.1',
-    authorizer: ctx.authorizer === null ? null : authorizerVariables(ctx.authorizer),
+    authorizer: ctx.authorizer === null ? null : authorizerProxyObject(ctx.authorizer),
     identity: ctx.identity as Readonly<Record<string, string | null>> | null,
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {

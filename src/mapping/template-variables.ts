@@ -3,7 +3,7 @@
 import type { RequestContext } from '../pipeline/context.js'
 import type { TemplateVariables } from './templates.js'
 import { formatRequestTime } from '../util/request-time.js'
-import { authorizerVariables } from '../method-request/authorization/authorizer-outcome.js'
+import { authorizerTemplateObject } from '../method-request/authorization/authorizer-outcome.js'
 
 export interface ErrorVariables {
   readonly message: string
@@ -63,7 +63,7 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     resourceId: ctx.method?.resourceId ?? '',
     resourcePath: ctx.method?.resourcePath ?? '',
     stage: stageName,
-    authorizer: ctx.authorizer === null ? {} : authorizerVariables(ctx.authorizer),
+    authorizer: ctx.authorizer === null ? {} : authorizerTemplateObject(ctx.authorizer),
     error: error === null ? {} : {
       message: error.message,
       messageString: JSON.stringify(error.message),

@@ -25,11 +25,14 @@ function defaultBody(message: string, status: number): Uint8Array {
 /**
  * Answers the request with gateway response `type`. `message` overrides the type's
  * default text ($context.error.message); `status` overrides the status code where API
- * Gateway uses one type for several (a 502 DEFAULT_5XX, say); `errorType` overrides the
- * type's x-amzn-ErrorType likewise (a 403 DEFAULT_4XX that AWS sends as
+ * Gateway uses one type for several (a 502 DEFAULT_5XX, say). `uncustomizedBody` replaces
+ * the default `{"message":…}` body where API Gateway sends another one for this outcome
+ * (a Lambda authorizer's `{"Message":…}` denial, its `{"message": null}` failures); a
+ * template the API defines for the type still wins. `errorType` overrides the type's
+ * x-amzn-ErrorType where AWS sends another (a 403 DEFAULT_4XX that AWS sends as
  * UnrecognizedClientException, say).
  */
-export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null, errorType: string | null = null): void {
+export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null, uncustomizedBody: Uint8Array | null = null, errorType: string | null = null): void {
   if (ctx.done) return
   const gr = ctx.api === null ? DEFAULT_TABLE[type] : ctx.api.gatewayResponses[type]
   const text = message ?? gr.defaultMessage
@@ -39,7 +42,8 @@ export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTy
   let body: Uint8Array
   const template = selectTemplate(gr.responseTemplates, 'application/json')
   const vars = template !== null || gr.responseParameters.length > 0 ? buildTemplateVariables(ctx, { message: text, responseType: type, validationErrorString: null }) : null
-  if (template === null || vars === null) body = defaultBody(text, finalStatus)
+  if (template === null && uncustomizedBody !== null) body = uncustomizedBody
+  else if (template === null || vars === null) body = defaultBody(text, finalStatus)
   else {
     const out = renderTemplate(template, vars)
     body = out.ok ? out.output : defaultBody(text, finalStatus)

@@ -4,11 +4,11 @@ import type { RequestRecord, ReplyRecord } from '../pool/protocol.js'
 import type { CompiledApi, CompiledMethod, CompiledStage } from './compile.js'
 import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from '../mapping/templates.js'
+import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 import { newApigwId, newRequestId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { CallerIdentity } from '../method-request/authorization/identity.js'
-import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -34,12 +34,12 @@ export class RequestContext {
   bodyDecompressed = false
   /** $context.error.validationErrorString once validation failed. */
   validationErrorString: string | null = null
-  /** What the authorizer established ($context.authorizer.*): Cognito claims, a Lambda authorizer's result; null before or without one. */
+  /** What templates see, built on first use and shared by request and response templates. */
+  templateVariables: TemplateVariables | null = null
+  /** What the authorizer decided (principalId, context, claims, usageIdentifierKey); null without one or before it ran. */
   authorizer: AuthorizerOutcome | null = null
   /** The authenticated caller ($context.identity.accessKey, caller, user, userArn, …): set by AWS_IAM; null otherwise. */
   identity: CallerIdentity | null = null
-  /** What templates see, built on first use and shared by request and response templates. */
-  templateVariables: TemplateVariables | null = null
   /** The next method request step to run (method-request/run.ts). */
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */

@@ -13,7 +13,7 @@
 //   \n\nThe String-to-Sign should have been\n'…'\n" (InvalidSignatureException);
 // - X-Amz-Date older than 5 minutes → 403 "Signature expired: {date} is now earlier than {now-5}
 //   ({now} - 5 min.)" (InvalidSignatureException);
-// - no execute-api:Invoke allow → 403 "User: {arn} is not authorized to perform: execute-api:Invoke
+// - no execute-api:Invoke allow → 403 {"Message":"User: {arn} is not authorized to perform: execute-api:Invoke
 //   on resource: {methodArn} because no identity-based policy allows the execute-api:Invoke action".
 import t from 'tap'
 import { ApiGatewayManagementApiClient, GetConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi'
@@ -177,10 +177,10 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
     const res = await request(`${gw.url}/prod/secret`, { headers: denied.headers })
     t.equal(res.status, 403)
     t.equal(res.headers['x-amzn-errortype'], 'AccessDeniedException')
-    t.equal(res.json().message, `User: ${ALICE.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret with an explicit deny`)
+    t.equal(res.json().Message, `User: ${ALICE.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret with an explicit deny`)
     const bob = await replay(gw.url, await sdkSigned(endpoint, BOB, new GetConnectionCommand({ ConnectionId: 'c1' })))
     t.equal(bob.status, 403)
-    t.equal(bob.json().message, `User: ${BOB.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/@connections/c1 because no identity-based policy allows the execute-api:Invoke action`)
+    t.equal(bob.json().Message, `User: ${BOB.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/@connections/c1 because no identity-based policy allows the execute-api:Invoke action`)
   })
 
   await t.test('temporary credentials need their X-Amz-Security-Token', async (t) => {

@@ -8,9 +8,9 @@
 //   an explicit Allow is needed; IAM → Table A in the API owner's account (an Allow from either
 //   policy, no explicit Deny), Table B across accounts (both must allow); Cognito → after
 //   authentication the resource policy must allow on its own.
-// - Denial bodies (AWS knowledge center, "403 Forbidden errors … Lambda authorizer"):
-//   {"message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: <arn>"}
-//   and "… with an explicit deny"; x-amzn-ErrorType AccessDeniedException (ACCESS_DENIED).
+// - Denial bodies (AWS knowledge center, "403 Forbidden errors … Lambda authorizer", its 2020
+//   text): {"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on
+//   resource: <arn>"} and "… with an explicit deny"; x-amzn-ErrorType AccessDeniedException.
 import t from 'tap'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
@@ -66,7 +66,7 @@ t.test('resource policies', async (t) => {
   const denied = (res: { status: number, headers: Record<string, unknown>, text: string }, message: string) => {
     t.equal(res.status, 403)
     t.equal(res.headers['x-amzn-errortype'], 'AccessDeniedException')
-    t.equal(res.text, JSON.stringify({ message }))
+    t.equal(res.text, JSON.stringify({ Message: message }))
   }
 
   await t.test('resource policy only: an explicit Allow serves; no Allow is an implicit deny; a Deny wins', async () => {

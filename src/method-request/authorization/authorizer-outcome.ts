@@ -1,27 +1,48 @@
-// What an authorizer established about the caller: $context.authorizer.* in templates and
-// parameter mappings, requestContext.authorizer in the Lambda proxy event.
+// What an authorizer (Lambda TOKEN / REQUEST, Cognito) leaves on the request once it has
+// decided: ctx.authorizer. Templates read it as $context.authorizer.*, parameter mappings as
+// context.authorizer.*, the Lambda proxy event as requestContext.authorizer, the API key step
+// (apiKeySource AUTHORIZER) takes usageIdentifierKey from it.
 //
-// NOTE for the merge: the access-lambda branch owns this type (ACCESS.md); this is the same
-// shape with only the fields the Cognito user pool authorizer sets, so either file can win.
+// Values are strings: API Gateway stringifies the context map's values ("Output from an API
+// Gateway Lambda authorizer": numberKey 1 → "1", booleanKey true → "true").
+
 export interface AuthorizerOutcome {
-  /** $context.authorizer.principalId (Lambda authorizers); null for Cognito. */
+  /** $context.authorizer.principalId; null when the authorizer returned none. */
   readonly principalId: string | null
-  /** The Lambda authorizer's context map ($context.authorizer.{key}); null for Cognito. */
-  readonly context: Readonly<Record<string, string | number | boolean>> | null
-  /** $context.authorizer.claims.{name}: the verified token's claims as strings (Cognito). */
+  /** The Lambda authorizer's context map, values stringified ($context.authorizer.{key}). */
+  readonly context: Readonly<Record<string, string>>
+  /** Cognito's token claims ($context.authorizer.claims.*); null for Lambda authorizers. */
   readonly claims: Readonly<Record<string, string>> | null
-  /** The Lambda authorizer's usageIdentifierKey (API key source AUTHORIZER); null for Cognito. */
+  /** The API key the authorizer names for usage plans (apiKeySource AUTHORIZER); null when none. */
   readonly usageIdentifierKey: string | null
+  /** Milliseconds the authorizer call took (requestContext.authorizer.integrationLatency); 0 on a cache hit. */
+  readonly integrationLatency: number
+}
+
+/** $context.authorizer as templates see it: principalId, the context keys, claims when Cognito set them. */
+export function authorizerTemplateObject(a: AuthorizerOutcome): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a.context }
+  out['principalId'] = a.principalId
+  if (a.claims !== null) out['claims'] = { ...a.claims }
+  return out
 }
 
 /**
- * $context.authorizer as templates see it, and requestContext.authorizer of the Lambda proxy
- * event: principalId and the context keys of a Lambda authorizer; `claims` of a Cognito one.
+ * requestContext.authorizer of the Lambda proxy event, as API Gateway sends it for a Lambda
+ * authorizer: the context keys, principalId and integrationLatency side by side; claims
+ * instead for Cognito.
  */
-export function authorizerVariables(outcome: AuthorizerOutcome): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  if (outcome.principalId !== null) out.principalId = outcome.principalId
-  if (outcome.context !== null) Object.assign(out, outcome.context)
-  if (outcome.claims !== null) out.claims = { ...outcome.claims }
+export function authorizerProxyObject(a: AuthorizerOutcome): Record<string, unknown> {
+  if (a.claims !== null) return { claims: { ...a.claims } }
+  const out: Record<string, unknown> = { ...a.context }
+  out['principalId'] = a.principalId
+  out['integrationLatency'] = a.integrationLatency
   return out
+}
+
+/** context.authorizer.{name} (parameter mappings, gateway responses): principalId, a context key, claims.{name}; null when absent. */
+export function authorizerValue(a: AuthorizerOutcome, name: string): string | null {
+  if (name === 'principalId') return a.principalId
+  if (name.startsWith('claims.')) return a.claims === null ? null : a.claims[name.slice(7)] ?? null
+  return Object.hasOwn(a.context, name) ? a.context[name]! : null
 }

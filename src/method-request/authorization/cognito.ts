@@ -150,7 +150,7 @@ export class CognitoStep implements MethodRequestStep {
       sendGatewayResponse(ctx, 'UNAUTHORIZED')
       return
     }
-    const outcome: AuthorizerOutcome = { principalId: null, context: null, claims: claimsOf(payload), usageIdentifierKey: null }
+    const outcome: AuthorizerOutcome = { principalId: null, context: {}, claims: claimsOf(payload), usageIdentifierKey: null, integrationLatency: 0 }
     ctx.authorizer = outcome
     if (!combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.Cognito, 'ALLOW', null)) return
     resumeMethodRequest(ctx)

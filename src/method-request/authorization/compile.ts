@@ -6,12 +6,14 @@
 // file, the JSON pointer and the reason. A method is never served open because its
 // protection is of a kind this file does not know.
 //
-// Kinds: COGNITO_USER_POOLS (cognito.ts), AWS_IAM (iam.ts); methods without an
-// authorization type still pass the API's resource policy (resource-policy.ts).
+// Kinds: Lambda authorizers TOKEN / REQUEST (lambda-authorizer.ts), COGNITO_USER_POOLS
+// (cognito.ts), AWS_IAM (iam.ts: an awsSigv4 scheme or x-amazon-apigateway-auth); methods
+// without an authorization type still pass the API's resource policy (resource-policy.ts).
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import type { AccessSource, ApiSource, OperationSource } from '../../config/model.js'
 import { isRecord } from '../../util/is-record.js'
 import type { MethodRequestStep } from '../step.js'
+import { compileLambdaAuthorizer, isLambdaAuthorizerScheme, LambdaAuthorizerStep } from './lambda-authorizer.js'
 import { compileCognitoStep, isCognitoAuthorizer } from './cognito.js'
 import { IamStep, compilePrincipals, isIamScheme } from './iam.js'
 import { ResourcePolicyStep, type CompiledResourcePolicy } from './resource-policy.js'
@@ -19,6 +21,8 @@ import { ResourcePolicyStep, type CompiledResourcePolicy } from './resource-poli
 /** What compiling a method's authorization needs besides the operation. */
 export interface AuthorizationContext {
   readonly api: ApiSource
+  /** The stage the method is compiled for (stage variables in authorizerUri, the cache key). */
+  readonly stage: string
   readonly access: AccessSource
   /** The API's resource policy, compiled once per API (resource-policy.ts), or null. */
   readonly resourcePolicy: CompiledResourcePolicy | null
@@ -34,11 +38,16 @@ function refuse(cx: AuthorizationContext, op: OperationSource, pointer: string, 
   cx.problems.push({ code: Codes.AUTHORIZATION, file: cx.api.file, pointer, message: `${why}; the method ${op.method} ${op.path} is refused rather than served open`, severity: 'error' })
 }
 
+function iamStep(cx: AuthorizationContext): IamStep {
+  return new IamStep(compilePrincipals(cx.access, cx.problems), cx.access.region, cx.access.accountId, cx.resourcePolicy)
+}
+
 /** The authorization step of a method, or null when it has none (authorizationType NONE, no resource policy). */
 export function compileAuthorization(op: OperationSource, cx: AuthorizationContext): MethodRequestStep | null {
   let step: MethodRequestStep | null = null
-  let named: string | null = null
+  let authorizerName: string | null = null
   let refused = false
+  const alternatives = new Set(op.security.map((r) => r.alternative))
   for (const req of op.security) {
     const scheme = cx.api.securitySchemes[req.name]
     if (isApiKeyScheme(scheme)) continue
@@ -48,24 +57,34 @@ export function compileAuthorization(op: OperationSource, cx: AuthorizationConte
       refused = true
       continue
     }
-    // API Gateway gives a method one authorization type: alternatives between authorizers cannot be honoured.
-    if (named !== null && named !== req.name) {
-      refuse(cx, op, op.securityPointer, `security names both "${named}" and "${req.name}", but API Gateway applies one authorizer per method`)
+    const authorizer = scheme['x-amazon-apigateway-authorizer']
+    const lambda = isLambdaAuthorizerScheme(scheme)
+    const cognito = !lambda && isCognitoAuthorizer(authorizer)
+    const iam = !lambda && !cognito && authorizer === undefined && isIamScheme(scheme['x-amazon-apigateway-authtype'])
+    if (!lambda && !cognito && !iam) {
+      refuse(cx, op, pointer, `security scheme "${req.name}" is of a kind the gateway cannot enforce`)
       refused = true
       continue
     }
-    named = req.name
-    const authorizer = scheme['x-amazon-apigateway-authorizer']
-    const authtype = scheme['x-amazon-apigateway-authtype']
-    if (isCognitoAuthorizer(authorizer)) {
+    // A method has one authorizer, required by every alternative: any other combination
+    // (two authorizers, or an alternative without it) cannot be enforced as written.
+    if (authorizerName === req.name) continue
+    const everywhere = [...alternatives].every((alt) => op.security.some((r) => r.alternative === alt && r.name === req.name))
+    if (authorizerName !== null || !everywhere) {
+      cx.problems.push({ code: Codes.AUTHORIZATION, file: cx.api.file, pointer: op.securityPointer, message: `the security requirements of ${op.method} ${op.path} combine authorizers as alternatives, which API Gateway cannot express (one authorizer per method); the method is refused rather than served open`, severity: 'error' })
+      return null
+    }
+    authorizerName = req.name
+    if (lambda) {
+      const compiled = compileLambdaAuthorizer(req.name, scheme, pointer, op, cx)
+      if (compiled !== null) step = new LambdaAuthorizerStep(compiled, cx.access.region, cx.access.accountId, cx.api.id, cx.stage, cx.resourcePolicy)
+      else refused = true
+    } else if (cognito) {
       const s = compileCognitoStep(op, req, scheme, pointer, cx)
-      if (s === null) refused = true
-      else step = s
-    } else if (authorizer === undefined && isIamScheme(authtype)) {
-      step = new IamStep(compilePrincipals(cx.access, cx.problems), cx.access.region, cx.access.accountId, cx.resourcePolicy)
+      if (s !== null) step = s
+      else refused = true
     } else {
-      refuse(cx, op, pointer, `security scheme "${req.name}" is of a kind the gateway cannot enforce`)
-      refused = true
+      step = iamStep(cx)
     }
   }
   // x-amazon-apigateway-auth: AWS_IAM by the operation's own extension (NONE: nothing to add).
@@ -74,11 +93,11 @@ export function compileAuthorization(op: OperationSource, cx: AuthorizationConte
     if (op.authType !== 'AWS_IAM') {
       refuse(cx, op, pointer, `x-amazon-apigateway-auth type ${op.authType} is not one the gateway can enforce (NONE, AWS_IAM)`)
       refused = true
-    } else if (named !== null && !(step instanceof IamStep)) {
-      refuse(cx, op, pointer, `x-amazon-apigateway-auth AWS_IAM and security "${named}" both apply, but API Gateway applies one authorizer per method`)
+    } else if (authorizerName !== null && !(step instanceof IamStep)) {
+      refuse(cx, op, pointer, `x-amazon-apigateway-auth AWS_IAM and security "${authorizerName}" both apply, but API Gateway applies one authorizer per method`)
       refused = true
     } else if (step === null) {
-      step = new IamStep(compilePrincipals(cx.access, cx.problems), cx.access.region, cx.access.accountId, cx.resourcePolicy)
+      step = iamStep(cx)
     }
   }
   if (refused) return null

@@ -96,14 +96,14 @@ export class IamStep implements MethodRequestStep {
       return StepOutcome.Answered
     }
     if (reading.kind === 'incomplete') {
-      sendGatewayResponse(ctx, 'DEFAULT_4XX', reading.message, 403, null, 'IncompleteSignatureException')
+      sendGatewayResponse(ctx, 'DEFAULT_4XX', reading.message, 403, null, null, 'IncompleteSignatureException')
       return StepOutcome.Answered
     }
     const sig = reading.signature
     const principal = this.principals.get(sig.accessKeyId)
     const token = principal?.credential.sessionToken ?? null
     if (principal === undefined || (token === null ? sig.securityToken !== null : sig.securityToken === null || !tokensEqual(token, sig.securityToken))) {
-      sendGatewayResponse(ctx, 'DEFAULT_4XX', INVALID_TOKEN, 403, null, 'UnrecognizedClientException')
+      sendGatewayResponse(ctx, 'DEFAULT_4XX', INVALID_TOKEN, 403, null, null, 'UnrecognizedClientException')
       return StepOutcome.Answered
     }
     const scopeProblem = this.#scopeProblem(sig)

@@ -11,9 +11,12 @@
 //   resource policy is evaluated on its own and must explicitly allow.
 //   Table A: any explicit Deny denies; otherwise an Allow from either policy allows.
 //   Table B: any explicit Deny denies; otherwise both policies must allow.
-// - Denial bodies (AWS knowledge center "403 errors with a Lambda authorizer"):
+// - Denial texts (AWS knowledge center "403 errors with a Lambda authorizer"):
 //   "User: anonymous is not authorized to perform: execute-api:Invoke on resource: <arn>"
 //   (implicit) and the same "with an explicit deny"; the gateway response is ACCESS_DENIED.
+//   The uncustomized body is `{"Message":…}`, capitalized: the knowledge center's 2020 text
+//   of the same article shows `Message: "User: anonymous is not authorized …"`, and the Lambda
+//   authorizer's denials, AWS-observed, have the same shape (lambda-authorizer.ts).
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import type { AccessSource, ApiSource } from '../../config/model.js'
 import { isRecord } from '../../util/is-record.js'
@@ -128,6 +131,17 @@ function notAuthorized(who: string, arn: string): string {
   return `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${arn}`
 }
 
+const encoder = new TextEncoder()
+
+/** 403 ACCESS_DENIED with `message`; uncustomized, the body is `{"Message":…}` as AWS sends its policy denials. */
+function deny(ctx: RequestContext, message: string): void {
+  sendGatewayResponse(ctx, 'ACCESS_DENIED', message, null, null, encoder.encode(`{"Message":${JSON.stringify(message)}}`))
+}
+
+/** A Lambda authorizer's own denials (its policyDocument), API Gateway's texts. */
+export const AUTHORIZER_EXPLICIT_DENY = 'User is not authorized to access this resource with an explicit deny'
+export const AUTHORIZER_IMPLICIT_DENY = 'User is not authorized to access this resource'
+
 /**
  * The Lambda authorizer's first phase: before the authorizer is called, an explicit Deny in
  * the resource policy denies at once. Returns true when the request may go on (call the
@@ -137,7 +151,7 @@ export function checkResourcePolicyDeny(ctx: RequestContext, rp: CompiledResourc
   if (rp === null) return true
   const arn = requestArn(ctx, rp.region, rp.accountId)
   if (evaluateResource(ctx, rp, arn, null) !== 'DENY') return true
-  sendGatewayResponse(ctx, 'ACCESS_DENIED', `${notAuthorized('anonymous', arn)} with an explicit deny`)
+  deny(ctx, `${notAuthorized('anonymous', arn)} with an explicit deny`)
   return false
 }
 
@@ -166,7 +180,7 @@ export function combineWithResourcePolicy(ctx: RequestContext, rp: CompiledResou
   const who = kind === AuthorizationKind.Iam && principalArn !== null ? principalArn : 'anonymous'
   // An explicit Deny in the resource policy denies every kind.
   if (resource === 'DENY') {
-    sendGatewayResponse(ctx, 'ACCESS_DENIED', `${notAuthorized(who, arn!)} with an explicit deny`)
+    deny(ctx, `${notAuthorized(who, arn!)} with an explicit deny`)
     return false
   }
   switch (kind) {
@@ -174,21 +188,21 @@ export function combineWithResourcePolicy(ctx: RequestContext, rp: CompiledResou
     case AuthorizationKind.Cognito:
       // Resource policy only / Cognito: the resource policy must allow explicitly.
       if (rp === null || resource === 'ALLOW') return true
-      sendGatewayResponse(ctx, 'ACCESS_DENIED', notAuthorized('anonymous', arn!))
+      deny(ctx, notAuthorized('anonymous', arn!))
       return false
     case AuthorizationKind.LambdaAuthorizer:
       if (decision === 'DENY') {
-        sendGatewayResponse(ctx, 'ACCESS_DENIED', 'User is not authorized to access this resource with an explicit deny')
+        deny(ctx, AUTHORIZER_EXPLICIT_DENY)
         return false
       }
       // Table A: an Allow from either policy allows.
       if (decision === 'ALLOW' || resource === 'ALLOW') return true
-      sendGatewayResponse(ctx, 'ACCESS_DENIED', 'User is not authorized to access this resource')
+      deny(ctx, AUTHORIZER_IMPLICIT_DENY)
       return false
     case AuthorizationKind.Iam: {
       const target = arn ?? ''
       if (decision === 'DENY') {
-        sendGatewayResponse(ctx, 'ACCESS_DENIED', `${notAuthorized(who, target)} with an explicit deny`)
+        deny(ctx, `${notAuthorized(who, target)} with an explicit deny`)
         return false
       }
       const callerAccount = principalArn === null ? null : principalArn.split(':')[4] ?? null
@@ -196,8 +210,8 @@ export function combineWithResourcePolicy(ctx: RequestContext, rp: CompiledResou
       if (sameAccount ? decision === 'ALLOW' || resource === 'ALLOW' : decision === 'ALLOW' && resource === 'ALLOW') return true
       // Which policy failed to allow: the identity policy ("because no identity-based policy
       // allows", AWS knowledge center "signature mismatch errors … IAM authentication"), else the resource policy.
-      if (decision !== 'ALLOW') sendGatewayResponse(ctx, 'ACCESS_DENIED', `${notAuthorized(who, target)} because no identity-based policy allows the execute-api:Invoke action`)
-      else sendGatewayResponse(ctx, 'ACCESS_DENIED', notAuthorized(who, target))
+      if (decision !== 'ALLOW') deny(ctx, `${notAuthorized(who, target)} because no identity-based policy allows the execute-api:Invoke action`)
+      else deny(ctx, notAuthorized(who, target))
       return false
     }
   }
@@ -213,3 +227,4 @@ export class ResourcePolicyStep implements MethodRequestStep {
     return combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.None, 'NONE', null) ? StepOutcome.Continue : StepOutcome.Answered
   }
 }
+

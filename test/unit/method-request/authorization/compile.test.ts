@@ -54,7 +54,7 @@ t.test('Cognito: providerARNs must name pools of the gateway config', async (t) 
 
 t.test('two authorizers as alternatives are refused: API Gateway applies one per method', async (t) => {
   t.strictSame(compile({ paths: { '/p': { get: { security: [{ sigv4: [] }, { other: [] }], 'x-amazon-apigateway-integration': mock } } }, components: { securitySchemes: { sigv4, other: sigv4 } } }).errors, [
-    '/paths/~1p/get/security: security names both "sigv4" and "other", but API Gateway applies one authorizer per method; the method GET /p is refused rather than served open',
+    '/paths/~1p/get/security: the security requirements of GET /p combine authorizers as alternatives, which API Gateway cannot express (one authorizer per method); the method is refused rather than served open',
   ])
 })
 

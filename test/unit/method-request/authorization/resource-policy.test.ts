@@ -42,7 +42,9 @@ function outcome(resource: keyof typeof policies | null, kind: AuthorizationKind
   ctx.path = '/p'
   const go = combineWithResourcePolicy(ctx, rp, kind, decision, principal, ARN)
   if (go) return replies.length === 0 ? null : { status: -1, message: 'replied and continued' }
-  return { status: replies[0]!.status, message: JSON.parse(new TextDecoder().decode(replies[0]!.body!)).message }
+  const body = JSON.parse(new TextDecoder().decode(replies[0]!.body!))
+  t.strictSame(Object.keys(body), ['Message'], 'the uncustomized body is {"Message":…}')
+  return { status: replies[0]!.status, message: body.Message }
 }
 
 const explicit = (who: string) => `User: ${who} is not authorized to perform: execute-api:Invoke on resource: ${ARN} with an explicit deny`

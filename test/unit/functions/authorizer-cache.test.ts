@@ -1,0 +1,55 @@
+// The Lambda authorizer result cache: one per gateway, in the function host, reached by
+// every client (worker) of the host — over its channel name and over a connect() port.
+import t from 'tap'
+import { AuthorizerResultCache, MAX_AUTHORIZER_CACHE_ENTRIES } from '../../../src/functions/authorizer-cache.js'
+import { createFunctionHost } from '../../../src/functions/host.js'
+import { connectFunctionHost } from '../../../src/functions/client.js'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+t.test('entries live for their TTL; a store replaces; 0 stores nothing', async (t) => {
+  const c = new AuthorizerResultCache()
+  c.set('k', enc.encode('a'), 1_000, 0)
+  const a = c.get('k', 999)
+  t.equal(dec.decode(a!.payload), 'a')
+  t.equal(c.get('k', 1_000), null, 'expired at its TTL')
+  t.equal(c.size, 0, 'the expired entry is dropped')
+  c.set('k', enc.encode('b'), 1_000, 0)
+  c.set('k', enc.encode('c'), 1_000, 0)
+  const b = c.get('k', 10)!
+  t.equal(dec.decode(b.payload), 'c')
+  t.ok(b.id > a!.id, 'every stored result gets a new id')
+  c.set('z', enc.encode('z'), 0, 0)
+  t.equal(c.get('z', 0), null)
+  c.clear()
+  t.equal(c.size, 0)
+})
+
+t.test('the cache is bounded: the oldest entry goes first', async (t) => {
+  const c = new AuthorizerResultCache()
+  for (let i = 0; i < MAX_AUTHORIZER_CACHE_ENTRIES + 1; i++) c.set(`k${i}`, enc.encode(''), 60_000, 0)
+  t.equal(c.size, MAX_AUTHORIZER_CACHE_ENTRIES)
+  t.equal(c.get('k0', 1), null)
+  t.not(c.get(`k${MAX_AUTHORIZER_CACHE_ENTRIES}`, 1), null)
+})
+
+t.test('two clients of one host share the entries; a reload empties them', { timeout: 10_000 }, async (t) => {
+  const host = createFunctionHost({}, { baseDir: '.', name: 'test:authorizer-cache', output: 'ignore' })
+  t.teardown(() => host.close())
+  const a = connectFunctionHost('test:authorizer-cache')
+  const b = connectFunctionHost(host.connect())
+  t.teardown(() => { a.close(); b.close() })
+  t.strictSame(await a.lookupAuthorizerResult('key'), { kind: 'not-found' })
+  a.storeAuthorizerResult('key', enc.encode('{"principalId":"p"}'), 60_000)
+  // The store is fire and forget: the other client sees it once the host has it.
+  let hit = await b.lookupAuthorizerResult('key')
+  for (let i = 0; i < 50 && hit.kind !== 'ok'; i++) hit = await b.lookupAuthorizerResult('key')
+  if (hit.kind !== 'ok') return t.fail('no hit')
+  t.equal(dec.decode(hit.payload), '{"principalId":"p"}')
+  t.equal(typeof hit.cacheEntry, 'number')
+  const again = await a.lookupAuthorizerResult('key')
+  t.match(again, { kind: 'ok', cacheEntry: hit.cacheEntry })
+  host.reload({})
+  t.strictSame(await a.lookupAuthorizerResult('key'), { kind: 'not-found' })
+})
