@@ -15,9 +15,13 @@ import t from 'tap'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
-import { writeApi, request } from '../helpers/index.js'
+import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { writeApi, request, startGateway } from '../helpers/index.js'
 import { startGatewayWithAccess } from '../helpers/access.js'
 
+const FUNCTIONS = fileURLToPath(new URL('../fixtures/functions/', import.meta.url))
 const ARN = (tail: string) => `arn:aws:execute-api:us-east-1:123456789012:rp/${tail}`
 const ALICE = { accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] } }
 const BOB = { accessKeyId: 'AKIDBOB000000000002', secretAccessKey: 'bob-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/bob', policy: null }
@@ -119,4 +123,47 @@ t.test('a resource policy the gateway cannot evaluate is refused at load with it
   t.ok(err, 'the gateway does not start')
   t.match(err!.message, '/x-amazon-apigateway-policy/Statement/0/Condition/StringNotEquals/aws:SourceVpce: resource policy: condition key aws:SourceVpce cannot be evaluated: the gateway is not reached through VPC endpoints')
   t.match(err!.message, '/x-amazon-apigateway-policy/Statement/1/Condition/DateGreaterThan: resource policy: condition operator DateGreaterThan is not supported; the API is refused rather than served without its policy')
+})
+
+t.test('a Lambda authorizer with a resource policy: explicit Denies before the authorizer runs, then Table A', async (t) => {
+  const dir = t.testdir({ 'calls.txt': '' })
+  const calls = join(dir, 'calls.txt')
+  const authorizerArn = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:tokenAuth/invocations'
+  const lambdaOp = { get: { security: [{ tokenAuth: [] }], 'x-amazon-apigateway-integration': mock } }
+  writeFileSync(join(dir, 'api.json'), JSON.stringify({
+    openapi: '3.0.1',
+    info: { title: 'rpl', version: '1' },
+    'x-amazon-apigateway-policy': {
+      Statement: [
+        { Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/GET/blocked' },
+        { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/prod/GET/public' },
+      ],
+    },
+    paths: { '/blocked': lambdaOp, '/public': lambdaOp, '/private': lambdaOp },
+    components: { securitySchemes: { tokenAuth: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: authorizerArn, authorizerResultTtlInSeconds: 0 } } } },
+  }))
+  writeFileSync(join(dir, 'backplane.json'), JSON.stringify({
+    workers: 1,
+    apis: [{ id: 'rpl', file: 'api.json', stages: { prod: {} } }],
+    functions: { tokenAuth: { handler: `${join(FUNCTIONS, 'authorizers.mjs')}#token`, environment: { COUNT_FILE: calls } } },
+  }))
+  const gw = await startGateway({ args: ['--config', join(dir, 'backplane.json')] })
+  t.teardown(() => gw.stop())
+  const base = `${gw.url}/prod`
+  const call = (path: string, token: string) => request(`${base}${path}`, { headers: { authorization: token } })
+  const body = (res: { text: string }) => JSON.parse(res.text)
+
+  const blocked = await call('/blocked', 'allow')
+  t.equal(blocked.status, 403)
+  t.strictSame(body(blocked), { Message: 'User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:rpl/prod/GET/blocked with an explicit deny' })
+  t.equal(readFileSync(calls, 'utf8'), '', 'the authorizer was not called')
+  t.equal((await call('/public', 'elsewhere')).status, 200, 'the resource policy allows where the authorizer\'s policy is silent')
+  t.equal((await call('/private', 'allow')).status, 200, 'the authorizer allows where the resource policy is silent')
+  const neither = await call('/private', 'elsewhere')
+  t.equal(neither.status, 403)
+  t.strictSame(body(neither), { Message: 'User is not authorized to access this resource' })
+  const denied = await call('/public', 'deny')
+  t.equal(denied.status, 403)
+  t.strictSame(body(denied), { Message: 'User is not authorized to access this resource with an explicit deny' })
+  t.equal(readFileSync(calls, 'utf8'), 'elsewhere\nallow\nelsewhere\ndeny\n', 'four calls after the pre-check passed')
 })
