@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type GatewaySource, type StageSource } from './model.js'
+import { DEFAULT_ACCESS, DEFAULT_REGION, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
+import { resolveEnvRefs } from './secrets.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
@@ -104,6 +105,10 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let workers = 0
   let functions: LoadResult['functions'] = null
   let access: AccessSource = opts.access ?? DEFAULT_ACCESS
+  let accountId: string | null = null
+  let region = DEFAULT_REGION
+  let vpcLinks: Record<string, string> = {}
+  let aws: AwsSettings = { endpoints: {}, roles: {}, defaultCredentials: envCredentials(process.env) }
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -126,6 +131,30 @@ export function loadGateway(opts: LoadOptions): LoadResult {
           if (Number.isInteger(cfg.workers) && (cfg.workers as number) >= 1) workers = cfg.workers as number
           else problems.push({ code: Codes.GATEWAY, file, pointer: '/workers', message: 'must be a positive integer', severity: 'error' })
         }
+        if (cfg.accountId !== undefined) {
+          if (typeof cfg.accountId === 'string' && /^\d{12}$/.test(cfg.accountId)) accountId = cfg.accountId
+          else problems.push({ code: Codes.GATEWAY, file, pointer: '/accountId', message: 'must be a 12-digit AWS account id (a string)', severity: 'error' })
+        }
+        if (cfg.region !== undefined) {
+          if (typeof cfg.region === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region)) region = cfg.region
+          else problems.push({ code: Codes.GATEWAY, file, pointer: '/region', message: 'must be an AWS region name such as "us-east-1"', severity: 'error' })
+        }
+        if (cfg.vpcLinks !== undefined) {
+          vpcLinks = readStringMap(problems, file, Codes.GATEWAY, cfg.vpcLinks, '/vpcLinks', {
+            check: (k, v, ptr) => {
+              if (!/^https?:\/\/[^/?#]+$/.test(v)) problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: `VPC link ${k}: the target must be an origin such as "http://127.0.0.1:8080" (no path)`, severity: 'error' })
+            },
+          })
+        }
+        aws = { endpoints: {}, roles: {}, defaultCredentials: aws.defaultCredentials }
+        if (cfg.endpoints !== undefined) {
+          aws = { ...aws, endpoints: readStringMap(problems, file, Codes.GATEWAY, cfg.endpoints, '/endpoints', {
+            check: (k, v, ptr) => {
+              if (!/^https?:\/\/[^/?#]+\/?$/.test(v)) problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: `endpoint of ${k}: must be an origin such as "http://127.0.0.1:8000"`, severity: 'error' })
+            },
+          }) }
+        }
+        if (cfg.roles !== undefined) aws = { ...aws, roles: parseRoles(cfg.roles, file, problems) }
         if (cfg.functions !== undefined) {
           if (isRecord(cfg.functions)) {
             functions = { file, baseDir: dirname(file), entries: cfg.functions }
@@ -176,7 +205,48 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, access }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, ...(accountId === null ? {} : { accountId }), region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+}
+
+/** The standard AWS environment credentials, or null when they are not set. */
+export function envCredentials(env: NodeJS.ProcessEnv): AwsCredentialsSource | null {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID']
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY']
+  if (accessKeyId === undefined || accessKeyId === '' || secretAccessKey === undefined || secretAccessKey === '') return null
+  const sessionToken = env['AWS_SESSION_TOKEN']
+  return sessionToken === undefined || sessionToken === '' ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken }
+}
+
+/** roles: { "arn:aws:iam::123456789012:role/x": { accessKeyId, secretAccessKey, sessionToken? } }; values may be ${env:NAME}. */
+function parseRoles(raw: unknown, file: string, problems: ConfigProblem[]): Record<string, AwsCredentialsSource> {
+  const out: Record<string, AwsCredentialsSource> = {}
+  if (!isRecord(raw)) {
+    problems.push({ code: Codes.GATEWAY, file, pointer: '/roles', message: 'must be a map of IAM role ARNs to credentials', severity: 'error' })
+    return out
+  }
+  for (const [arn, v] of Object.entries(raw)) {
+    const ptr = pointerJoin('/roles', arn)
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(arn)) problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: 'must be an IAM role ARN (arn:aws:iam::123456789012:role/name)', severity: 'error' })
+    if (!isRecord(v)) {
+      problems.push({ code: Codes.GATEWAY, file, pointer: ptr, message: 'must be { accessKeyId, secretAccessKey, sessionToken? }', severity: 'error' })
+      continue
+    }
+    const field = (name: string, required: boolean): string | undefined => {
+      const x = v[name]
+      if (x === undefined && !required) return undefined
+      if (typeof x !== 'string' || x === '') {
+        problems.push({ code: Codes.GATEWAY, file, pointer: pointerJoin(ptr, name), message: 'must be a non-empty string (or ${env:NAME})', severity: 'error' })
+        return undefined
+      }
+      return resolveEnvRefs(x, file, pointerJoin(ptr, name), problems)
+    }
+    for (const k of Object.keys(v)) if (k !== 'accessKeyId' && k !== 'secretAccessKey' && k !== 'sessionToken') problems.push({ code: Codes.GATEWAY, file, pointer: pointerJoin(ptr, k), message: `unknown credentials field "${k}"`, severity: 'error' })
+    const accessKeyId = field('accessKeyId', true)
+    const secretAccessKey = field('secretAccessKey', true)
+    const sessionToken = field('sessionToken', false)
+    if (accessKeyId !== undefined && secretAccessKey !== undefined) out[arn] = sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken }
+  }
+  return out
 }
 
 /** Several APIs on one listener need distinct ids and distinct base paths. */

@@ -9,6 +9,9 @@ export type ContentHandling = 'CONVERT_TO_TEXT' | 'CONVERT_TO_BINARY'
 /** API Gateway's documented default and maximum for timeoutInMillis. */
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 export const MIN_INTEGRATION_TIMEOUT_MS = 50
+/** Past 29 s API Gateway needs a quota increase (Regional and private APIs only), up to 300 s. */
+export const MAX_DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+export const MAX_INTEGRATION_TIMEOUT_MS = 300_000
 /** The stage name used when API files are served without a gateway config. */
 export const DEFAULT_STAGE_NAME = 'test'
 /** API Gateway's payload limit for REST APIs. */
@@ -42,6 +45,16 @@ export interface IntegrationSource {
   readonly contentHandling: ContentHandling | null
   readonly timeoutInMillis: number
   readonly cacheKeyParameters: readonly string[]
+  /** AWS integrations: the IAM role ARN API Gateway assumes to call the service, or null. */
+  readonly credentials: string | null
+  /** 'INTERNET' or 'VPC_LINK' (a private integration through connectionId). */
+  readonly connectionType: 'INTERNET' | 'VPC_LINK'
+  /** The VPC link id of a private integration (may hold ${stageVariables.x}), or null. */
+  readonly connectionId: string | null
+  /** tlsConfig.insecureSkipVerification: HTTPS backends' certificates are not verified. */
+  readonly insecureSkipVerification: boolean
+  /** tlsConfig.serverNameToVerify: the name the backend certificate is checked against (SNI), or null. */
+  readonly serverNameToVerify: string | null
   readonly responses: readonly IntegrationResponseSource[]
   /** JSON pointer of the extension in the API file, for messages. */
   readonly pointer: string
@@ -214,4 +227,31 @@ export interface GatewaySource {
   readonly apis: readonly ApiSource[]
   /** Region, account, IAM principals, user pools, API keys and usage plans. */
   readonly access: AccessSource
+  /** $context.accountId and the Lambda event's requestContext.accountId; absent: a Lambda URI's account, else DEFAULT_ACCOUNT_ID. */
+  readonly accountId?: string
+  /** The region the gateway stands for: AWS service endpoints and signatures (default DEFAULT_REGION). */
+  readonly region?: string
+  /** VPC link id → the target its private integrations reach ('http://127.0.0.1:8080'). */
+  readonly vpcLinks?: Readonly<Record<string, string>>
+  /** AWS service integrations: endpoint overrides per service and credentials per role ARN. */
+  readonly aws?: AwsSettings
 }
+
+/** Credentials to sign AWS service calls with (never logged). */
+export interface AwsCredentialsSource {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  /** Temporary credentials only. */
+  readonly sessionToken?: string
+}
+
+/** The gateway config's AWS service settings. */
+export interface AwsSettings {
+  /** Service name ('dynamodb', 'sqs') → endpoint origin ('http://127.0.0.1:8000'). */
+  readonly endpoints: Readonly<Record<string, string>>
+  /** Integration `credentials` role ARN → the credentials calls with that role are signed with. */
+  readonly roles: Readonly<Record<string, AwsCredentialsSource>>
+  /** The standard AWS environment credentials (AWS_ACCESS_KEY_ID…), read at load; null when unset. */
+  readonly defaultCredentials: AwsCredentialsSource | null
+}
+

@@ -2,7 +2,7 @@
 // Every problem is collected with its JSON pointer; nothing stops at the first.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
-import type { ApiSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
+import type { ApiSource, IntegrationSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
 import {
   normalizeApiKeySource,
@@ -136,6 +136,23 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
   }
 }
 
+/**
+ * API Gateway refuses an integration response that maps a header its method response does
+ * not declare ("Invalid mapping expression specified … method.response.header.X"): the
+ * method response (responses.{status}.headers) is where the headers are declared.
+ */
+function checkResponseHeaders(integration: IntegrationSource, methodResponses: Readonly<Record<string, readonly string[]>>, ctx: ExtensionContext): void {
+  for (const r of integration.responses) {
+    const declared = methodResponses[r.statusCode]
+    for (const key of Object.keys(r.responseParameters)) {
+      const header = key.slice('method.response.header.'.length).toLowerCase()
+      if (declared !== undefined && declared.includes(header)) continue
+      const where = declared === undefined ? `no method response ${r.statusCode} is declared (responses/${r.statusCode})` : `method response ${r.statusCode} does not declare it (responses/${r.statusCode}/headers)`
+      ctx.problems.push({ code: Codes.INTEGRATION, file: ctx.file, pointer: pointerJoin(integration.pointer, 'responses', r.selectionPattern, 'responseParameters', key), message: `${key} names a header the method response does not have: ${where}; API Gateway refuses the import`, severity: 'error' })
+    }
+  }
+}
+
 function checkPath(path: string, pointer: string, err: (code: string, pointer: string, message: string) => void): boolean {
   if (!path.startsWith('/')) {
     err(Codes.PATH, pointer, 'a resource path must start with "/"')
@@ -258,6 +275,7 @@ function normalizeOperation(
 
   const integPtr = pointerJoin(opPtr, 'x-amazon-apigateway-integration')
   const integration = op['x-amazon-apigateway-integration'] === undefined ? null : normalizeIntegration(ctx, op['x-amazon-apigateway-integration'], integPtr)
+  if (integration !== null) checkResponseHeaders(integration, methodResponses, ctx)
   if (op['x-amazon-apigateway-integration'] === undefined) {
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }

@@ -8,13 +8,20 @@
 //   `multiValueHeaders` / `multiValueQueryStringParameters` hold them all, in order.
 // - Absent maps are null, never {}: no query string → both query maps null; no path
 //   parameters → pathParameters null; no stage variables → stageVariables null.
-// - Query names and values are form-decoded (`+` is a space); path parameters are decoded;
-//   `path` and `requestContext.path` keep the percent-encoding of the request line.
+// - Header names are kept as given (the pipeline passes them as the client sent them, as far
+//   as the front knows them; see lambdaEventHeaders in integrations/headers.ts).
+// - Query names and values are form-decoded (`+` is a space); path parameters, `path` and
+//   `requestContext.path` keep the percent-encoding of the request line (LocalStack's
+//   AWS-validated test_lambda_aws_proxy_integration: `test%2Balias@gmail.com` stays so in
+//   pathParameters; serverless/serverless#5037: `%40` arrives as `%40`).
 // - `body` is null without a payload; a binary payload (binaryMediaTypes) is base64 with
 //   isBase64Encoded true; any other payload is UTF-8 text.
 // - The result must be a JSON object with only statusCode, headers, multiValueHeaders, body,
-//   isBase64Encoded; body must be a string; a name in both header maps takes the
-//   multiValueHeaders values. Anything else is "Malformed Lambda proxy response" (502).
+//   isBase64Encoded; body must be a string. Anything else is "Malformed Lambda proxy
+//   response" (502). Recorded (test_aws_proxy_response_payload_format_validation): no
+//   statusCode answers 200; a name in both header maps sends the multiValueHeaders values,
+//   then the headers value, under the multiValueHeaders spelling; header values may be JSON
+//   scalars (true → "true"); a string statusCode ("201") is read as a number.
 import { Codes } from '../errors.js'
 import { parseQuery } from '../util/query.js'
 import { formatRequestTime } from '../util/request-time.js'
@@ -50,6 +57,8 @@ export interface ProxyEventInput {
   readonly extendedRequestId: string
   readonly accountId: string
   readonly apiId: string
+  /** requestContext.deploymentId. */
+  readonly deploymentId: string
   /** Host the request was addressed to (requestContext.domainName). */
   readonly domainName: string
   readonly sourceIp: string
@@ -96,7 +105,7 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
       const list = multiValueHeaders[name]
       if (list === undefined) multiValueHeaders[name] = [value]
       else list.push(value)
-      if (name === 'user-agent') userAgent = value
+      if (userAgent === null && name.length === 10 && name.toLowerCase() === 'user-agent') userAgent = value
     }
     headers = { ...headers }
     multiValueHeaders = { ...multiValueHeaders }
@@ -147,6 +156,7 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
     protocol: input.protocol,
     stage: input.stage,
     domainPrefix: dot === -1 ? input.domainName : input.domainName.slice(0, dot),
+    deploymentId: input.deploymentId,
     requestTimeEpoch: input.requestTimeEpoch,
     requestId: input.requestId,
     identity,
@@ -196,6 +206,7 @@ export interface ProxyResponse {
   readonly statusCode: number
   /** Header pairs in the order the result gave them: [name0, value0, …]. */
   readonly headers: string[]
+  /** The body's bytes: base64-decoded when isBase64Encoded and `decodeBase64` allowed it, else its UTF-8 text. */
   readonly body: Uint8Array
 }
 
@@ -229,11 +240,18 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+/** Inserts `name: value` after the last pair named `name`, keeping a header's values together. */
+function insertAfterLast(headers: string[], name: string, value: string): void {
+  let at = -1
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) at = i
+  headers.splice(at + 2, 0, name, value)
+}
+
 /**
  * Reads what a function returned to a Lambda proxy integration: the JSON payload bytes of
  * a successful invocation, or the already-parsed value.
  */
-export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse | MalformedProxyResult {
+export function parseProxyResult(payload: Uint8Array | unknown, decodeBase64 = true): ProxyResponse | MalformedProxyResult {
   let value: unknown = payload
   if (payload instanceof Uint8Array) {
     try {
@@ -251,9 +269,10 @@ export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse |
 
   const sc = value['statusCode']
   let statusCode: number
-  if (typeof sc === 'number') statusCode = sc
+  if (sc === undefined || sc === null) statusCode = 200 // recorded: {"headers": {...}} answers 200
+  else if (typeof sc === 'number') statusCode = sc
   else if (typeof sc === 'string' && /^\d{3}$/.test(sc)) statusCode = Number(sc)
-  else return malformed(sc === undefined || sc === null ? 'statusCode is missing' : 'statusCode must be an integer')
+  else return malformed('statusCode must be an integer')
   if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
     return malformed(`statusCode ${statusCode} is not a valid HTTP status code`)
   }
@@ -261,10 +280,21 @@ export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse |
   const headers: string[] = []
   const single = value['headers']
   const multi = value['multiValueHeaders']
-  const multiNames = new Set<string>()
+  /** lower-case name → the spelling multiValueHeaders used. */
+  const multiNames = new Map<string, string>()
   if (multi !== undefined && multi !== null) {
     if (!isPlainObject(multi)) return malformed('multiValueHeaders must be an object of string arrays')
-    for (const name of Object.keys(multi)) multiNames.add(name.toLowerCase())
+    for (const name of Object.keys(multi)) {
+      const list = multi[name]
+      if (list === null) continue
+      if (!Array.isArray(list)) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
+      for (const v of list) {
+        const text = scalarText(v)
+        if (text === null) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
+        headers.push(name, text)
+      }
+      multiNames.set(name.toLowerCase(), name)
+    }
   }
   if (single !== undefined && single !== null) {
     if (!isPlainObject(single)) return malformed('headers must be an object of strings')
@@ -273,21 +303,10 @@ export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse |
       if (v === null) continue
       const text = scalarText(v)
       if (text === null) return malformed(`header "${name}" must be a string`)
-      // A name present in both maps takes the multiValueHeaders values only.
-      if (!multiNames.has(name.toLowerCase())) headers.push(name, text)
-    }
-  }
-  if (multi !== undefined && multi !== null) {
-    const m = multi as Record<string, unknown>
-    for (const name of Object.keys(m)) {
-      const list = m[name]
-      if (list === null) continue
-      if (!Array.isArray(list)) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
-      for (const v of list) {
-        const text = scalarText(v)
-        if (text === null) return malformed(`multiValueHeaders "${name}" must be an array of strings`)
-        headers.push(name, text)
-      }
+      // Both maps name it: the value joins the multi values, under their spelling.
+      const spelled = multiNames.get(name.toLowerCase())
+      if (spelled === undefined) headers.push(name, text)
+      else insertAfterLast(headers, spelled, text)
     }
   }
 
@@ -298,7 +317,10 @@ export function parseProxyResult(payload: Uint8Array | unknown): ProxyResponse |
   if (rawBody !== undefined && rawBody !== null) {
     const text = scalarText(rawBody)
     if (text === null) return malformed('body must be a string (JSON.stringify an object body)')
-    body = b64 === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8')
+    // The guide: a base64 body is decoded only for a binary response (binaryMediaTypes
+    // matching the request's Accept); otherwise the base64 text is the body (recorded:
+    // "invoke-api-b64-encoded-true" answers "dGVzdC1kYXRh").
+    body = b64 === true && decodeBase64 ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8')
   }
   return { kind: 'response', statusCode, headers, body }
 }

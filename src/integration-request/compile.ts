@@ -27,8 +27,28 @@ export interface CompiledParameterMapping {
   /** Target name (header names lower-cased). */
   readonly name: string
   readonly source: SourceKind
-  /** Static value, or the source's name (header names lower-cased). */
+  /** Static value, or the source's name (header names lower-cased); '' for the whole body. */
   readonly value: string
+  /** method.request.body.{JSONPath}: the path's steps (names and indices); null otherwise. */
+  readonly bodyPath: readonly (string | number)[] | null
+}
+
+/**
+ * Steps of a JSONPath into the body ('$.a.b[0]', 'a.b', "a['b c']"), or null when the
+ * expression uses more than names and indices.
+ */
+export function compileBodyPath(expr: string): (string | number)[] | null {
+  let rest = expr.startsWith('$') ? expr.slice(1) : '.' + expr
+  const steps: (string | number)[] = []
+  while (rest !== '') {
+    let m = /^\.([A-Za-z0-9_$@-]+)/.exec(rest)
+    if (m !== null) steps.push(m[1]!)
+    else if ((m = /^\[(\d+)\]/.exec(rest)) !== null) steps.push(Number(m[1]))
+    else if ((m = /^\[['"]([^'"]*)['"]\]/.exec(rest)) !== null) steps.push(m[1]!)
+    else return null
+    rest = rest.slice(m[0].length)
+  }
+  return steps
 }
 
 function compileSource(expr: string): { source: SourceKind; value: string } {
@@ -51,7 +71,8 @@ export function compileRequestParameters(params: Readonly<Record<string, string>
     if (m === null) continue
     const kind = m[1] === 'path' ? TargetKind.Path : m[1] === 'querystring' || m[1] === 'multivaluequerystring' ? TargetKind.Query : TargetKind.Header
     const { source, value } = compileSource(expr)
-    out.push({ target: kind, name: kind === TargetKind.Header ? m[2]!.toLowerCase() : m[2]!, source, value })
+    const bodyPath = source === SourceKind.MethodBody && value !== '' ? compileBodyPath(value) : null
+    out.push({ target: kind, name: kind === TargetKind.Header ? m[2]!.toLowerCase() : m[2]!, source, value, bodyPath })
   }
   return out
 }

@@ -1,8 +1,71 @@
 // Method request values for parameter mappings (requestParameters): path, query string,
-// header, stage variable, context or static sources, resolved per request.
-import { SourceKind } from './compile.js'
+// header, body, stage variable, context or static sources, resolved per request.
+import { SourceKind, type CompiledParameterMapping } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
+import { buildTemplateVariables } from '../mapping/template-variables.js'
+
+/** The value at `steps` in a JSON value, as text (objects and arrays as JSON); null when absent. */
+export function jsonAt(value: unknown, steps: readonly (string | number)[]): string | null {
+  let cur = value
+  for (const s of steps) {
+    if (typeof cur !== 'object' || cur === null) return null
+    cur = (cur as Record<string | number, unknown>)[s]
+  }
+  if (cur === undefined || cur === null) return null
+  return typeof cur === 'string' ? cur : JSON.stringify(cur)
+}
+
+/** $context.{name} (dotted: identity.sourceIp, authorizer.claims.sub) as text, or null. */
+export function contextValue(ctx: RequestContext, name: string): string | null {
+  let cur: unknown = buildTemplateVariables(ctx, null).context
+  let start = 0
+  while (start <= name.length) {
+    let dot = name.indexOf('.', start)
+    if (dot === -1) dot = name.length
+    if (typeof cur !== 'object' || cur === null) return null
+    cur = (cur as Record<string, unknown>)[name.slice(start, dot)]
+    start = dot + 1
+  }
+  if (cur === undefined || cur === null) return null
+  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur)
+}
+
+function bodyValue(ctx: RequestContext, m: CompiledParameterMapping | null, name: string): string | null {
+  const body = ctx.body
+  if (body === null || body.byteLength === 0) return null
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  if (name === '') return text
+  const steps = m !== null ? m.bodyPath : null
+  if (steps === null) return null
+  try {
+    return jsonAt(JSON.parse(text), steps)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Every value of a source: the multi-value sources (multivaluequerystring, multivalueheader)
+ * give each value, the others at most one. Used for query string targets, which API Gateway
+ * sends repeated (m=a&m=b).
+ */
+export function resolveSourceValues(ctx: RequestContext, m: CompiledParameterMapping): readonly string[] {
+  if (m.source === SourceKind.MethodMultiQuery) return ctx.queryParameters().get(m.value) ?? []
+  if (m.source === SourceKind.MethodMultiHeader) {
+    const h = ctx.request.headers
+    const out: string[] = []
+    for (let i = 0; i < h.length; i += 2) if (h[i] === m.value) out.push(h[i + 1]!)
+    return out
+  }
+  const v = resolveMapping(ctx, m)
+  return v === null ? [] : [v]
+}
+
+/** The value of one compiled mapping's source; null when absent. */
+export function resolveMapping(ctx: RequestContext, m: CompiledParameterMapping): string | null {
+  if (m.source === SourceKind.MethodBody) return bodyValue(ctx, m, m.value)
+  return resolveSource(ctx, m.source, m.value)
+}
 
 /** The value of a method request source for a parameter mapping; null when absent. */
 export function resolveSource(ctx: RequestContext, source: SourceKind, name: string): string | null {
@@ -31,26 +94,9 @@ export function resolveSource(ctx: RequestContext, source: SourceKind, name: str
     case SourceKind.StageVariable:
       return ctx.stage!.variables[name] ?? null
     case SourceKind.Context:
-      if (name === 'requestId') return ctx.requestId
-      if (name === 'extendedRequestId') return ctx.extendedRequestId
-      if (name === 'stage') return ctx.stage!.name
-      if (name === 'httpMethod') return ctx.request.method
-      if (name === 'resourcePath') return ctx.method!.resourcePath
-      if (name === 'resourceId') return ctx.method!.resourceId
-      if (name === 'apiId') return ctx.api!.id
-      if (name === 'identity.sourceIp') return ctx.request.remoteAddress
-      if (name === 'identity.userAgent') return ctx.header('user-agent')
-      if (name === 'requestTimeEpoch') return String(ctx.request.receivedAt)
-      // $context.identity.* filled by authentication (AWS_IAM).
-      if (name.startsWith('identity.')) {
-        const id = ctx.identity as Readonly<Record<string, string | null>> | null
-        return id === null ? null : id[name.slice('identity.'.length)] ?? null
-      }
-      // context.authorizer.principalId, context.authorizer.{key}, context.authorizer.claims.{name}
-      if (name.startsWith('authorizer.')) return ctx.authorizer === null ? null : authorizerValue(ctx.authorizer, name.slice(11))
-      return null
+      return contextValue(ctx, name)
     case SourceKind.MethodBody:
-      return null
+      return bodyValue(ctx, null, name)
   }
   return null
 }

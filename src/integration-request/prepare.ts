@@ -6,7 +6,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { buildTemplateVariables } from '../mapping/template-variables.js'
 import { renderTemplate } from '../mapping/templates.js'
-import { resolveSource } from './parameters.js'
+import { resolveMapping } from './parameters.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { BASE64_DECODE_FAILED, convertRequestBody } from '../payload/binary.js'
 import { setHeader } from '../util/header-pairs.js'
@@ -51,7 +51,9 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
       sendGatewayResponse(ctx, 'UNSUPPORTED_MEDIA_TYPE')
       return null
     }
-    if (contentType !== null) headers.push('content-type', contentType)
+    // The client's Content-Type passes with a method that has a body (recorded: a GET's does not).
+    const m = ctx.request.method
+    if (contentType !== null && m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS') headers.push('content-type', contentType)
   } else {
     const out = renderTemplate(template[1], buildTemplateVariables(ctx, null))
     if (!out.ok) {
@@ -65,7 +67,7 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
   }
   for (const m of integ.requestParameters) {
     if (m.target !== TargetKind.Header) continue
-    const v = resolveSource(ctx, m.source, m.value)
+    const v = resolveMapping(ctx, m)
     if (v !== null) setHeader(headers, m.name, v)
   }
   if (overrides !== null) for (const [k, v] of Object.entries(overrides.header)) setHeader(headers, k.toLowerCase(), v)

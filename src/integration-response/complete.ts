@@ -9,6 +9,16 @@ import { buildTemplateVariables } from '../mapping/template-variables.js'
 import { renderTemplate } from '../mapping/templates.js'
 import { BASE64_DECODE_FAILED, convertResponseBody } from '../payload/binary.js'
 import { findHeader } from '../util/header-pairs.js'
+import { pushResponseHeader } from '../integrations/headers.js'
+import { contextValue } from '../integration-request/parameters.js'
+
+/** Every value of a header, comma-joined, or null. */
+function allValues(headers: readonly string[], name: string): string | null {
+  const lower = name.toLowerCase()
+  let out: string | null = null
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lower) out = out === null ? headers[i + 1]! : out + ',' + headers[i + 1]!
+  return out
+}
 
 /** What the backend (or the mock) produced. */
 export interface IntegrationResult {
@@ -67,7 +77,10 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
   const template = chooseResponseTemplate(chosen.responseTemplates, ctx.header('accept'))
   let status = chosen.statusCode
   let body = result.body
-  let contentType = template === null ? (findHeader(result.headers, 'content-type') ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
+  // An AWS service's own Content-Type (application/x-amz-json-1.0, text/xml) is not passed:
+  // the method response is application/json unless mapped (the recorded DynamoDB answers).
+  const backendType = integ.service !== null ? null : findHeader(result.headers, 'content-type')
+  let contentType = template === null ? (backendType ?? DEFAULT_RESPONSE_CONTENT_TYPE) : template[0]
   if (template === null) {
     // No template: the payload passes, converted per contentHandling and binaryMediaTypes.
     const binary = ctx.api!.binary
@@ -90,7 +103,7 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
       if (out.overrides.status !== null) status = out.overrides.status
       for (const [k, v] of Object.entries(out.overrides.header)) {
         if (k.toLowerCase() === 'content-type') contentType = v
-        else headers.push(k, v)
+        else pushResponseHeader(headers, k, v, true, false)
       }
     }
   }
@@ -100,12 +113,15 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
     let v: string | null = null
     if (src.startsWith("'") && src.endsWith("'")) v = src.slice(1, -1)
     else if (src.startsWith('integration.response.header.')) v = findHeader(result.headers, src.slice('integration.response.header.'.length))
-    else if (src.startsWith('integration.response.multivalueheader.')) v = findHeader(result.headers, src.slice('integration.response.multivalueheader.'.length))
+    else if (src.startsWith('integration.response.multivalueheader.')) v = allValues(result.headers, src.slice('integration.response.multivalueheader.'.length))
     else if (src === 'integration.response.body' || src.startsWith('integration.response.body.')) v = bodyField(result.body, src.slice('integration.response.body'.length + 1))
     else if (src.startsWith('stageVariables.')) v = ctx.stage!.variables[src.slice('stageVariables.'.length)] ?? null
+    else if (src.startsWith('context.')) v = contextValue(ctx, src.slice('context.'.length))
     if (v === null) continue
     if (p.header.toLowerCase() === 'content-type') headers[1] = v
-    else headers.push(p.header, v)
+    else pushResponseHeader(headers, p.header, v, true, false)
   }
+  // Every integration but MOCK returns the request's trace id (the recorded HTTP, AWS and DynamoDB answers).
+  if (integ.type !== 'MOCK') headers.push('X-Amzn-Trace-Id', ctx.traceId())
   ctx.send(status, headers, body !== null && body.byteLength === 0 ? null : body)
 }

@@ -5,20 +5,16 @@
 // integration response (selectionPattern on the status code, templates, parameters).
 import type { Dispatcher } from 'undici'
 import { SourceKind, TargetKind } from '../integration-request/compile.js'
-import { type CompiledIntegration } from './compile.js'
+import { type CompiledIntegration, type UriPiece } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { completeIntegration } from '../integration-response/complete.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
-import { resolveSource } from '../integration-request/parameters.js'
+import { resolveMapping, resolveSource, resolveSourceValues } from '../integration-request/parameters.js'
 import type { PreparedRequest } from '../integration-request/prepare.js'
 import { poolFor } from './upstream.js'
-import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
-import { setHeader } from '../util/header-pairs.js'
-
-/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), plus Host. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'http2-settings'])
-const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'date'])
+import { INVALID_STATUS, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
+import { addGatewayHeaders, buildProxyRequestHeaders, dropMappedHopByHop, pushResponseHeader } from './headers.js'
 
 /** Percent-encodes a decoded path value, keeping '/' between segments. */
 function encodePathValue(v: string): string {
@@ -27,10 +23,13 @@ function encodePathValue(v: string): string {
 }
 
 
-/** Builds the backend path (with query string) from the URI pieces and the mappings. */
-export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean, overrides: TemplateOverrides | null): string {
+/**
+ * Builds the backend path (with query string) from the URI pieces and the mappings. AWS
+ * service integrations pass their path's own pieces (after the origin: originLength 0).
+ */
+export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean, overrides: TemplateOverrides | null, pieces: readonly UriPiece[] = integ.uri!, originLength: number = integ.uriOrigin!.length): string {
   let url = ''
-  for (const piece of integ.uri!) {
+  for (const piece of pieces) {
     if (piece.literal !== null) {
       url += piece.literal
       continue
@@ -38,7 +37,7 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
     let value: string | null = overrides?.path[piece.param!] ?? null
     if (value === null) for (const m of integ.requestParameters) {
       if (m.target === TargetKind.Path && m.name === piece.param) {
-        value = resolveSource(ctx, m.source, m.value)
+        value = resolveMapping(ctx, m)
         break
       }
     }
@@ -46,14 +45,13 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
     if (value === null) value = resolveSource(ctx, SourceKind.MethodPath, piece.param!)
     url += value === null ? '' : encodePathValue(value)
   }
-  let path = url.slice(integ.origin!.length)
+  let path = url.slice(originLength)
   if (path === '' || path.charCodeAt(0) !== 47) path = '/' + path
   let query = passQuery ? ctx.request.query : ''
   for (const m of integ.requestParameters) {
     if (m.target !== TargetKind.Query) continue
-    const v = resolveSource(ctx, m.source, m.value)
-    if (v === null) continue
-    query += (query === '' ? '' : '&') + encodeURIComponent(m.name) + '=' + encodeURIComponent(v)
+    // A multi-value source goes out repeated (m=a&m=b), each value encoded on its own.
+    for (const v of resolveSourceValues(ctx, m)) query += (query === '' ? '' : '&') + encodeURIComponent(m.name) + '=' + encodeURIComponent(v)
   }
   if (overrides !== null) {
     for (const [k, v] of Object.entries(overrides.querystring)) query += (query === '' ? '' : '&') + encodeURIComponent(k) + '=' + encodeURIComponent(v)
@@ -88,40 +86,25 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.proxy = proxy
   }
 
-  /** HTTP_PROXY: the client's headers (less hop-by-hop), X-Forwarded-For, then mappings. */
+  /** HTTP_PROXY: the client's headers (less those API Gateway drops), X-Forwarded-For, mappings, its own. */
   startProxy(): void {
-    const ctx = this.ctx
-    const integ = this.integ
-    const req = ctx.request
-    const headers: string[] = []
-    const h = req.headers
-    let xff: string | null = null
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!
-      if (HOP_BY_HOP.has(name)) continue
-      if (ctx.bodyDecompressed && (name === 'content-encoding' || name === 'content-length')) continue
-      if (name === 'x-forwarded-for') {
-        xff = h[i + 1]!
-        continue
-      }
-      headers.push(name, h[i + 1]!)
-    }
-    headers.push('x-forwarded-for', xff === null ? req.remoteAddress : xff + ', ' + req.remoteAddress)
-    for (const m of integ.requestParameters) {
-      if (m.target !== TargetKind.Header) continue
-      const v = resolveSource(ctx, m.source, m.value)
-      if (v === null) continue
-      setHeader(headers, m.name, v)
-    }
-    this.#dispatch(buildBackendPath(ctx, integ, true, null), headers, ctx.body)
+    this.#dispatch(this.integ.origin!, buildBackendPath(this.ctx, this.integ, true, null), buildProxyRequestHeaders(this.ctx, this.integ), this.ctx.body)
   }
 
   /** HTTP: only what the integration request prepared. */
   startPrepared(prepared: PreparedRequest): void {
-    this.#dispatch(buildBackendPath(this.ctx, this.integ, false, prepared.overrides), prepared.headers, prepared.body)
+    const headers = prepared.headers
+    dropMappedHopByHop(headers)
+    addGatewayHeaders(this.ctx, this.integ, headers, true)
+    this.#dispatch(this.integ.origin!, buildBackendPath(this.ctx, this.integ, false, prepared.overrides), headers, prepared.body)
   }
 
-  #dispatch(path: string, headers: string[], body: Uint8Array | null): void {
+  /** AWS service integrations: a request already rendered and signed for `origin`. */
+  startSigned(origin: string, path: string, headers: string[], body: Uint8Array | null): void {
+    this.#dispatch(origin, path, headers, body)
+  }
+
+  #dispatch(origin: string, path: string, headers: string[], body: Uint8Array | null): void {
     const opts: Dispatcher.DispatchOptions = {
       method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
       path,
@@ -130,7 +113,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     }
     this.timer = setTimeout(onExchangeTimeout, this.integ.timeoutMs, this)
     try {
-      poolFor(this.integ.origin!).dispatch(opts, this)
+      poolFor(origin, this.integ.tls).dispatch(opts, this)
     } catch (err) {
       this.fail(classifyUpstreamError(err))
     }
@@ -160,12 +143,22 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (statusCode < 100 || statusCode > 599) {
+      // Not an HTTP status API Gateway can answer with: the endpoint response is malformed (502).
+      this.fail(INVALID_STATUS)
+      if (this.abort !== null) this.abort(new Error('invalid backend status'))
+      return false
+    }
     this.status = statusCode
     const out = this.headers
+    const proxy = this.proxy
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString('latin1')
-      if (RESPONSE_DROPPED.has(name.toLowerCase())) continue
-      out.push(name, rawHeaders[i + 1]!.toString('latin1'))
+      const value = rawHeaders[i + 1]!.toString('latin1')
+      // HTTP_PROXY returns the backend's headers (remapped as API Gateway does); HTTP and AWS
+      // keep them as they came, for integration.response.header.* mappings only.
+      if (proxy) pushResponseHeader(out, name, value, false, true)
+      else out.push(name, value)
     }
     return true
   }

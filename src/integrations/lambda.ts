@@ -13,6 +13,37 @@ import { connectFunctionHost, type FunctionClient } from '../functions/client.js
 import { encodeProxyEvent, parseProxyResult } from '../functions/event.js'
 import type { InvokeOutcome } from '../functions/protocol.js'
 import { authorizerProxyObject } from '../method-request/authorization/authorizer-outcome.js'
+import { lambdaEventHeaders, pushResponseHeader } from './headers.js'
+import { findHeader } from '../util/header-pairs.js'
+
+/**
+ * Path parameters as the Lambda proxy event carries them: the request path's own text,
+ * still percent-encoded (`%2B` stays `%2B`, recorded), one trailing slash dropped;
+ * a greedy {name+} takes the rest of the path, empty segments included.
+ */
+export function rawPathParameters(resourcePath: string, path: string): Record<string, string> | null {
+  if (resourcePath.indexOf('{') === -1) return null
+  let end = path.length
+  if (end > 1 && path.charCodeAt(end - 1) === 47) end--
+  const out: Record<string, string> = {}
+  let pos = 1
+  let segStart = 1
+  while (segStart <= resourcePath.length) {
+    let segEnd = resourcePath.indexOf('/', segStart)
+    if (segEnd === -1) segEnd = resourcePath.length
+    const seg = resourcePath.slice(segStart, segEnd)
+    if (seg.endsWith('+}')) {
+      out[seg.slice(1, -2)] = path.slice(pos, end)
+      return out
+    }
+    let next = path.indexOf('/', pos)
+    if (next === -1 || next > end) next = end
+    if (seg.startsWith('{')) out[seg.slice(1, -1)] = path.slice(pos, next)
+    pos = next + 1
+    segStart = segEnd + 1
+  }
+  return out
+}
 
 const EMPTY_EVENT = new TextEncoder().encode('{}')
 let client: FunctionClient | null = null
@@ -39,7 +70,9 @@ export function closeFunctionClient(): void {
 function answerFailure(ctx: RequestContext, outcome: InvokeOutcome): boolean {
   switch (outcome.kind) {
     case 'timeout':
-      console.error(`[${ctx.requestId}] function timed out (${outcome.source}, after ${outcome.afterMs} ms)`)
+      // Only the integration's timeoutInMillis is API Gateway's 504; the function's own
+      // timeout is a function error (the callers turn it into one before this).
+      console.error(`[${ctx.requestId}] Execution failed due to a timeout error (after ${outcome.afterMs} ms)`)
       sendGatewayResponse(ctx, 'INTEGRATION_TIMEOUT')
       return true
     case 'crash':
@@ -67,18 +100,13 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
   const api = ctx.api!
   const stage = ctx.stage!
   const method = ctx.method!
-  const params = ctx.match!.params
-  let pathParameters: Record<string, string> | null = null
-  if (params.length > 0) {
-    pathParameters = {}
-    for (let i = 0; i < params.length; i += 2) pathParameters[params[i]!] = params[i + 1]!
-  }
+  const pathParameters = rawPathParameters(method.resourcePath, ctx.path)
   const payload = encodeProxyEvent({
     method: req.method,
     path: ctx.path,
     requestPath: req.url,
     query: req.query,
-    headers: req.headers,
+    headers: lambdaEventHeaders(ctx),
     body: ctx.body,
     isBinary: api.binary.isBinary(ctx.header('content-type')),
     resourcePath: method.resourcePath,
@@ -88,8 +116,10 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     stageVariables: Object.keys(stage.variables).length === 0 ? null : stage.variables,
     requestId: ctx.requestId,
     extendedRequestId: ctx.extendedRequestId,
-    accountId: '123456789012',
+    // The config's account; without one, the account of the function ARN in the URI.
+    accountId: api.accountIdConfigured || integ.lambdaAccount === null ? api.accountId : integ.lambdaAccount,
     apiId: api.id,
+    deploymentId: api.deploymentId,
     domainName: ctx.header('host') ?? '',
     sourceIp: req.remoteAddress,
     requestTimeEpoch: req.receivedAt,
@@ -98,6 +128,12 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     identity: ctx.identity as Readonly<Record<string, string | null>> | null,
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
+    if (outcome.kind === 'timeout' && outcome.source === 'function') {
+      // Lambda reports its own timeout as a function error: 502, as for any other.
+      console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
+      sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
+      return
+    }
     if (answerFailure(ctx, outcome)) return
     if (outcome.kind === 'function-error') {
       console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
@@ -105,14 +141,28 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
       return
     }
     if (outcome.kind !== 'ok') return
-    const result = parseProxyResult(outcome.payload)
+    // isBase64Encoded is decoded only for a binary response: binaryMediaTypes matching Accept.
+    const result = parseProxyResult(outcome.payload, api.binary.isBinary(ctx.header('accept')))
     if (result.kind === 'malformed') {
       console.error(`[${ctx.requestId}] Execution failed due to configuration error: Malformed Lambda proxy response (${result.reason})`)
       sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
       return
     }
-    ctx.send(result.statusCode, result.headers, result.body.byteLength === 0 ? null : result.body)
+    sendProxyResult(ctx, result.statusCode, result.headers, result.body)
   })
+}
+
+/**
+ * The function's response as API Gateway returns it: Content-Type application/json when the
+ * result names none (recorded "invoke-api-with-headers"), Connection/Content-Length/Date/
+ * Server remapped to x-amzn-Remapped-*, and the request's X-Amzn-Trace-Id.
+ */
+function sendProxyResult(ctx: RequestContext, status: number, resultHeaders: readonly string[], body: Uint8Array): void {
+  const headers: string[] = []
+  for (let i = 0; i < resultHeaders.length; i += 2) pushResponseHeader(headers, resultHeaders[i]!, resultHeaders[i + 1]!, false, false)
+  if (findHeader(headers, 'content-type') === null) headers.push('Content-Type', 'application/json')
+  if (findHeader(headers, 'x-amzn-trace-id') === null) headers.push('X-Amzn-Trace-Id', ctx.traceId())
+  ctx.send(status, headers, body.byteLength === 0 ? null : body)
 }
 
 export function runLambda(ctx: RequestContext, integ: CompiledIntegration): void {
@@ -123,6 +173,13 @@ export function runLambda(ctx: RequestContext, integ: CompiledIntegration): void
   // Lambda's Invoke takes an empty payload as the event {}.
   const payload = prepared.body === null || prepared.body.byteLength === 0 ? EMPTY_EVENT : prepared.body
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
+    if (outcome.kind === 'timeout' && outcome.source === 'function') {
+      // The function's own timeout is a function error: its errorMessage ("Task timed out
+      // after N.00 seconds") is what selectionPattern matches, as Lambda reports it.
+      const doc = JSON.stringify({ errorMessage: outcome.errorMessage })
+      completeIntegration(ctx, integ, { selector: outcome.errorMessage, headers: [], body: new TextEncoder().encode(doc) })
+      return
+    }
     if (answerFailure(ctx, outcome)) return
     if (outcome.kind === 'function-error') {
       // selectionPattern is matched against the function's errorMessage.

@@ -6,6 +6,7 @@ import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { runMock } from './mock.js'
 import { HttpExchange } from './http.js'
 import { runLambda, runLambdaProxy } from './lambda.js'
+import { runAwsService } from './aws-service/run.js'
 
 export function runIntegration(ctx: RequestContext): void {
   const integ = ctx.method!.integration
@@ -30,7 +31,8 @@ export function runIntegration(ctx: RequestContext): void {
       runLambdaProxy(ctx, integ)
       break
     case 'AWS':
-      runLambda(ctx, integ)
+      if (integ.service !== null) runAwsService(ctx, integ)
+      else runLambda(ctx, integ)
       break
   }
 }

@@ -16,6 +16,9 @@ const UNREACHABLE: UpstreamFailure = Object.freeze({ type: 'API_CONFIGURATION_ER
 /** The connection broke mid-exchange: 502 with API Gateway's text. */
 const BROKEN: UpstreamFailure = Object.freeze({ type: 'DEFAULT_5XX', status: 502, message: 'Internal server error' })
 
+/** A backend status outside 100–599: API Gateway's 502 for a malformed endpoint response. */
+export const INVALID_STATUS: UpstreamFailure = BROKEN
+
 export function classifyUpstreamError(err: unknown): UpstreamFailure {
   const code = (err as { code?: string } | null)?.code ?? ''
   switch (code) {
@@ -30,6 +33,14 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
+    // The backend's certificate is refused: API Gateway's "Execution failed due to
+    // configuration error: General SSLEngine problem", 500 (tlsConfig can relax it).
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return UNREACHABLE
     default:
       // UND_ERR_SOCKET, ECONNRESET, EPIPE, UND_ERR_RESPONSE_STATUS_CODE, parser errors …

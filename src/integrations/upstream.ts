@@ -13,19 +13,32 @@ export const UPSTREAM_KEEP_ALIVE_MS = 4_000
 
 const pools = new Map<string, Pool>()
 
-export function poolFor(origin: string): Pool {
-  let pool = pools.get(origin)
+/** tlsConfig of an integration: whether to verify the certificate, and the name to verify (SNI). */
+export interface PoolTls {
+  readonly rejectUnauthorized: boolean
+  readonly servername: string | null
+}
+
+/** The pool for an origin; integrations with their own tlsConfig get pools of their own. */
+export function poolFor(origin: string, tls: PoolTls | null = null): Pool {
+  const key = tls === null ? origin : `${origin} ${tls.rejectUnauthorized ? 'verify' : 'insecure'} ${tls.servername ?? ''}`
+  let pool = pools.get(key)
   if (pool === undefined) {
+    const connect: { timeout: number; rejectUnauthorized?: boolean; servername?: string } = { timeout: UPSTREAM_CONNECT_TIMEOUT_MS }
+    if (tls !== null) {
+      connect.rejectUnauthorized = tls.rejectUnauthorized
+      if (tls.servername !== null) connect.servername = tls.servername
+    }
     pool = new Pool(origin, {
       connections: UPSTREAM_CONNECTIONS,
       pipelining: UPSTREAM_PIPELINING,
-      connect: { timeout: UPSTREAM_CONNECT_TIMEOUT_MS },
+      connect,
       keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
       // The integration timeout is enforced by the caller over the whole exchange.
       headersTimeout: 0,
       bodyTimeout: 0,
     })
-    pools.set(origin, pool)
+    pools.set(key, pool)
   }
   return pool
 }

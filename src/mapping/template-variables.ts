@@ -4,6 +4,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import type { TemplateVariables } from './templates.js'
 import { formatRequestTime } from '../util/request-time.js'
 import { authorizerTemplateObject } from '../method-request/authorization/authorizer-outcome.js'
+import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
 
 export interface ErrorVariables {
   readonly message: string
@@ -31,8 +32,9 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
   if (params !== undefined) for (let i = 0; i < params.length; i += 2) path[params[i]!] = params[i + 1]!
   const stageName = ctx.stage?.name ?? ''
   const context: Record<string, unknown> = {
-    accountId: '123456789012',
+    accountId: ctx.api?.accountId ?? DEFAULT_ACCOUNT_ID,
     apiId: ctx.api?.id ?? '',
+    deploymentId: ctx.api?.deploymentId ?? '',
     domainName: header.host ?? '',
     domainPrefix: (header.host ?? '').split('.')[0] ?? '',
     extendedRequestId: ctx.extendedRequestId,
@@ -40,8 +42,8 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     identity: {
       sourceIp: req.remoteAddress,
       userAgent: header['user-agent'] ?? null,
-      accessKey: null,
       accountId: null,
+      accessKey: null,
       apiKey: null,
       apiKeyId: null,
       caller: null,

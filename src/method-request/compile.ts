@@ -1,5 +1,5 @@
 // Method request, compile step: a method's steps in API Gateway's order, prebuilt once
-// per stage — decompression, authorization, API key, request validation.
+// per stage — decompression (every API), authorization, API key, request validation.
 import type { AccessSource, ApiSource, OperationSource } from '../config/model.js'
 import type { ConfigProblem } from '../errors.js'
 import type { MethodRequestStep } from './step.js'
@@ -22,7 +22,9 @@ export interface MethodRequestContext {
 
 export function compileMethodRequest(op: OperationSource, validation: CompiledValidation | null, cx: MethodRequestContext): readonly MethodRequestStep[] {
   const steps: MethodRequestStep[] = []
-  if (cx.api.minimumCompressionSize !== null) steps.push(DECOMPRESSION_STEP)
+  // "By default, API Gateway supports decompression of the method request payload" (the
+  // guide, "Payload compression for REST APIs"): every method decompresses.
+  steps.push(DECOMPRESSION_STEP)
   const auth = compileAuthorization(op, cx)
   if (auth !== null) steps.push(auth)
   const key = compileApiKeyStep(op, cx)

@@ -11,7 +11,8 @@ import type { GatewayResponseTypeName } from '../method-response/gateway-respons
 import { compileGatewayResponses, type CompiledGatewayResponse } from '../method-response/compile.js'
 import { compileRequestValidation, modelProblems, type CompiledValidation } from '../method-request/validation.js'
 import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload/binary.js'
-import { compileIntegration, type CompiledIntegration } from '../integrations/compile.js'
+import { DEFAULT_INTEGRATION_SETTINGS, compileIntegration, type CompiledIntegration, type IntegrationSettings } from '../integrations/compile.js'
+import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -48,6 +49,12 @@ export interface CompiledApi {
   /** x-amazon-apigateway-binary-media-types, compiled. */
   readonly binary: BinaryMediaTypeMatcher
   readonly minimumCompressionSize: number | null
+  /** $context.accountId: the gateway config's accountId, else DEFAULT_ACCOUNT_ID. */
+  readonly accountId: string
+  /** The config names the account: it wins over the account of a Lambda integration URI. */
+  readonly accountIdConfigured: boolean
+  /** $context.deploymentId: stable per API (one deployment per configuration). */
+  readonly deploymentId: string
   readonly source: ApiSource
 }
 
@@ -65,7 +72,7 @@ export function resourceIdOf(path: string): string {
 }
 
 /** Compiles one API; route problems (duplicates, sibling variables) are recorded. */
-export function compileApi(api: ApiSource, access: AccessSource, problems: ConfigProblem[]): CompiledApi {
+export function compileApi(api: ApiSource, access: AccessSource, problems: ConfigProblem[], settings: IntegrationSettings = DEFAULT_INTEGRATION_SETTINGS, accountId: string | null = null): CompiledApi {
   const router = new RouteNode('/')
   const ops: OperationSource[] = []
   for (const op of api.operations) {
@@ -115,13 +122,14 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
       apiKeyRequired: op.apiKeyRequired,
       validation: validations[routeIndex]!,
       methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems }),
-      integration: compileIntegration(op, vars),
+      integration: compileIntegration(op, vars, settings),
       source: op,
     }))
     for (const m of methods) {
       const i = m.integration
       if (i !== null && i.configurationError !== null) {
-        problems.push({ code: Codes.STAGE_VARIABLE, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
+        if (i.fatal) problems.push({ code: Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: i.configurationError, severity: 'error' })
+        else problems.push({ code: i.configurationError.startsWith('Invalid stage variable') ? Codes.STAGE_VARIABLE : Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }
     stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods) }))
@@ -136,11 +144,19 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     binaryMediaTypes: api.binaryMediaTypes,
     binary: compileBinaryMediaTypes(api.binaryMediaTypes),
     minimumCompressionSize: api.minimumCompressionSize,
+    accountId: accountId ?? DEFAULT_ACCOUNT_ID,
+    accountIdConfigured: accountId !== null,
+    deploymentId: resourceIdOf('deployment:' + api.id),
     source: api,
   })
 }
 
 export function compileGateway(gateway: GatewaySource, problems: ConfigProblem[]): CompiledGateway {
-  const apis = gateway.apis.map((a) => compileApi(a, gateway.access, problems))
+  const settings: IntegrationSettings = {
+    region: gateway.region ?? DEFAULT_INTEGRATION_SETTINGS.region,
+    vpcLinks: gateway.vpcLinks ?? DEFAULT_INTEGRATION_SETTINGS.vpcLinks,
+    aws: gateway.aws ?? DEFAULT_INTEGRATION_SETTINGS.aws,
+  }
+  const apis = gateway.apis.map((a) => compileApi(a, gateway.access, problems, settings, gateway.accountId ?? null))
   return Object.freeze({ apis: Object.freeze(apis), byId: new Map(apis.map((a) => [a.id, a])) })
 }

@@ -5,7 +5,7 @@ import type { CompiledApi, CompiledMethod, CompiledStage } from './compile.js'
 import type { RouteMatch } from '../router/match.js'
 import type { TemplateVariables } from '../mapping/templates.js'
 import type { AuthorizerOutcome } from '../method-request/authorization/authorizer-outcome.js'
-import { newApigwId, newRequestId } from '../util/ids.js'
+import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { CallerIdentity } from '../method-request/authorization/identity.js'
@@ -46,6 +46,8 @@ export class RequestContext {
   done = false
   /** The query string parsed, on first use (validation, mappings and templates share it). */
   #query: Map<string, string[]> | null = null
+  /** X-Amzn-Trace-Id: the client's, or one made on first use. */
+  #traceId: string | null = null
 
   constructor(request: RequestRecord, sink: ReplySink) {
     this.request = request
@@ -59,6 +61,12 @@ export class RequestContext {
   queryParameters(): Map<string, string[]> {
     if (this.#query === null) this.#query = parseQuery(this.request.query)
     return this.#query
+  }
+
+  /** The X-Ray trace id API Gateway passes to integrations and returns: the client's X-Amzn-Trace-Id if sent. */
+  traceId(): string {
+    if (this.#traceId === null) this.#traceId = this.header('x-amzn-trace-id') ?? newTraceId(this.request.receivedAt)
+    return this.#traceId
   }
 
   /** First value of a request header (name lower-case), or null. */

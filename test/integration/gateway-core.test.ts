@@ -19,6 +19,12 @@ const mockIntegration = (status: string, body: string) => ({
   },
 })
 
+/** An operation answered by the mock: its method response 200 declares X-Custom, as API Gateway requires of a mapped header. */
+const mockOperation = (status: string, body: string) => ({
+  responses: { '200': { description: 'ok', headers: { 'X-Custom': { schema: { type: 'string' } } } } },
+  'x-amazon-apigateway-integration': mockIntegration(status, body),
+})
+
 const proxy = (uri: string, extra: object = {}) => ({
   type: 'http_proxy',
   httpMethod: 'ANY',
@@ -35,10 +41,10 @@ t.test('gateway core', async (t) => {
     info: { title: 'core', version: '1' },
     paths: {
       '/pets': {
-        get: { 'x-amazon-apigateway-integration': mockIntegration('200', '[{"id":1}]') },
-        post: { 'x-amazon-apigateway-integration': mockIntegration('404', '') },
+        get: mockOperation('200', '[{"id":1}]'),
+        post: mockOperation('404', ''),
       },
-      '/pets/{petId}': { get: { 'x-amazon-apigateway-integration': mockIntegration('200', '{"one":true}') } },
+      '/pets/{petId}': { get: mockOperation('200', '{"one":true}') },
       '/proxy/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('${stageVariables.backend}/echo/{proxy}') } },
       '/slow/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy(`${backend.url}/{proxy}`, { timeoutInMillis: 400 }) } },
       '/dead/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('http://127.0.0.1:9/{proxy}') } },
@@ -217,7 +223,7 @@ t.test('http_proxy keeps the backend\'s header names as it sent them', async (t)
 })
 
 t.test('several APIs on one listener: by Host {apiId}.execute-api.* and by base path', async (t) => {
-  const api = (body: string) => ({ openapi: '3.0.1', info: { title: body, version: '1' }, paths: { '/who': { get: { 'x-amazon-apigateway-integration': mockIntegration('200', body) } } } })
+  const api = (body: string) => ({ openapi: '3.0.1', info: { title: body, version: '1' }, paths: { '/who': { get: mockOperation('200', body) } } })
   const dir = t.testdir({
     'a.json': JSON.stringify(api('"a"')),
     'b.json': JSON.stringify(api('"b"')),

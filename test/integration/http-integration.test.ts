@@ -39,23 +39,31 @@ t.test('http integration', async (t) => {
     responses,
     ...extra,
   })
+  // API Gateway requires the mapped headers to be declared by the method responses.
+  const header = { schema: { type: 'string' } }
+  const methodResponses = {
+    '200': { description: 'ok', headers: { 'X-Static': header, 'X-Echoed-Method': header, 'X-From-Backend': header } },
+    '502': { description: 'backend failed', headers: { 'X-Backend-Status': header } },
+  }
+  const op = (integration: object) => ({ responses: methodResponses, 'x-amazon-apigateway-integration': integration })
   const file = writeApi(t, {
     openapi: '3.0.1',
     info: { title: 'http', version: '1' },
     paths: {
-      '/match/{id}': { put: { 'x-amazon-apigateway-integration': http('WHEN_NO_MATCH', { 'application/json': '{"templated":true}' }) } },
-      '/templates/{id}': { put: { 'x-amazon-apigateway-integration': http('WHEN_NO_TEMPLATES', { 'application/json': '{"templated":true}' }) } },
-      '/notemplates/{id}': { put: { 'x-amazon-apigateway-integration': http('WHEN_NO_TEMPLATES', {}) } },
-      '/never/{id}': { put: { 'x-amazon-apigateway-integration': http('NEVER', { 'application/json': '{"templated":true}' }) } },
+      '/match/{id}': { put: op(http('WHEN_NO_MATCH', { 'application/json': '{"templated":true}' })) },
+      '/templates/{id}': { put: op(http('WHEN_NO_TEMPLATES', { 'application/json': '{"templated":true}' })) },
+      '/notemplates/{id}': { put: op(http('WHEN_NO_TEMPLATES', {})) },
+      '/never/{id}': { put: op(http('NEVER', { 'application/json': '{"templated":true}' })) },
       '/xml/{id}': {
         put: {
+          responses: methodResponses,
           'x-amazon-apigateway-integration': http('WHEN_NO_MATCH', {}, {
             responses: { default: { statusCode: '201', responseTemplates: { 'application/xml': '<ok/>', 'application/json': '{"ok":1}' } } },
           }),
         },
       },
       '/nodefault/{id}': {
-        put: { 'x-amazon-apigateway-integration': http('WHEN_NO_MATCH', {}, { responses: { '2\\d{2}': { statusCode: '200' } } }) },
+        put: op(http('WHEN_NO_MATCH', {}, { responses: { '2\\d{2}': { statusCode: '200' } } })),
       },
     },
   })

@@ -23,10 +23,23 @@ t.test('lambda integrations', async (t) => {
     'x-amazon-apigateway-binary-media-types': ['image/png'],
     paths: {
       '/echo/{id}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': proxy('echo') } },
+      '/account': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: arn('echo').replace(':123456789012:', ':210987654321:') } } },
       '/staged': { get: { 'x-amazon-apigateway-integration': proxy('${stageVariables.fn}') } },
       '/cjs': { get: { 'x-amazon-apigateway-integration': proxy('cjs') } },
       '/throws': { get: { 'x-amazon-apigateway-integration': proxy('throws') } },
       '/loops': { get: { 'x-amazon-apigateway-integration': proxy('loops', { timeoutInMillis: 29000 }) } },
+      '/loops-integration': { get: { 'x-amazon-apigateway-integration': proxy('loopslong', { timeoutInMillis: 300 }) } },
+      '/custom-timeout': {
+        get: {
+          'x-amazon-apigateway-integration': {
+            type: 'aws', httpMethod: 'POST', uri: arn('loops'),
+            responses: {
+              'Task timed out.*': { statusCode: '504', responseTemplates: { 'application/json': '{"timedOut":"$input.path(\'$.errorMessage\')"}' } },
+              default: { statusCode: '200' },
+            },
+          },
+        },
+      },
       '/malformed': { get: { 'x-amazon-apigateway-integration': proxy('nothing') } },
       '/binary': { post: { 'x-amazon-apigateway-integration': proxy('binary') } },
       '/missing': { get: { 'x-amazon-apigateway-integration': proxy('notconfigured') } },
@@ -63,6 +76,7 @@ t.test('lambda integrations', async (t) => {
       cjs: { handler: join(FIXTURES, 'callback.cjs') + '#handler' },
       throws: { handler: `${behaviors}#throws` },
       loops: { handler: `${behaviors}#loops`, timeoutMs: 500 },
+      loopslong: { handler: `${behaviors}#loops`, timeoutMs: 10000 },
       nothing: { handler: `${behaviors}#nothing` },
       binary: { handler: `${behaviors}#binary` },
       returns: { handler: `${behaviors}#returns` },
@@ -86,7 +100,9 @@ t.test('lambda integrations', async (t) => {
     t.strictSame(event.multiValueHeaders['x-multi'], ['one'])
     t.strictSame(event.queryStringParameters, { x: '2', y: '3' })
     t.strictSame(event.multiValueQueryStringParameters, { x: ['1', '2'], y: ['3'] })
-    t.strictSame(event.pathParameters, { id: 'a b' })
+    // REST APIs pass path parameters still percent-encoded (serverless/serverless#5037; LocalStack's
+    // AWS-validated test_lambda_aws_proxy_integration keeps `test%2Balias` so).
+    t.strictSame(event.pathParameters, { id: 'a%20b' })
     t.strictSame(event.stageVariables, { fn: 'cjs' })
     t.equal(event.body, '{"n":1}')
     t.equal(event.isBase64Encoded, false)
@@ -99,6 +115,11 @@ t.test('lambda integrations', async (t) => {
     t.equal(context.memoryLimitInMB, '256')
     t.equal(env.TABLE, 'pets')
     t.equal(env.AWS_LAMBDA_FUNCTION_NAME, 'echo')
+  })
+
+  t.test("without an accountId in the config, the event's account is the function ARN's in the integration URI", async (t) => {
+    const res = await request(`${base}/account`)
+    t.equal(res.json().event.requestContext.accountId, '210987654321')
   })
 
   t.test('a stage variable names the function; CommonJS callback handlers work', async (t) => {
@@ -114,11 +135,23 @@ t.test('lambda integrations', async (t) => {
     t.equal(res.text, '{"message": "Internal server error"}')
   })
 
-  t.test('a handler past its timeout is stopped: 504, and the function still serves after', async (t) => {
+  t.test("a handler past its own timeout is a function error (502, as Lambda's \"Task timed out\"), and the function still serves after", async (t) => {
     const res = await request(`${base}/loops`)
+    t.equal(res.status, 502)
+    t.equal(res.text, '{"message": "Internal server error"}')
+    t.equal((await request(`${base}/cjs`)).status, 200, 'the router was not stalled')
+  })
+
+  t.test('only the integration timeout (timeoutInMillis) answers 504 Endpoint request timed out', async (t) => {
+    const res = await request(`${base}/loops-integration`)
     t.equal(res.status, 504)
     t.equal(res.text, '{"message": "Endpoint request timed out"}')
-    t.equal((await request(`${base}/cjs`)).status, 200, 'the router was not stalled')
+  })
+
+  t.test("aws (non-proxy): the function's own timeout is matched by selectionPattern on \"Task timed out after N.00 seconds\"", async (t) => {
+    const res = await request(`${base}/custom-timeout`)
+    t.equal(res.status, 504)
+    t.equal(res.text, '{"timedOut":"Task timed out after 0.50 seconds"}')
   })
 
   t.test('a result that is not a proxy response: 502', async (t) => {
@@ -129,7 +162,8 @@ t.test('lambda integrations', async (t) => {
 
   t.test('a binary request body arrives base64-encoded and a base64 result is decoded', async (t) => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255])
-    const res = await request(`${base}/binary`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png })
+    // The guide: the base64 result is decoded when the request's Accept names a binary media type.
+    const res = await request(`${base}/binary`, { method: 'POST', headers: { 'content-type': 'image/png', accept: 'image/png' }, body: png })
     t.equal(res.status, 200)
     t.equal(res.headers['content-type'], 'image/png')
     t.same(res.body, png)

@@ -5,6 +5,8 @@ import { readStringMap } from '../string-map.js'
 import {
   DEFAULT_INTEGRATION_TIMEOUT_MS,
   MIN_INTEGRATION_TIMEOUT_MS,
+  MAX_DEFAULT_INTEGRATION_TIMEOUT_MS,
+  MAX_INTEGRATION_TIMEOUT_MS,
   type ContentHandling,
   type IntegrationResponseSource,
   type IntegrationSource,
@@ -20,6 +22,40 @@ const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', '
 /** Where a requestParameters value may come from (API Gateway's mapping sources). */
 const REQUEST_PARAM_TARGET = /^integration\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.]+$/
 const REQUEST_PARAM_SOURCE = /^(method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.[^.]+|method\.request\.body(\..+)?|context\..+|stageVariables\..+|'[^']*')$/
+/**
+ * The $context variables a parameter mapping may read (the guide's "$context Variables for
+ * data models, authorizers, mapping templates, and access logging"), as far as this gateway
+ * fills them. authorizer.* is whatever the authorizer returned.
+ */
+export const CONTEXT_MAPPING_SOURCES: ReadonlySet<string> = new Set([
+  'accountId', 'apiId', 'deploymentId', 'domainName', 'domainPrefix', 'extendedRequestId', 'httpMethod',
+  'identity.accountId', 'identity.apiKey', 'identity.apiKeyId', 'identity.caller', 'identity.cognitoAuthenticationProvider',
+  'identity.cognitoAuthenticationType', 'identity.cognitoIdentityId', 'identity.cognitoIdentityPoolId', 'identity.principalOrgId',
+  'identity.sourceIp', 'identity.user', 'identity.userAgent', 'identity.userArn', 'identity.accessKey',
+  'path', 'protocol', 'requestId', 'requestTime', 'requestTimeEpoch', 'resourceId', 'resourcePath', 'stage',
+])
+/** Documented variables this gateway has no value for: refused rather than mapped to nothing. */
+const CONTEXT_UNFILLED = /^(wafResponseCode|webaclArn|awsEndpointRequestId|awsEndpointRequestId2|isCanaryRequest|xrayTraceId|customDomain\..*|identity\.clientCert\..*|identity\.vpcId|identity\.vpceId|integration\..*|error\..*|authenticate\..*|authorize\..*|status|responseLatency|responseLength|integrationLatency|integrationStatus)$/
+
+/** Why a context.* mapping source cannot be used, or null when it can. */
+export function contextSourceProblem(name: string): string | null {
+  if (CONTEXT_MAPPING_SOURCES.has(name) || /^authorizer\.[^.]+(\.[^.]+)*$/.test(name)) return null
+  if (CONTEXT_UNFILLED.test(name)) return `$context.${name} has no value when the integration request is mapped here (no WAF, canary, X-Ray, client certificates, private endpoints or endpoint request ids; error, integration and latency variables come later): the mapping would always be empty`
+  return `$context.${name} is not a context variable API Gateway documents for REST APIs`
+}
+
+/** The mapping source's problem (mapping expressions and context variables), or null. */
+function sourceProblem(v: string, allowed: RegExp): string | null {
+  if (!allowed.test(v)) return `invalid mapping expression specified: ${v}`
+  if (v.startsWith('context.')) return contextSourceProblem(v.slice('context.'.length))
+  if (v.startsWith('method.request.body.') && !BODY_JSONPATH.test(v.slice('method.request.body.'.length))) {
+    return `${v}: only names and indices are supported in a body JSONPath ($.a.b[0])`
+  }
+  return null
+}
+/** A JSONPath of names and indices, as the integration request resolves it. */
+const BODY_JSONPATH = /^(\$|[A-Za-z0-9_$@-]+)(\.[A-Za-z0-9_$@-]+|\[\d+\]|\[['"][^'"]*['"]\])*$/
+
 const RESPONSE_PARAM_TARGET = /^method\.response\.header\.[^.]+$/
 const RESPONSE_PARAM_SOURCE = /^(integration\.response\.(header|multivalueheader)\.[^.]+|integration\.response\.body(\..+)?|context\..+|stageVariables\..+|'[^']*')$/
 
@@ -31,6 +67,10 @@ export interface ExtensionContext {
 
 function error(ctx: ExtensionContext, code: string, pointer: string, message: string): void {
   ctx.problems.push({ code, file: ctx.file, pointer, message, severity: 'error' })
+}
+
+function warning(ctx: ExtensionContext, pointer: string, message: string): void {
+  ctx.problems.push({ code: Codes.INTEGRATION, file: ctx.file, pointer, message, severity: 'warning' })
 }
 
 /** A map of strings under this integration, problems coded BP_ERR_CONFIG_INTEGRATION. */
@@ -85,13 +125,55 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
   let timeoutInMillis = DEFAULT_INTEGRATION_TIMEOUT_MS
   if (raw.timeoutInMillis !== undefined) {
     const t = Number(raw.timeoutInMillis)
-    if (!Number.isInteger(t) || t < MIN_INTEGRATION_TIMEOUT_MS) {
-      error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'timeoutInMillis'), `timeoutInMillis must be an integer of at least ${MIN_INTEGRATION_TIMEOUT_MS}`)
-    } else timeoutInMillis = t
+    const tp = pointerJoin(pointer, 'timeoutInMillis')
+    // The guide's quotas: 50 ms to 29 s; Regional and private APIs may raise it (up to 300 s).
+    if (!Number.isInteger(t) || t < MIN_INTEGRATION_TIMEOUT_MS || t > MAX_INTEGRATION_TIMEOUT_MS) {
+      error(ctx, Codes.INTEGRATION, tp, `timeoutInMillis must be an integer from ${MIN_INTEGRATION_TIMEOUT_MS} to ${MAX_INTEGRATION_TIMEOUT_MS}`)
+    } else {
+      timeoutInMillis = t
+      if (t > MAX_DEFAULT_INTEGRATION_TIMEOUT_MS) warning(ctx, tp, `timeoutInMillis ${t} is past API Gateway's default maximum of ${MAX_DEFAULT_INTEGRATION_TIMEOUT_MS}: AWS accepts it only for Regional or private APIs after a quota increase`)
+    }
+  }
+  let credentials: string | null = null
+  if (raw.credentials !== undefined && raw.credentials !== null) {
+    if (typeof raw.credentials !== 'string') error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'credentials'), 'credentials must be an IAM role ARN')
+    else credentials = raw.credentials
+  }
+  let connectionType: 'INTERNET' | 'VPC_LINK' = 'INTERNET'
+  let connectionId: string | null = null
+  if (raw.connectionType !== undefined) {
+    const ct = typeof raw.connectionType === 'string' ? raw.connectionType.toUpperCase() : ''
+    if (ct === 'VPC_LINK' || ct === 'INTERNET') connectionType = ct
+    else error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'connectionType'), 'connectionType must be INTERNET or VPC_LINK')
+  }
+  if (connectionType === 'VPC_LINK') {
+    if (typeof raw.connectionId !== 'string' || raw.connectionId === '') error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'connectionId'), 'a VPC_LINK integration needs the connectionId of its VPC link')
+    else connectionId = raw.connectionId
+    if (type !== 'HTTP' && type !== 'HTTP_PROXY') error(ctx, Codes.INTEGRATION, pointerJoin(pointer, 'connectionType'), 'private integrations (VPC_LINK) are HTTP or HTTP_PROXY integrations')
+  }
+  let insecureSkipVerification = false
+  let serverNameToVerify: string | null = null
+  if (raw.tlsConfig !== undefined) {
+    const tp2 = pointerJoin(pointer, 'tlsConfig')
+    if (!isRecord(raw.tlsConfig)) error(ctx, Codes.INTEGRATION, tp2, 'tlsConfig must be an object')
+    else {
+      for (const k of Object.keys(raw.tlsConfig)) {
+        if (k !== 'insecureSkipVerification' && k !== 'serverNameToVerify') error(ctx, Codes.INTEGRATION, pointerJoin(tp2, k), `unknown tlsConfig field "${k}": only insecureSkipVerification and serverNameToVerify exist`)
+      }
+      const skip = raw.tlsConfig.insecureSkipVerification
+      if (skip !== undefined && typeof skip !== 'boolean') error(ctx, Codes.INTEGRATION, pointerJoin(tp2, 'insecureSkipVerification'), 'must be a boolean')
+      else insecureSkipVerification = skip === true
+      const sn = raw.tlsConfig.serverNameToVerify
+      if (sn !== undefined && typeof sn !== 'string') error(ctx, Codes.INTEGRATION, pointerJoin(tp2, 'serverNameToVerify'), 'must be a host name')
+      else if (typeof sn === 'string') serverNameToVerify = sn
+    }
   }
   const requestParameters = integrationStrings(ctx, raw.requestParameters, pointerJoin(pointer, 'requestParameters'), (k, v, ptr) => {
     if (!REQUEST_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${k}`)
-    else if (!REQUEST_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, ptr, `invalid mapping expression specified: ${v}`)
+    else {
+      const problem = sourceProblem(v, REQUEST_PARAM_SOURCE)
+      if (problem !== null) error(ctx, Codes.INTEGRATION, ptr, problem)
+    }
   })
   const requestTemplates = integrationStrings(ctx, raw.requestTemplates, pointerJoin(pointer, 'requestTemplates'))
   const passthroughBehavior = readEnum(ctx, raw.passthroughBehavior, PASSTHROUGH, pointerJoin(pointer, 'passthroughBehavior')) ?? 'WHEN_NO_MATCH'
@@ -117,7 +199,10 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
           statusCode,
           responseParameters: integrationStrings(ctx, r.responseParameters, pointerJoin(ptr, 'responseParameters'), (k, v, p) => {
             if (!RESPONSE_PARAM_TARGET.test(k)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${k}`)
-            else if (!RESPONSE_PARAM_SOURCE.test(v)) error(ctx, Codes.INTEGRATION, p, `invalid mapping expression specified: ${v}`)
+            else {
+              const problem = sourceProblem(v, RESPONSE_PARAM_SOURCE)
+              if (problem !== null) error(ctx, Codes.INTEGRATION, p, problem)
+            }
           }),
           responseTemplates: integrationStrings(ctx, r.responseTemplates, pointerJoin(ptr, 'responseTemplates')),
           contentHandling: readEnum(ctx, r.contentHandling, HANDLING, pointerJoin(ptr, 'contentHandling')),
@@ -125,5 +210,5 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
       }
     }
   }
-  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, responses, pointer }
+  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, credentials, connectionType, connectionId, insecureSkipVerification, serverNameToVerify, responses, pointer }
 }

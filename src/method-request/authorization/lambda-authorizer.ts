@@ -23,7 +23,7 @@ import { parseLambdaUri } from '../../functions/arn.js'
 import type { InvokeOutcome } from '../../functions/protocol.js'
 import type { FunctionClient } from '../../functions/client.js'
 import { substituteStageVariables } from '../../integrations/compile.js'
-import { functionClient } from '../../integrations/lambda.js'
+import { functionClient, rawPathParameters } from '../../integrations/lambda.js'
 import { sendGatewayResponse } from '../../method-response/gateway-responses.js'
 import { isRecord } from '../../util/is-record.js'
 import { StepOutcome, type MethodRequestStep } from '../step.js'
@@ -374,12 +374,8 @@ function requestEventInput(ctx: RequestContext, accountId: string): Parameters<t
   const req = ctx.request
   const stage = ctx.stage!
   const method = ctx.method!
-  const params = ctx.match!.params
-  let pathParameters: Record<string, string> | null = null
-  if (params.length > 0) {
-    pathParameters = {}
-    for (let i = 0; i < params.length; i += 2) pathParameters[params[i]!] = params[i + 1]!
-  }
+  // As in the proxy event: path parameters keep the request path's own (percent-encoded) text.
+  const pathParameters = rawPathParameters(method.resourcePath, ctx.path)
   return {
     method: req.method,
     path: ctx.path,
@@ -393,6 +389,7 @@ function requestEventInput(ctx: RequestContext, accountId: string): Parameters<t
     pathParameters,
     stage: stage.name,
     stageVariables: Object.keys(stage.variables).length === 0 ? null : stage.variables,
+    deploymentId: ctx.api!.deploymentId,
     requestId: ctx.requestId,
     extendedRequestId: ctx.extendedRequestId,
     accountId,

@@ -80,7 +80,7 @@ t.test('refuses a malformed file with file, JSON pointer and reason, collecting 
     `${file}: /paths/~1pets/post/x-amazon-apigateway-integration/httpMethod: httpMethod is required for http_proxy integrations (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY)`,
     `${file}: /paths/nopes: a resource path must start with "/"`,
     `${file}: /paths/~1a~1{x+}~1b: greedy path variable "{x+}" must be the last segment`,
-    `${file}: /paths/~1t/get/x-amazon-apigateway-integration/timeoutInMillis: timeoutInMillis must be an integer of at least 50`,
+    `${file}: /paths/~1t/get/x-amazon-apigateway-integration/timeoutInMillis: timeoutInMillis must be an integer from 50 to 300000`,
     `${file}: /paths/~1t/get/x-amazon-apigateway-integration/responses/(: selectionPattern is not a valid regular expression: Invalid regular expression: /^(?:()$/s: Unterminated group`,
   ])
   t.equal(problems[0]!.code, 'BP_ERR_CONFIG_UNKNOWN_INTEGRATION_TYPE')

@@ -15,7 +15,7 @@ const input: ProxyEventInput = {
   method: 'POST', path: '/img', requestPath: '/prod/img', query: '', headers: ['content-type', 'image/png'],
   body: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]), isBinary: true,
   resourcePath: '/img', resourceId: 'abc123', pathParameters: null, stage: 'prod', stageVariables: null,
-  requestId: 'r', extendedRequestId: 'e', accountId: '123456789012', apiId: 'api1', domainName: 'api1.execute-api.us-east-1.amazonaws.com',
+  requestId: 'r', extendedRequestId: 'e', accountId: '123456789012', apiId: 'api1', deploymentId: 'd1', domainName: 'api1.execute-api.us-east-1.amazonaws.com',
   sourceIp: '127.0.0.1', requestTimeEpoch: 0, protocol: 'HTTP/1.1', authorizer: null, identity: null,
 }
 
