@@ -23,10 +23,13 @@
 // Value: u32 tag, then TAG_NUMBER/TAG_INTEGER: f64 as two u32 (lo, hi) · TAG_STRING: string ·
 //   TAG_OBJECT: u32 count, count × (string key, value) · TAG_ARRAY: u32 count, count × value.
 //
-// Overrides (RESULT_OVERRIDES_PTR/LEN, same encoding): i32 status (-1 when unset), then the header,
-//   querystring and path objects, each a u32 count of (string, string) pairs.
+// Overrides (RESULT_OVERRIDES_PTR/LEN, same encoding): i32 status (-1 when unset), then six objects,
+//   each a u32 count of (string, string) pairs: header (request and response headers merged),
+//   querystring, path, request header, response header, and responseOverride's other keys.
+//   The host may pass overrides back in $context.requestOverride / responseOverride (a later
+//   template of the same request starts from them).
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 export enum Status {
   OK = 0,

@@ -15,10 +15,14 @@ const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 
 
 Usage:
   backplane serve [API_FILE ...] [--config backplane.yaml] [--port N] [--host H]
-                  [--stage NAME] [--stage-var key=value ...] [--workers N]
-  backplane check FILE ...      validate API files (and --config FILE); prints file: pointer: reason
+                  [--stage NAME] [--stage-var key=value ...] [--workers N] [--strict]
+  backplane check FILE ... [--strict]
+                                validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
   backplane --help | --version
+
+--strict makes every warning an error. Without it, serve answers 500 for a method whose
+mapping template does not compile and serves the rest; check always refuses such a template.
 
 With API files and no config, each API is served as one stage (default "test") at
 http://HOST:PORT/{stage}/{resource path}, as API Gateway's execute-api URLs.
@@ -35,10 +39,12 @@ interface Args {
   stage: string | undefined
   workers: number | undefined
   stageVariables: Record<string, string>
+  /** --strict: warnings are errors. */
+  strict: boolean
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, stageVariables: {} }
+  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, stageVariables: {}, strict: false }
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!
     const value = () => {
@@ -70,6 +76,9 @@ export function parseArgs(argv: string[]): Args {
       case '--workers':
         args.workers = int('--workers', value(), 1, 256)
         break
+      case '--strict':
+        args.strict = true
+        break
       case '--stage-var': {
         const kv = value()
         const eq = kv.indexOf('=')
@@ -86,7 +95,7 @@ export function parseArgs(argv: string[]): Args {
 }
 
 function loadOptions(args: Args): LoadOptions {
-  return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, stage: args.stage, stageVariables: args.stageVariables }
+  return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, stage: args.stage, stageVariables: args.stageVariables, strict: args.strict }
 }
 
 function printProblems(problems: readonly ConfigProblem[]): void {
@@ -129,8 +138,8 @@ function check(args: Args): number {
   const problems: ConfigProblem[] = [...loaded.warnings]
   compileGateway(loaded.gateway, problems)
   checkTemplates(loaded.gateway.apis, problems)
-  printProblems(problems)
-  if (problems.some((p) => p.severity === 'error')) return EXIT_INVALID
+  printProblems(args.strict ? problems.map((p) => ({ ...p, severity: 'error' as const })) : problems)
+  if (problems.some((p) => p.severity === 'error' || args.strict)) return EXIT_INVALID
   for (const api of loaded.gateway.apis) process.stdout.write(`${api.file}: ok (${api.operations.length} methods)\n`)
   return EXIT_OK
 }
@@ -147,7 +156,10 @@ function routes(args: Args): number {
     for (const stage of api.stages) {
       for (const op of api.operations) {
         const i = op.integration
-        const target = i === null ? '(none)' : i.type === 'MOCK' ? 'MOCK' : `${i.type} ${i.httpMethod ?? ''} ${i.uri ?? ''}`
+        let target = i === null ? '(none)' : i.type === 'MOCK' ? 'MOCK' : `${i.type} ${i.httpMethod ?? ''} ${i.uri ?? ''}`
+        // Transcoded routes: the messages and the transport (x-backplane-protobuf).
+        const pb = op.protobuf
+        if (pb !== null) target += ` [${pb.grpc ? 'gRPC' : 'protobuf/HTTP 1.1'} ${pb.request} → ${pb.response}]`
         rows.push([api.id + (api.basePath === '' ? '' : ` (/${api.basePath})`), stage.name, op.method, op.path, target])
       }
     }

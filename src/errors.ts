@@ -53,6 +53,8 @@ export const Codes = {
   TEMPLATE: 'BP_ERR_CONFIG_TEMPLATE',
   MODEL: 'BP_ERR_CONFIG_MODEL',
   FUNCTION: 'BP_ERR_CONFIG_FUNCTION',
+  /** x-backplane-protobuf: a .proto file that does not load, a message that is not defined. */
+  PROTOBUF: 'BP_ERR_CONFIG_PROTOBUF',
   /** A method's protection (authorizer, IAM, API key, policy) that is malformed or cannot be enforced. */
   AUTHORIZATION: 'BP_ERR_CONFIG_AUTHORIZATION',
   /** A key the loader does not know (a warning, with "did you mean"). */

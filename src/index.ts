@@ -54,7 +54,9 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
   // Compile here too: route conflicts and broken templates are load errors, not worker crashes.
   const problems: ConfigProblem[] = []
   compileGateway(loaded.gateway, problems)
-  checkTemplates(loaded.gateway.apis, problems)
+  checkTemplates(loaded.gateway.apis, problems, opts.strict === true)
+  // --strict: a warning refuses the configuration like an error.
+  if (opts.strict === true && (loaded.warnings.length > 0 || problems.length > 0)) throw new ConfigError([...loaded.warnings, ...problems].map((p) => ({ ...p, severity: 'error' as const })))
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
   return { loaded, warnings: [...loaded.warnings, ...problems] }
 }

@@ -81,6 +81,7 @@ function parseValue(depth: i32): Value | null {
   } else if (c == 0x5b) {
     p++;
     let l = newList();
+    l.json = true;
     skipWs();
     if (p < end && load<u8>(p) == 0x5d) { p++; }
     else {

@@ -48,6 +48,7 @@ export function evalPath(root: Value | null, path: string): Value | null {
   if (pathDefinite) return pathFound ? cur[0] : null;
   let out = newList();
   out.list = cur;
+  out.json = true;
   return out;
 }
 

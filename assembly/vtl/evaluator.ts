@@ -1,5 +1,5 @@
 // Renders a Program against one request. Everything allocated here lives in the per-render arena.
-import { Node, N, Op, FLAG_QUIET, Program } from "./ast";
+import { Node, N, Op, Program } from "./ast";
 import {
   Value, Kind, TRUE, FALSE, fromBool, fromInt, fromDouble, fromString, newList, newMap,
   mapGet, mapPut, mapIndex, mapRemove, isNumber, toF64, truthy, toJavaString, valuesEqual, writeJavaDouble,
@@ -135,15 +135,15 @@ export function renderProgram(p: Program, record: usize): void {
   if (p.stageSlot >= 0) unchecked(vars[p.stageSlot] = sectionMap(ABI.HDR_STAGE));
   if (p.contextSlot >= 0) {
     let ctx = sectionMap(ABI.HDR_CONTEXT);
-    // the override maps a template may #set into (reported back to the host)
-    let req = newMap();
-    mapPut(req, "header", newMap());
-    mapPut(req, "querystring", newMap());
-    mapPut(req, "path", newMap());
-    let res = newMap();
-    mapPut(res, "header", newMap());
-    mapPut(ctx, "requestOverride", req);
-    mapPut(ctx, "responseOverride", res);
+    // the override maps a template may #set into (reported back to the host); the host passes in
+    // those an earlier template of the same request set (a MOCK request template's, for its
+    // response template)
+    let req = overrideMap(ctx, "requestOverride");
+    ensureMap(req, "header");
+    ensureMap(req, "querystring");
+    ensureMap(req, "path");
+    let res = overrideMap(ctx, "responseOverride");
+    ensureMap(res, "header");
     requestOverride = req;
     responseOverride = res;
     unchecked(vars[p.contextSlot] = ctx);
@@ -151,10 +151,21 @@ export function renderProgram(p: Program, record: usize): void {
   renderNodes(p.body);
 }
 
+function overrideMap(ctx: Value, key: string): Value {
+  let m = mapGet(ctx, key);
+  if (m === null || m.kind != Kind.MAP) { m = newMap(); mapPut(ctx, key, m); }
+  return m;
+}
+
+function ensureMap(m: Value, key: string): void {
+  let v = mapGet(m, key);
+  if (v === null || v.kind != Kind.MAP) mapPut(m, key, newMap());
+}
+
 export function overridesSet(): bool {
   if (requestOverride === null) return false;
   let res = changetype<Value>(responseOverride);
-  if (mapIndex(res, "status") >= 0) return true;
+  if (mapSize(res) > 1) return true; // status, or any other key next to header
   if (mapSize(mapGet(res, "header")) > 0) return true;
   let req = changetype<Value>(requestOverride);
   return mapSize(mapGet(req, "header")) > 0 || mapSize(mapGet(req, "querystring")) > 0 ||
@@ -164,6 +175,8 @@ export function overridesSet(): bool {
 function mapSize(v: Value | null): i32 {
   return v !== null && v.kind == Kind.MAP ? changetype<Array<string>>(v.keys).length : 0;
 }
+
+const OVERRIDE_MAPS = 6;
 
 // Encodes the overrides (see abi.ts) into the arena; returns the pointer, length in *lenOut.
 export let overridesLen: i32 = 0;
@@ -177,13 +190,19 @@ export function encodeOverrides(): usize {
     else if (st.kind == Kind.DOUBLE) status = <i32>st.f;
     else if (st.kind == Kind.STRING) status = I32.parseInt(st.s);
   }
-  // header overrides of both kinds land in one map: a template is either a request or a response one
+  // header overrides of both kinds also land in one map (a template is either a request or a
+  // response one); each kind follows on its own, then responseOverride's other keys, so that the
+  // host can hand them to the next template of the request
   let headers = newMap();
   mergeInto(headers, mapGet(req, "header"));
   mergeInto(headers, mapGet(res, "header"));
-  let maps = [headers, mapGet(req, "querystring"), mapGet(req, "path")];
+  let extra = newMap();
+  let rk = changetype<Array<string>>(res.keys);
+  let rv = changetype<Array<Value | null>>(res.vals);
+  for (let i = 0; i < rk.length; i++) if (rk[i] != "header" && rk[i] != "status") mapPut(extra, rk[i], rv[i]);
+  let maps = [headers, mapGet(req, "querystring"), mapGet(req, "path"), mapGet(req, "header"), mapGet(res, "header"), extra];
   let size: usize = 4;
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < OVERRIDE_MAPS; k++) {
     size += 4;
     let m = maps[k];
     if (m === null || m.kind != Kind.MAP) continue;
@@ -197,7 +216,7 @@ export function encodeOverrides(): usize {
   let w = base;
   store<i32>(w, status);
   w += 4;
-  for (let k = 0; k < 3; k++) {
+  for (let k = 0; k < OVERRIDE_MAPS; k++) {
     let m = maps[k];
     if (m === null || m.kind != Kind.MAP) { store<u32>(w, 0); w += 4; continue; }
     let keys = changetype<Array<string>>(m.keys);
@@ -267,10 +286,10 @@ function renderRef(node: Node): void {
   }
   let v = evalRef(node);
   if (runError !== null) return;
-  if (v === null) {
-    if ((node.flags & FLAG_QUIET) == 0) writeString(node.s);
-    return;
-  }
+  // API Gateway renders a null or undefined reference as nothing, quiet ($!x) or not — unlike
+  // Velocity's own loud references (recorded: LocalStack test_input_path_template_formatting,
+  // "empty-body": {"body": , "nested": , ...})
+  if (v === null) return;
   writeValue(v);
 }
 
@@ -280,6 +299,7 @@ function writeValue(v: Value): void {
     case Kind.INT: writeI64(v.i); return;
     case Kind.DOUBLE: writeJavaDouble(v.f); return;
     case Kind.BLOCK: renderNodes(changetype<Array<Node>>(v.ref)); return;
+    case Kind.LIST: if (v.json) { writeJsonValue(v); return; } break;
   }
   writeString(toJavaString(v));
 }
@@ -521,8 +541,8 @@ function binary(node: Node): Value | null {
   let b = evalExpr(changetype<Node>(node.b));
   if (runError !== null) return null;
   switch (op) {
-    case Op.EQ: return fromBool(valuesEqual(a, b));
-    case Op.NE: return fromBool(!valuesEqual(a, b));
+    case Op.EQ: return fromBool(equalsOperator(a, b));
+    case Op.NE: return fromBool(!equalsOperator(a, b));
     case Op.LT: case Op.GT: case Op.LE: case Op.GE: {
       if (a === null || b === null) return FALSE;
       let c: i32 = 0;
@@ -567,6 +587,14 @@ function binary(node: Node): Value | null {
     case Op.MOD: return y == 0 ? null : fromDouble(x % y);
   }
   return null;
+}
+
+// == as API Gateway evaluates it: a null reference also equals "" (recorded: LocalStack
+// test_input_path_template_formatting, "empty-body" and "nested-null-list": "isEmptyString": "true")
+function equalsOperator(a: Value | null, b: Value | null): bool {
+  if (a === null && b !== null) return b.kind == Kind.STRING && b.s.length == 0;
+  if (b === null && a !== null) return a.kind == Kind.STRING && a.s.length == 0;
+  return valuesEqual(a, b);
 }
 
 // String.compareTo
@@ -626,8 +654,9 @@ function foreachProp(v: Value, id: i32): Value | null {
   return null;
 }
 
+// $input.body of an empty payload is "{}" (recorded: LocalStack test_input_body_formatting, "empty-body")
 function bodyString(): string {
-  if (bodyLen <= 0) return "";
+  if (bodyLen <= 0) return "{}";
   return decodeBytes(bodyPtr, <usize>bodyLen);
 }
 
@@ -652,6 +681,8 @@ function argInt(args: Array<Value | null>, i: i32): i32 {
 }
 
 function callMethod(v: Value, id: i32, args: Array<Value | null>): Value | null {
+  // Map.toString() is Java's {k=v} (recorded: LocalStack test_input_path_template_formatting "to-string")
+  if (id == M.TO_STRING && args.length == 0 && (v.kind == Kind.MAP || v.kind == Kind.LIST)) return fromString(toStr(v));
   switch (v.kind) {
     case Kind.STRING: case Kind.CHAR: return stringMethod(v, id, args);
     case Kind.LIST: return listMethod(v, id, args);
@@ -1022,7 +1053,9 @@ function allParams(): Value {
     let m = newMap();
     mapPut(m, "path", sectionMap(ABI.HDR_PATH));
     mapPut(m, "querystring", sectionMap(ABI.HDR_QUERYSTRING));
-    mapPut(m, "header", sectionMap(ABI.HDR_HEADER));
+    let h = sectionMap(ABI.HDR_HEADER);
+    h.ci = true;
+    mapPut(m, "header", h);
     paramsValue = m;
   }
   return changetype<Value>(paramsValue);
@@ -1038,13 +1071,8 @@ function param(name: string): string {
   v = mapGet(qs, name);
   if (v !== null) return toStr(v);
   let h = changetype<Value>(mapGet(all, "header"));
-  v = mapGet(h, name);
+  v = mapGet(h, name); // case-insensitive (h.ci)
   if (v !== null) return toStr(v);
-  let keys = changetype<Array<string>>(h.keys);
-  let lower = name.toLowerCase();
-  for (let i = 0; i < keys.length; i++) {
-    if (keys[i].length == name.length && keys[i].toLowerCase() == lower) return toStr(changetype<Array<Value | null>>(h.vals)[i]);
-  }
   return "";
 }
 

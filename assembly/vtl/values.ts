@@ -1,6 +1,7 @@
 // Run-time values with Java semantics (what Velocity sees through API Gateway): null is `null`.
 import { SB } from "../util/sb";
 import { reserveOut, writeByte, writeI64, writeString, writeRaw, outPtr, outLen } from "../util/out";
+import { captureStart, captureEnd, writeJsonValue } from "../json/escape";
 
 export const enum Kind {
   BOOL = 1, INT = 2, DOUBLE = 3, STRING = 4, LIST = 5, MAP = 6, ENTRY = 7,
@@ -18,6 +19,8 @@ export class Value {
   src: usize = 0;        // JSON source span [src, srcEnd) when the value was parsed from JSON
   srcEnd: usize = 0;
   ref: usize = 0;        // BLOCK: the NodeList of a #define; FOREACH: the list being iterated
+  ci: bool = false;      // MAP whose keys are header names: a lookup that misses retries ignoring case
+  json: bool = false;    // LIST parsed from JSON or selected by a JSONPath: prints as JSON, not Java's [a, b]
   constructor(kind: i32) { this.kind = kind; }
 }
 
@@ -45,6 +48,20 @@ export function mapIndex(m: Value, key: string): i32 {
   for (let i = 0; i < n; i++) {
     let k = unchecked(keys[i]);
     if (k.length == kl && k == key) return i; // the length test inline skips most String.__eq calls
+  }
+  if (m.ci) return mapIndexIgnoreCase(keys, key);
+  return -1;
+}
+
+// Header names arrive lower-cased from the front, while API Gateway keeps the client's spelling:
+// $input.params().header.get('HeaderFoo') finds 'headerfoo' (recorded: LocalStack
+// test_sqs_aws_integration_with_message_attribute sends HeaderFoo and reads $input.params('HeaderFoo')).
+function mapIndexIgnoreCase(keys: Array<string>, key: string): i32 {
+  let kl = key.length;
+  let lower = key.toLowerCase();
+  for (let i = 0; i < keys.length; i++) {
+    let k = unchecked(keys[i]);
+    if (k.length == kl && k.toLowerCase() == lower) return i;
   }
   return -1;
 }
@@ -232,6 +249,9 @@ export function appendJava(sb: SB, v: Value | null): void {
   if (v === null) { sb.str("null"); return; }
   switch (v.kind) {
     case Kind.LIST: {
+      // API Gateway prints a list from the payload as JSON, also inside a map's {k=v} (recorded:
+      // LocalStack test_input_path_template_formatting, "json-list" and "dict-with-nested-list")
+      if (v.json) { let start = captureStart(); writeJsonValue(v); sb.str(captureEnd(start)); return; }
       let l = changetype<Array<Value | null>>(v.list);
       sb.ch(0x5b);
       for (let i = 0; i < l.length; i++) {

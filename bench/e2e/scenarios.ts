@@ -49,6 +49,24 @@ export const TARGETS: Record<string, Target> = {
     ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo!, FLOOR_MODE: ctx.knobs.floorMode })),
     needs: ['echo']
   },
+  'grpc-echo': benchServer('grpc-echo.js'),
+  // The gateway serving the transcoded gRPC route (bench/fixtures/bench-grpc-api.json).
+  'gateway-grpc': {
+    needs: ['grpc-echo'],
+    unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
+    spawn: (ctx) => ({
+      args: [
+        gatewayCli(ctx), 'serve', join(ctx.root, 'bench', 'fixtures', 'bench-grpc-api.json'),
+        '--port', '0', '--host', '127.0.0.1',
+        '--stage-var', `grpcBackend=${ctx.urls['grpc-echo']!}`,
+        ...(ctx.knobs.gatewayWorkers !== null ? ['--workers', String(ctx.knobs.gatewayWorkers)] : []),
+        ...ctx.knobs.gatewayArgs
+      ],
+      cwd: ctx.root,
+      readyPattern: /^backplane listening on (http:\/\/\S+)$/,
+      timeoutMs: 30_000
+    })
+  },
   gateway: {
     needs: ['echo'],
     unavailable: (ctx) => existsSync(gatewayCli(ctx)) ? null : 'dist/src/cli.js not built',
@@ -93,6 +111,9 @@ const echoedPath = (path: string) => (text: string): boolean => {
 /** The validated POST's body: an order of 20 properties (bench/fixtures/order.json). */
 const ORDER = readFileSync(fileURLToPath(new URL('../../../bench/fixtures/order.json', import.meta.url)), 'utf8')
 
+/** The key of bench/fixtures/bench-gateway.json's usage plan (the api-key scenario sends it). */
+const BENCH_API_KEY = 'bench-key-0123456789abcdef'
+
 /** The ratio columns divide by these scenarios' req/s. */
 export const CEILING = 'hello-world'
 export const FLOOR = 'floor-proxy'
@@ -117,6 +138,14 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'gateway, GET /proxy/{proxy+}: HTTP_PROXY to the echo backend',
     target: 'gateway',
     path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
+    name: 'api-key',
+    description: 'gateway, GET /keyed/{proxy+}: the HTTP_PROXY route behind an API key (x-api-key, usage plan)',
+    target: 'gateway',
+    path: '/test/keyed/hello',
+    headers: { 'x-api-key': BENCH_API_KEY },
     expect: { status: 200, body: echoedPath('/hello') }
   },
   {
@@ -160,6 +189,13 @@ export const SCENARIOS: readonly Scenario[] = [
     target: 'gateway',
     path: '/test/fn',
     expect: { status: 200, body: (text) => text === '{"ok":true}' }
+  },
+  {
+    name: 'grpc',
+    description: 'gateway, GET /grpc/{id}: transcoded to a gRPC unary call (h2c) and back to JSON',
+    target: 'gateway-grpc',
+    path: '/test/grpc/42?name=bench&tags=a&tags=b',
+    expect: { status: 200, body: (text) => text === '{"id":"42","name":"bench","tags":["a","b"]}' }
   },
   {
     name: 'backend',
@@ -236,8 +272,10 @@ export const GOALS: readonly Goal[] = [
       }
     }
   },
+  ratioGoal('api-key', 'http-proxy', 0.8, 'route behind an API key ≥ 80% of the same route unprotected (http_proxy) req/s'),
   ratioGoal('http-templates', 'http-proxy', 0.7, 'http with templates ≥ 70% of http_proxy req/s'),
   ratioGoal('validated', 'unvalidated', 0.8, 'validated POST ≥ 80% of the same route unvalidated'),
   ratioGoal('aws-proxy', 'mock', 0.5, 'aws_proxy ≥ 50% of the mock route req/s'),
-  ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected')
+  ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected'),
+  ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s')
 ]

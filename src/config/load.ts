@@ -3,12 +3,24 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, extname, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { Codes, ConfigError, pointerJoin, type ConfigProblem } from '../errors.js'
-import { DEFAULT_ACCESS, DEFAULT_REGION, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
+import { DEFAULT_ACCESS, DEFAULT_STAGE_NAME, type AccessSource, type ApiSource, type AwsCredentialsSource, type AwsSettings, type GatewaySource, type StageSource } from './model.js'
 import { resolveEnvRefs } from './secrets.js'
 import { normalizeApi } from './normalize.js'
 import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
 import { readStringMap } from './string-map.js'
+import { ACCESS_KEYS, loadAccess, warnUncoveredKeyStages } from './access.js'
+import { warnUnknownKeys } from './unknown-keys.js'
+
+/**
+ * The gateway config's top-level keys: anything else is warned of with "did you mean".
+ * Besides this loader's own, the names other sections of the config take (throttling, state,
+ * admin, tracing, endpoints, roles, vpcLinks), so that they never warn.
+ */
+export const GATEWAY_CONFIG_KEYS: readonly string[] = [
+  'listen', 'host', 'port', 'workers', 'apis', 'functions', ...ACCESS_KEYS,
+  'throttling', 'state', 'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks',
+]
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -29,6 +41,8 @@ export interface LoadOptions {
   readonly stageVariables?: Readonly<Record<string, string>> | undefined
   /** Account-level facts given in code (createGateway): they replace the config's region, accountId, credentials, userPools, apiKeys and usagePlans. */
   readonly access?: AccessSource | undefined
+  /** --strict: every warning is an error, and a template that does not compile refuses the configuration. */
+  readonly strict?: boolean | undefined
 }
 
 export interface LoadResult {
@@ -53,7 +67,7 @@ export function readDocument(file: string, problems: ConfigProblem[]): unknown {
     try {
       return JSON.parse(text)
     } catch (err) {
-      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid JSON: ${(err as Error).message}`, severity: 'error' })
+      problems.push({ code: Codes.PARSE, file, pointer: '', message: `invalid JSON${jsonErrorPlace(text, (err as Error).message)}: ${(err as Error).message}`, severity: 'error' })
       return undefined
     }
   }
@@ -67,6 +81,21 @@ export function readDocument(file: string, problems: ConfigProblem[]): unknown {
     return undefined
   }
   return doc.toJS({ maxAliasCount: 1000 })
+}
+
+/** ' at line L, column C' of a JSON.parse error (V8 names the offset: "at position N"; the end otherwise). */
+export function jsonErrorPlace(text: string, message: string): string {
+  const m = /at position (\d+)/.exec(message)
+  const offset = m !== null ? Math.min(Number(m[1]), text.length) : text.length
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  return ` at line ${line}, column ${offset - lineStart + 1}`
 }
 
 /** Default API id: the file name without extension, reduced to [a-z0-9-]. */
@@ -104,11 +133,11 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let port = DEFAULT_PORT
   let workers = 0
   let functions: LoadResult['functions'] = null
-  let access: AccessSource = opts.access ?? DEFAULT_ACCESS
-  let accountId: string | null = null
-  let region = DEFAULT_REGION
+  let access: AccessSource = DEFAULT_ACCESS
   let vpcLinks: Record<string, string> = {}
   let aws: AwsSettings = { endpoints: {}, roles: {}, defaultCredentials: envCredentials(process.env) }
+  /** The config map and its file, once read: the account section is loaded after the APIs it names. */
+  let config: { readonly file: string; readonly map: Record<string, unknown> } | null = null
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -118,6 +147,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
       if (!isRecord(cfg)) {
         problems.push({ code: Codes.GATEWAY, file, pointer: '', message: 'gateway config must be a map', severity: 'error' })
       } else {
+        config = { file, map: cfg }
+        warnUnknownKeys(cfg, GATEWAY_CONFIG_KEYS, file, '', problems)
         const listen = isRecord(cfg.listen) ? cfg.listen : cfg
         if (listen.host !== undefined) {
           if (typeof listen.host === 'string') host = listen.host
@@ -130,14 +161,6 @@ export function loadGateway(opts: LoadOptions): LoadResult {
         if (cfg.workers !== undefined) {
           if (Number.isInteger(cfg.workers) && (cfg.workers as number) >= 1) workers = cfg.workers as number
           else problems.push({ code: Codes.GATEWAY, file, pointer: '/workers', message: 'must be a positive integer', severity: 'error' })
-        }
-        if (cfg.accountId !== undefined) {
-          if (typeof cfg.accountId === 'string' && /^\d{12}$/.test(cfg.accountId)) accountId = cfg.accountId
-          else problems.push({ code: Codes.GATEWAY, file, pointer: '/accountId', message: 'must be a 12-digit AWS account id (a string)', severity: 'error' })
-        }
-        if (cfg.region !== undefined) {
-          if (typeof cfg.region === 'string' && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(cfg.region)) region = cfg.region
-          else problems.push({ code: Codes.GATEWAY, file, pointer: '/region', message: 'must be an AWS region name such as "us-east-1"', severity: 'error' })
         }
         if (cfg.vpcLinks !== undefined) {
           vpcLinks = readStringMap(problems, file, Codes.GATEWAY, cfg.vpcLinks, '/vpcLinks', {
@@ -201,11 +224,15 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   }
 
   checkApiSet(apis, problems)
+  if (config !== null) access = loadAccess(config.map, { file: config.file, baseDir: dirname(config.file), apis, problems })
+  // Given in code (createGateway), the account section replaces the config's.
+  if (opts.access !== undefined) access = opts.access
+  warnUncoveredKeyStages(apis, access, problems)
   if (opts.host !== undefined) host = opts.host
   if (opts.port !== undefined) port = opts.port
   if (opts.workers !== undefined) workers = opts.workers
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, access, ...(accountId === null ? {} : { accountId }), region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** The standard AWS environment credentials, or null when they are not set. */

@@ -58,6 +58,26 @@ export interface IntegrationSource {
   readonly responses: readonly IntegrationResponseSource[]
   /** JSON pointer of the extension in the API file, for messages. */
   readonly pointer: string
+  /** Why one of its mapping templates does not compile (set by checkTemplates when not strict): the method answers 500. */
+  templateError: string | null
+}
+
+/** x-backplane-protobuf: JSON ⇄ protobuf transcoding for an http integration. */
+export interface ProtobufSource {
+  /** The top .proto file, absolute. */
+  readonly protoFile: string
+  /** protobufjs JSON of every definition the file and its imports hold (parsed once at load). */
+  readonly descriptor: Readonly<Record<string, unknown>>
+  /** Fully qualified message the (mapped) JSON request becomes, e.g. pets.v1.GetPetRequest. */
+  readonly request: string
+  /** Fully qualified message the backend answers with. */
+  readonly response: string
+  /** true: gRPC unary over HTTP/2 cleartext; false: application/x-protobuf over HTTP/1.1. */
+  readonly grpc: boolean
+  /** true: JSON fields the request message does not have are dropped (grpc-gateway's DiscardUnknown); false: refused with 400. */
+  readonly discardUnknown: boolean
+  /** JSON pointer of the extension in the API file, for messages. */
+  readonly pointer: string
 }
 
 /** A method request parameter declared on the operation. */
@@ -92,12 +112,15 @@ export interface OperationSource {
   readonly security: readonly SecurityRequirementSource[]
   /** JSON pointer of the `security` list in force ('' when none). */
   readonly securityPointer: string
-  /** x-amazon-apigateway-auth's type, upper-case ('NONE', 'AWS_IAM', …), or null when absent. */
-  readonly authType: string | null
+  /** x-amazon-apigateway-auth's type: 'AWS_IAM' (IAM, Signature Version 4); null when absent or NONE. */
+  readonly authType: 'AWS_IAM' | null
+  /** The method requires an API key: a security requirement names the `api_key` scheme (isApiKeyScheme). */
   readonly apiKeyRequired: boolean
   /** Declared method response status codes → header names. */
   readonly methodResponses: Readonly<Record<string, readonly string[]>>
   readonly integration: IntegrationSource | null
+  /** x-backplane-protobuf beside the integration, or null. */
+  readonly protobuf: ProtobufSource | null
   readonly pointer: string
 }
 
@@ -159,6 +182,8 @@ export interface CredentialSource {
   readonly arn: string
   /** The principal's identity policy (execute-api:Invoke), or null (nothing allowed). */
   readonly policy: PolicyDocumentSource | null
+  /** JSON pointer of this credential in AccessSource.file, for messages (its policy: pointer + '/policy'). */
+  readonly pointer: string
 }
 
 /** A Cognito user pool named by an authorizer's providerARNs (gateway config `userPools`). */
@@ -202,6 +227,8 @@ export interface UsagePlanSource {
 
 /** The account-level facts access control needs (the gateway config's top level). */
 export interface AccessSource {
+  /** The gateway config file the section was read from, for messages ('' without a config). */
+  readonly file: string
   /** Used in ARNs: methodArn, policies, $context. */
   readonly region: string
   readonly accountId: string
@@ -216,7 +243,7 @@ export interface AccessSource {
 export const DEFAULT_REGION = 'us-east-1'
 export const DEFAULT_ACCOUNT_ID = '123456789012'
 /** A gateway without account-level facts in its config: no principals, pools, keys or plans. */
-export const DEFAULT_ACCESS: AccessSource = Object.freeze({ region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
+export const DEFAULT_ACCESS: AccessSource = Object.freeze({ file: '', region: DEFAULT_REGION, accountId: DEFAULT_ACCOUNT_ID, credentials: [], userPools: {}, apiKeys: [], usagePlans: [] })
 
 /** The whole gateway: what `backplane serve` runs. */
 export interface GatewaySource {

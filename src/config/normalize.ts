@@ -2,8 +2,10 @@
 // Every problem is collected with its JSON pointer; nothing stops at the first.
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
+import { closestKey } from './unknown-keys.js'
 import type { ApiSource, IntegrationSource, OperationSource, ParameterSource, SecurityRequirementSource, StageSource } from './model.js'
 import { normalizeIntegration, type ExtensionContext } from './extensions/integration.js'
+import { normalizeProtobuf } from './extensions/protobuf.js'
 import {
   normalizeApiKeySource,
   normalizeBinaryMediaTypes,
@@ -31,6 +33,18 @@ const OPERATION_KEYS: Readonly<Record<string, string>> = {
   'x-amazon-apigateway-any-method': 'ANY',
 }
 const PATH_LEVEL_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref'])
+/** OpenAPI operation keys API Gateway does not import as methods (trace; v2's any). */
+const KNOWN_NON_METHODS = ['trace']
+/** API Gateway's extensions at operation level (REST APIs). */
+const OPERATION_EXTENSIONS = ['x-amazon-apigateway-integration', 'x-amazon-apigateway-request-validator', 'x-amazon-apigateway-auth']
+/** API Gateway's extensions at the root of a REST API definition (those outside are warned of). */
+const ROOT_EXTENSIONS = [
+  'x-amazon-apigateway-api-key-source', 'x-amazon-apigateway-binary-media-types', 'x-amazon-apigateway-documentation',
+  'x-amazon-apigateway-endpoint-configuration', 'x-amazon-apigateway-gateway-responses', 'x-amazon-apigateway-minimum-compression-size',
+  'x-amazon-apigateway-policy', 'x-amazon-apigateway-request-validators', 'x-amazon-apigateway-request-validator',
+]
+/** Marks of an HTTP API (API Gateway v2) definition, which this gateway does not serve. */
+const HTTP_API_ROOT_KEYS = ['x-amazon-apigateway-cors', 'x-amazon-apigateway-importexport-version']
 /** A static segment, a {param} or (last only) a greedy {param+}. */
 const SEGMENT = /^(?:[^{}/]+|\{[A-Za-z0-9._-]+\}|\{[A-Za-z0-9._-]+\+\})$/
 
@@ -68,6 +82,15 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.UNSUPPORTED_VERSION, doc.openapi !== undefined ? '/openapi' : '/swagger', `unsupported document version: expected openapi 3.0.x or swagger "2.0", got ${JSON.stringify(doc.openapi ?? doc.swagger ?? null)}`)
     return null
   }
+  // An HTTP API (v2) definition is named in one problem, rather than a cascade of derived ones.
+  const httpApiMark = findHttpApiMark(doc)
+  if (httpApiMark !== null) {
+    err(Codes.UNSUPPORTED_VERSION, httpApiMark, 'this is an HTTP API (API Gateway v2) definition: Backplane serves REST APIs (API Gateway v1) only')
+    return null
+  }
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('x-amazon-apigateway-') && !ROOT_EXTENSIONS.includes(key)) warnUnknownExtension(ctx, pointerJoin('', key), key, ROOT_EXTENSIONS)
+  }
   const info = isRecord(doc.info) ? doc.info : {}
   const title = typeof info.title === 'string' ? info.title : place.id
 
@@ -87,6 +110,7 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
     err(Codes.SHAPE, '/x-amazon-apigateway-request-validator', `names no validator of x-amazon-apigateway-request-validators: ${JSON.stringify(defaultValidator)}`)
   }
   const rootSecurity = Array.isArray(doc.security) ? doc.security : []
+  if (doc[AUTH_EXTENSION] !== undefined) err(Codes.AUTHORIZATION, pointerJoin('', AUTH_EXTENSION), AUTH_MISPLACED)
   const rootConsumes = Array.isArray(doc.consumes) ? (doc.consumes as unknown[]).filter((x): x is string => typeof x === 'string') : []
 
   const operations: OperationSource[] = []
@@ -103,7 +127,10 @@ export function normalizeApi(doc: unknown, place: ApiPlacement, problems: Config
       for (const [key, op] of Object.entries(item)) {
         const method = OPERATION_KEYS[key]
         if (method === undefined) {
-          if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) err(Codes.SHAPE, pointerJoin(pp, key), `unknown operation "${key}"`)
+          if (key === AUTH_EXTENSION) err(Codes.AUTHORIZATION, pointerJoin(pp, key), AUTH_MISPLACED)
+          else if (!PATH_LEVEL_KEYS.has(key) && !key.startsWith('x-')) warnUnknownOperation(ctx, pointerJoin(pp, key), key)
+          // an operation-level extension placed on the path item is ignored by API Gateway too
+          else if (key.startsWith('x-amazon-apigateway-')) warnUnknownExtension(ctx, pointerJoin(pp, key), key, [], 'it belongs in an operation')
           continue
         }
         const opPtr = pointerJoin(pp, key)
@@ -153,6 +180,36 @@ function checkResponseHeaders(integration: IntegrationSource, methodResponses: R
   }
 }
 
+/** The pointer of the first mark of an HTTP API (v2) definition, or null. */
+function findHttpApiMark(doc: Record<string, unknown>): string | null {
+  for (const k of HTTP_API_ROOT_KEYS) if (doc[k] !== undefined) return pointerJoin('', k)
+  if (!isRecord(doc.paths)) return null
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!isRecord(item)) continue
+    for (const [key, op] of Object.entries(item)) {
+      if (!isRecord(op) || !isRecord(op['x-amazon-apigateway-integration'])) continue
+      // Payload format 2.0 exists only for HTTP APIs. A REST API import accepts (and ignores)
+      // "1.0": AWS-validated, LocalStack test_apigateway_import.py::test_import_with_stage_variables
+      // imports openapi.spec.stage-variables.json with failOnWarnings.
+      if (String(op['x-amazon-apigateway-integration'].payloadFormatVersion) === '2.0') return pointerJoin('/paths', path, key, 'x-amazon-apigateway-integration', 'payloadFormatVersion')
+    }
+  }
+  return null
+}
+
+/** An x-amazon-apigateway-* key API Gateway does not know at this place: ignored, with a warning. */
+function warnUnknownExtension(ctx: ExtensionContext, pointer: string, key: string, known: readonly string[], misplaced = ''): void {
+  const near = closestKey(key, known)
+  const hint = near !== null && near !== key ? `; did you mean "${near}"?` : misplaced === '' ? '' : `: ${misplaced}`
+  ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer, message: `unknown key "${key}" is ignored${hint}`, severity: 'warning' })
+}
+
+/** API Gateway skips an operation key it does not know; so does the gateway, with a warning. */
+function warnUnknownOperation(ctx: ExtensionContext, pointer: string, key: string): void {
+  const near = key.toLowerCase() === 'any' ? 'x-amazon-apigateway-any-method' : closestKey(key, [...Object.keys(OPERATION_KEYS), ...KNOWN_NON_METHODS])
+  ctx.problems.push({ code: Codes.UNKNOWN_KEY, file: ctx.file, pointer, message: `unknown operation "${key}" is ignored${near === null || near === key ? '' : `; did you mean "${near}"?`}`, severity: 'warning' })
+}
+
 function checkPath(path: string, pointer: string, err: (code: string, pointer: string, message: string) => void): boolean {
   if (!path.startsWith('/')) {
     err(Codes.PATH, pointer, 'a resource path must start with "/"')
@@ -172,6 +229,33 @@ function checkPath(path: string, pointer: string, err: (code: string, pointer: s
     }
   }
   return true
+}
+
+/**
+ * True for the scheme API Gateway reads as "this method requires an API key" (apiKeyRequired),
+ * as its exports write it: `type: apiKey, name: x-api-key, in: header`, with neither an
+ * x-amazon-apigateway-authorizer (a Lambda or Cognito authorizer) nor an
+ * x-amazon-apigateway-authtype (`awsSigv4` is IAM, also written as an apiKey scheme).
+ */
+export function isApiKeyScheme(scheme: unknown): boolean {
+  return isRecord(scheme) && scheme.type === 'apiKey' && typeof scheme.name === 'string' && scheme.name.toLowerCase() === 'x-api-key' &&
+    (scheme.in === undefined || scheme.in === 'header') &&
+    scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
+}
+
+const AUTH_EXTENSION = 'x-amazon-apigateway-auth'
+/** Elsewhere than on an operation it would protect nothing: refused rather than ignored. */
+const AUTH_MISPLACED = 'x-amazon-apigateway-auth applies to operations only: put it on each operation it protects (here it would protect nothing)'
+
+/** x-amazon-apigateway-auth (operation level, REST APIs): `type` NONE or AWS_IAM, case-insensitive. */
+function normalizeAuth(raw: unknown, pointer: string, err: (pointer: string, message: string) => void): 'AWS_IAM' | null {
+  if (raw === undefined) return null
+  const type = isRecord(raw) && typeof raw.type === 'string' ? raw.type.toUpperCase() : null
+  if (type === 'NONE') return null
+  if (type === 'AWS_IAM') return 'AWS_IAM'
+  // Refused at load: the gateway never serves a method whose authorization type it cannot read.
+  err(pointer, 'must be { type: NONE } or { type: AWS_IAM } (case-insensitive)')
+  return null
 }
 
 function normalizeOperation(
@@ -244,18 +328,8 @@ function normalizeOperation(
     if (!isRecord(req)) continue
     for (const [name, scopes] of Object.entries(req)) {
       security.push({ name, scopes: Array.isArray(scopes) ? scopes.filter((x): x is string => typeof x === 'string') : [], alternative })
-      const scheme = securitySchemes[name]
-      // The api_key scheme: an apiKey scheme that is neither an authorizer nor an authtype (awsSigv4 is IAM).
-      if (isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined) apiKeyRequired = true
+      if (isApiKeyScheme(securitySchemes[name])) apiKeyRequired = true
     }
-  }
-
-  // x-amazon-apigateway-auth { type: NONE | AWS_IAM } (case-insensitive): the operation's authorization type.
-  let authType: string | null = null
-  const auth = op['x-amazon-apigateway-auth']
-  if (auth !== undefined) {
-    if (isRecord(auth) && typeof auth.type === 'string') authType = auth.type.toUpperCase()
-    else err(pointerJoin(opPtr, 'x-amazon-apigateway-auth'), 'must be an object with a string `type` ("NONE" or "AWS_IAM")')
   }
 
   let requestValidator = defaultValidator
@@ -273,12 +347,27 @@ function normalizeOperation(
     }
   }
 
+  // Misspelled or misplaced extensions (x-amazon-apigateway-integrations) are warned of.
+  for (const key of Object.keys(op)) {
+    if (key.startsWith('x-amazon-apigateway-') && !OPERATION_EXTENSIONS.includes(key)) warnUnknownExtension(ctx, pointerJoin(opPtr, key), key, OPERATION_EXTENSIONS)
+  }
   const integPtr = pointerJoin(opPtr, 'x-amazon-apigateway-integration')
-  const integration = op['x-amazon-apigateway-integration'] === undefined ? null : normalizeIntegration(ctx, op['x-amazon-apigateway-integration'], integPtr)
+  let rawInteg = op['x-amazon-apigateway-integration']
+  if (isRecord(rawInteg) && typeof rawInteg.$ref === 'string') {
+    // A $ref'd integration (#/components/x-amazon-apigateway-integrations/name) is resolved in the file.
+    const target = resolveLocalRef(doc, rawInteg)
+    if (!isRecord(target)) {
+      err(pointerJoin(integPtr, '$ref'), `$ref ${JSON.stringify(rawInteg.$ref)} names nothing in this file: only local references (#/...) are resolved`)
+      rawInteg = null
+    } else rawInteg = target
+  }
+  const integration = rawInteg === undefined || rawInteg === null ? null : normalizeIntegration(ctx, rawInteg, integPtr)
   if (integration !== null) checkResponseHeaders(integration, methodResponses, ctx)
   if (op['x-amazon-apigateway-integration'] === undefined) {
     ctx.problems.push({ code: Codes.NOT_YET_SERVED, file: ctx.file, pointer: opPtr, message: 'no x-amazon-apigateway-integration: requests to this method get 500 Internal server error', severity: 'warning' })
   }
+
+  const protobuf = op['x-backplane-protobuf'] === undefined ? null : normalizeProtobuf(ctx, op['x-backplane-protobuf'], pointerJoin(opPtr, 'x-backplane-protobuf'), integration)
 
   return {
     path,
@@ -289,10 +378,11 @@ function normalizeOperation(
     requestValidator,
     security,
     securityPointer,
-    authType,
+    authType: normalizeAuth(op['x-amazon-apigateway-auth'], pointerJoin(opPtr, 'x-amazon-apigateway-auth'), err),
     apiKeyRequired,
     methodResponses,
     integration,
+    protobuf,
     pointer: opPtr,
   }
 }

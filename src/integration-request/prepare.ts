@@ -70,7 +70,7 @@ export function prepareIntegrationRequest(ctx: RequestContext, integ: CompiledIn
     const v = resolveMapping(ctx, m)
     if (v !== null) setHeader(headers, m.name, v)
   }
-  if (overrides !== null) for (const [k, v] of Object.entries(overrides.header)) setHeader(headers, k.toLowerCase(), v)
+  if (overrides !== null) for (const [k, v] of Object.entries(overrides.requestHeader)) setHeader(headers, k.toLowerCase(), v)
   return { headers, body, overrides }
 }
 

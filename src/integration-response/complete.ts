@@ -6,7 +6,7 @@ import type { CompiledIntegrationResponse } from './compile.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { buildTemplateVariables } from '../mapping/template-variables.js'
-import { renderTemplate } from '../mapping/templates.js'
+import { renderTemplate, type TemplateOverrides } from '../mapping/templates.js'
 import { BASE64_DECODE_FAILED, convertResponseBody } from '../payload/binary.js'
 import { findHeader } from '../util/header-pairs.js'
 import { pushResponseHeader } from '../integrations/headers.js'
@@ -26,6 +26,8 @@ export interface IntegrationResult {
   readonly selector: string | null
   readonly headers: readonly string[]
   readonly body: Uint8Array | null
+  /** Overrides a MOCK request template set: its response template starts from them, and its status and headers apply. */
+  readonly overrides?: TemplateOverrides | null
 }
 
 /** API Gateway's response Content-Type when no template names one. */
@@ -66,6 +68,13 @@ function bodyField(body: Uint8Array | null, path: string): string | null {
   }
 }
 
+/** $context with the overrides an earlier template of this request set. */
+function withOverrides(context: Record<string, unknown>, o: TemplateOverrides): Record<string, unknown> {
+  const responseOverride: Record<string, unknown> = { ...o.responseExtra, header: o.responseHeader }
+  if (o.status !== null) responseOverride.status = o.status
+  return { ...context, requestOverride: { header: o.requestHeader, querystring: o.querystring, path: o.path }, responseOverride }
+}
+
 export function completeIntegration(ctx: RequestContext, integ: CompiledIntegration, result: IntegrationResult): void {
   const chosen = selectIntegrationResponse(integ, result.selector)
   if (chosen === null) {
@@ -77,6 +86,7 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
   const template = chooseResponseTemplate(chosen.responseTemplates, ctx.header('accept'))
   let status = chosen.statusCode
   let body = result.body
+  const carried = result.overrides ?? null
   // An AWS service's own Content-Type (application/x-amz-json-1.0, text/xml) is not passed:
   // the method response is application/json unless mapped (the recorded DynamoDB answers).
   const backendType = integ.service !== null ? null : findHeader(result.headers, 'content-type')
@@ -90,9 +100,17 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
       return
     }
     body = converted
+    if (carried !== null) {
+      if (carried.status !== null) status = carried.status
+      for (const [k, v] of Object.entries(carried.responseHeader)) {
+        if (k.toLowerCase() === 'content-type') contentType = v
+        else headers.push(k, v)
+      }
+    }
   } else {
     const vars = buildTemplateVariables(ctx, null)
-    const out = renderTemplate(template[1], { context: vars.context, stageVariables: vars.stageVariables, params: vars.params, body: result.body })
+    const context = carried === null ? vars.context : withOverrides(vars.context, carried)
+    const out = renderTemplate(template[1], { context, stageVariables: vars.stageVariables, params: vars.params, body: result.body })
     if (!out.ok) {
       console.error(`[${ctx.requestId}] response template failed: ${out.message}`)
       sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
@@ -101,7 +119,7 @@ export function completeIntegration(ctx: RequestContext, integ: CompiledIntegrat
     body = out.output
     if (out.overrides !== null) {
       if (out.overrides.status !== null) status = out.overrides.status
-      for (const [k, v] of Object.entries(out.overrides.header)) {
+      for (const [k, v] of Object.entries(out.overrides.responseHeader)) {
         if (k.toLowerCase() === 'content-type') contentType = v
         else pushResponseHeader(headers, k, v, true, false)
       }

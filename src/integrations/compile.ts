@@ -6,6 +6,7 @@ import { parseLambdaUri } from '../functions/arn.js'
 import { JSON_PROTOCOL_SERVICES, defaultEndpoint, parseAwsServiceUri, signingNameOf, type AwsServiceUri } from './aws-service/uri.js'
 import { compileRequestParameters, type CompiledParameterMapping } from '../integration-request/compile.js'
 import { compileResponses, type CompiledIntegrationResponse } from '../integration-response/compile.js'
+import { compileProtobuf, type CompiledProtobuf } from './protobuf/compile.js'
 
 /** One piece of the integration URI: literal text or a {name} path placeholder. */
 export interface UriPiece {
@@ -83,6 +84,8 @@ export interface CompiledIntegration {
   readonly contentHandling: ContentHandling | null
   readonly responses: readonly CompiledIntegrationResponse[]
   readonly defaultResponse: CompiledIntegrationResponse | null
+  /** x-backplane-protobuf: the JSON ⇄ protobuf transcoding of an http integration, or null. */
+  readonly protobuf: CompiledProtobuf | null
 }
 
 const STAGE_VAR = /\$\{stageVariables\.([A-Za-z0-9_.:/?#&=,-]+)\}/g
@@ -152,7 +155,8 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
   let origin: string | null = null
   let uriOrigin: string | null = null
   let hostHeader: string | null = null
-  let configurationError: string | null = null
+  // A template that did not compile at load (serve without --strict): the method answers 500.
+  let configurationError: string | null = src.templateError ?? null
   let fatal = false
   let lambdaFunction: string | null = null
   let lambdaAccount: string | null = null
@@ -241,5 +245,6 @@ export function compileIntegration(op: OperationSource, vars: Readonly<Record<st
     contentHandling: src.contentHandling,
     responses: Object.freeze(responses),
     defaultResponse,
+    protobuf: op.protobuf === null ? null : compileProtobuf(op.protobuf),
   })
 }

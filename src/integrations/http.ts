@@ -16,10 +16,21 @@ import { poolFor } from './upstream.js'
 import { INVALID_STATUS, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { addGatewayHeaders, buildProxyRequestHeaders, dropMappedHopByHop, pushResponseHeader } from './headers.js'
 
-/** Percent-encodes a decoded path value, keeping '/' between segments. */
+/** A '.' or '..' segment, which a backend would resolve (RFC 3986 §5.2.4). */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/
+
+/**
+ * Percent-encodes a decoded path value, keeping '/' between segments. Dot segments ('..'
+ * also arrives as '%2e%2e') are sent as %2E: a value never takes the backend path outside
+ * the integration URI's prefix.
+ */
 function encodePathValue(v: string): string {
-  if (/^[A-Za-z0-9\-._~/]*$/.test(v)) return v
-  return v.split('/').map(encodeURIComponent).join('/')
+  if (/^[A-Za-z0-9\-._~/]*$/.test(v) && !DOT_SEGMENT.test(v)) return v
+  return v.split('/').map(encodePathSegment).join('/')
+}
+
+function encodePathSegment(s: string): string {
+  return s === '.' ? '%2E' : s === '..' ? '%2E%2E' : encodeURIComponent(s)
 }
 
 

@@ -5,7 +5,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { completeIntegration } from '../integration-response/complete.js'
 import { buildTemplateVariables } from '../mapping/template-variables.js'
-import { renderTemplate, selectTemplate } from '../mapping/templates.js'
+import { renderTemplate, selectTemplate, type TemplateOverrides } from '../mapping/templates.js'
 
 const STATUS_CODE = /"statusCode"\s*:\s*"?(\d{3})"?/
 const decoder = new TextDecoder()
@@ -25,6 +25,7 @@ export function mockStatusCode(rendered: string): string {
 export function runMock(ctx: RequestContext, integ: CompiledIntegration): void {
   const template = selectTemplate(integ.requestTemplates, ctx.header('content-type'))
   let selector = '200'
+  let overrides: TemplateOverrides | null = null
   if (template !== null) {
     const out = renderTemplate(template, buildTemplateVariables(ctx, null))
     if (!out.ok) {
@@ -33,6 +34,9 @@ export function runMock(ctx: RequestContext, integ: CompiledIntegration): void {
       return
     }
     selector = mockStatusCode(decoder.decode(out.output))
+    // $context.requestOverride / responseOverride set here reach the integration response
+    // (recorded: LocalStack test_integration_mock_with_response_override_in_request_template)
+    overrides = out.overrides
   }
-  completeIntegration(ctx, integ, { selector, headers: [], body: null })
+  completeIntegration(ctx, integ, { selector, headers: [], body: null, overrides })
 }

@@ -7,6 +7,7 @@ import { runMock } from './mock.js'
 import { HttpExchange } from './http.js'
 import { runLambda, runLambdaProxy } from './lambda.js'
 import { runAwsService } from './aws-service/run.js'
+import { runProtobuf } from './protobuf/run.js'
 
 export function runIntegration(ctx: RequestContext): void {
   const integ = ctx.method!.integration
@@ -23,6 +24,11 @@ export function runIntegration(ctx: RequestContext): void {
       new HttpExchange(ctx, integ, true).startProxy()
       break
     case 'HTTP': {
+      // x-backplane-protobuf: JSON ⇄ protobuf transcoding to a gRPC or x-protobuf backend.
+      if (integ.protobuf !== null) {
+        runProtobuf(ctx, integ)
+        break
+      }
       const prepared = prepareIntegrationRequest(ctx, integ)
       if (prepared !== null) new HttpExchange(ctx, integ, false).startPrepared(prepared)
       break

@@ -2,7 +2,7 @@
 // (test/mapping/abi-mirror.test.ts compares them). Layouts and imports (env.abort, env.regex,
 // env.dtoa) are documented there; the constants below must match it word for word.
 
-export const ABI_VERSION = 2
+export const ABI_VERSION = 3
 
 // a plain object rather than a const enum, so transpile-only loaders see the same values
 export const Status = {

@@ -19,7 +19,22 @@ export interface MappingInput {
   context: Record<string, unknown>   // $context, nested objects allowed (identity, authorizer, error)
   stageVariables: Record<string, string>
 }
-export interface MappingOverrides { status: number | null; header: Record<string, string>; querystring: Record<string, string>; path: Record<string, string> }
+export interface MappingOverrides {
+  /** responseOverride.status, null when unset. */
+  status: number | null
+  /** Request and response header overrides merged (a template is either a request or a response one). */
+  header: Record<string, string>
+  /** requestOverride.querystring. */
+  querystring: Record<string, string>
+  /** requestOverride.path. */
+  path: Record<string, string>
+  /** requestOverride.header alone. */
+  requestHeader: Record<string, string>
+  /** responseOverride.header alone. */
+  responseHeader: Record<string, string>
+  /** responseOverride's other keys (a MOCK request template passes them to its response template). */
+  responseExtra: Record<string, string>
+}
 export type CompileResult = { ok: true; id: number } | { ok: false; line: number; column: number; message: string }
 export type RenderResult = { ok: true; output: Uint8Array; overrides: MappingOverrides | null } | { ok: false; message: string }
 
@@ -351,7 +366,10 @@ export class MappingEngine {
     const header = this.#readPairs()
     const querystring = this.#readPairs()
     const path = this.#readPairs()
-    return { status: status < 0 ? null : status, header, querystring, path }
+    const requestHeader = this.#readPairs()
+    const responseHeader = this.#readPairs()
+    const responseExtra = this.#readPairs()
+    return { status: status < 0 ? null : status, header, querystring, path, requestHeader, responseHeader, responseExtra }
   }
 
   #readPairs (): Record<string, string> {

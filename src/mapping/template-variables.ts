@@ -44,8 +44,9 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
       userAgent: header['user-agent'] ?? null,
       accountId: null,
       accessKey: null,
-      apiKey: null,
-      apiKeyId: null,
+      // Set for methods that require a key, once the key step let the request in; null otherwise.
+      apiKey: ctx.apiKey === null ? null : ctx.apiKey.value,
+      apiKeyId: ctx.apiKey === null ? null : ctx.apiKey.id,
       caller: null,
       cognitoAuthenticationProvider: null,
       cognitoAuthenticationType: null,
@@ -57,7 +58,7 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
       // The authenticated caller (AWS_IAM) lays its fields over the nulls.
       ...ctx.identity,
     },
-    path: (ctx.api !== null && ctx.api.basePath !== '' ? '/' + ctx.api.basePath : '') + '/' + stageName + ctx.path,
+    path: contextPath(req.url),
     protocol: 'HTTP/1.1',
     requestId: ctx.requestId,
     requestTime: formatRequestTime(req.receivedAt),
@@ -74,4 +75,15 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     },
   }
   return { context, stageVariables: ctx.stage?.variables ?? {}, params: { path, querystring, header }, body: ctx.body }
+}
+
+/**
+ * $context.path: the request path with the stage, as received, except that empty segments before
+ * the stage are dropped ('//dev/a' → '/dev/a', '/dev//a' stays). AWS-validated: LocalStack
+ * test_apigateway_lambda.py::test_lambda_aws_proxy_integration, requestContext.path.
+ */
+function contextPath(url: string): string {
+  let i = 0
+  while (i + 1 < url.length && url.charCodeAt(i + 1) === 47 /* / */) i++
+  return i === 0 ? url : url.slice(i)
 }

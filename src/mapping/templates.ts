@@ -10,10 +10,18 @@ export interface TemplateVariables {
 }
 
 export interface TemplateOverrides {
+  /** responseOverride.status, null when unset. */
   readonly status: number | null
+  /** Request and response header overrides merged. */
   readonly header: Record<string, string>
   readonly querystring: Record<string, string>
   readonly path: Record<string, string>
+  /** requestOverride.header alone. */
+  readonly requestHeader: Record<string, string>
+  /** responseOverride.header alone. */
+  readonly responseHeader: Record<string, string>
+  /** responseOverride's other keys, as text. */
+  readonly responseExtra: Record<string, string>
 }
 
 export type TemplateOutcome = { ok: true; output: Uint8Array; overrides: TemplateOverrides | null } | { ok: false; message: string }

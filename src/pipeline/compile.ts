@@ -127,7 +127,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     }))
     for (const m of methods) {
       const i = m.integration
-      if (i !== null && i.configurationError !== null) {
+      if (i !== null && i.configurationError !== null && m.source.integration!.templateError === null) {
         if (i.fatal) problems.push({ code: Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: i.configurationError, severity: 'error' })
         else problems.push({ code: i.configurationError.startsWith('Invalid stage variable') ? Codes.STAGE_VARIABLE : Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }

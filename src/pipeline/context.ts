@@ -9,6 +9,7 @@ import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { CallerIdentity } from '../method-request/authorization/identity.js'
+import type { ApiKeySource } from '../config/model.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -40,6 +41,8 @@ export class RequestContext {
   authorizer: AuthorizerOutcome | null = null
   /** The authenticated caller ($context.identity.accessKey, caller, user, userArn, …): set by AWS_IAM; null otherwise. */
   identity: CallerIdentity | null = null
+  /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
+  apiKey: ApiKeySource | null = null
   /** The next method request step to run (method-request/run.ts). */
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */

@@ -44,8 +44,13 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
     sendGatewayResponse(ctx, 'REQUEST_TOO_LARGE')
     return ctx
   }
-  // /{stage}/{resource path}: the first segment names the stage.
-  const stageStart = offset + 1
+  // /{stage}/{resource path}: the first segment names the stage. Empty segments before the
+  // stage and between it and the resource path are skipped, while later ones stay in the path
+  // ('//dev/a' and '/dev//a' route as '/dev/a'; '/dev/a//b' gives {proxy+} 'a//b'), as
+  // AWS-validated: LocalStack test_apigateway_lambda.py::test_lambda_aws_proxy_integration,
+  // invocation-payload-with-prepended-slash(-to-stage), -with-double-slash, invocation-hardcoded.
+  let stageStart = offset + 1
+  while (stageStart < url.length && url.charCodeAt(stageStart) === 47 /* / */) stageStart++
   let stageEnd = url.indexOf('/', stageStart)
   if (stageEnd === -1) stageEnd = url.length
   const stage = api.stages.get(url.slice(stageStart, stageEnd))
@@ -54,7 +59,9 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
     return ctx
   }
   ctx.stage = stage
-  ctx.path = stageEnd === url.length ? '/' : url.slice(stageEnd)
+  let pathStart = stageEnd
+  while (pathStart + 1 < url.length && url.charCodeAt(pathStart + 1) === 47) pathStart++
+  ctx.path = pathStart >= url.length ? '/' : url.slice(pathStart)
   const match = matchRoute(api.router, req.method, ctx.path)
   if (match === null) {
     sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')

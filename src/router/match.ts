@@ -25,32 +25,38 @@ export function decodeSegment(raw: string): string {
 
 /**
  * Matches `path` (still percent-encoded, starting with '/', no query string) against the
- * tree. Returns null when no resource matches, or the resource lacks both the method
- * and ANY: API Gateway answers both with MISSING_AUTHENTICATION_TOKEN.
+ * tree. A resource that lacks both the method and ANY does not match, and the walk goes on
+ * to the next candidate by precedence: OPTIONS /test, where /test has only POST, reaches a
+ * sibling /{proxy+} with OPTIONS (AWS-validated: LocalStack test_apigateway_common.py
+ * TestApigatewayRouting::test_proxy_routing_with_hardcoded_resource_sibling). Returns null
+ * when nothing matches: API Gateway answers MISSING_AUTHENTICATION_TOKEN.
  */
 export function matchRoute(root: RouteNode, method: string, path: string): RouteMatch | null {
+  const slot = methodSlot(method)
   // One trailing slash is ignored, as API Gateway does ('/pets/' is '/pets').
   let end = path.length
   if (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--
   const params: string[] = []
-  const node = end <= 1 ? root : walk(root, path, 1, end, params)
+  const node = end <= 1 ? (routeOf(root, slot) !== NO_ROUTE ? root : null) : walk(root, path, 1, end, params, slot)
   if (node === null) return null
-  const slot = methodSlot(method)
-  let route = slot === -1 ? NO_ROUTE : node.routes[slot]!
-  if (route === NO_ROUTE) route = node.routes[ANY_SLOT]!
-  if (route === NO_ROUTE) return null
-  return new RouteMatch(route, node.resourcePath, params)
+  return new RouteMatch(routeOf(node, slot), node.resourcePath, params)
+}
+
+/** The node's route for the method slot, else its ANY route, else NO_ROUTE. */
+function routeOf(node: RouteNode, slot: number): number {
+  const route = slot === -1 ? NO_ROUTE : node.routes[slot]!
+  return route !== NO_ROUTE ? route : node.routes[ANY_SLOT]!
 }
 
 /** Depth-first walk from `start` (first char of a segment); backtracks on a miss. */
-function walk(node: RouteNode, path: string, start: number, end: number, params: string[]): RouteNode | null {
+function walk(node: RouteNode, path: string, start: number, end: number, params: string[], slot: number): RouteNode | null {
   let slash = path.indexOf('/', start)
   if (slash === -1 || slash > end) slash = end
   const last = slash >= end
   if (node.staticChildren !== null) {
     const child = node.staticChildren.get(path.slice(start, slash))
     if (child !== undefined) {
-      const found = last ? (child.hasMethods ? child : null) : walk(child, path, slash + 1, end, params)
+      const found = last ? (routeOf(child, slot) !== NO_ROUTE ? child : null) : walk(child, path, slash + 1, end, params, slot)
       if (found !== null) return found
     }
   }
@@ -58,11 +64,11 @@ function walk(node: RouteNode, path: string, start: number, end: number, params:
     const mark = params.length
     params.push(node.paramName!, decodeSegment(path.slice(start, slash)))
     const child = node.paramChild
-    const found = last ? (child.hasMethods ? child : null) : walk(child, path, slash + 1, end, params)
+    const found = last ? (routeOf(child, slot) !== NO_ROUTE ? child : null) : walk(child, path, slash + 1, end, params, slot)
     if (found !== null) return found
     params.length = mark
   }
-  if (node.greedyChild !== null && end > start) {
+  if (node.greedyChild !== null && end > start && routeOf(node.greedyChild, slot) !== NO_ROUTE) {
     // {proxy+} takes the rest of the path, one or more segments.
     params.push(node.greedyName!, decodeSegment(path.slice(start, end)))
     return node.greedyChild

@@ -6,7 +6,8 @@
 //   └─ {proxy+}           greedy child  (one or more segments, always a leaf)
 //
 // API Gateway's precedence at every level: a static segment beats {param}, which beats
-// {proxy+}; the matcher backtracks to the next kind when a deeper level misses.
+// {proxy+}; the matcher backtracks to the next kind when a deeper level misses, or when the
+// resource it reaches has neither the request's method nor ANY.
 
 /** Methods a resource can carry, ANY last: slot index = METHOD_SLOTS.indexOf(method). */
 export const METHOD_SLOTS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY'] as const
@@ -41,8 +42,6 @@ export class RouteNode {
   readonly routes: Int32Array = new Int32Array(METHOD_SLOTS.length).fill(NO_ROUTE)
   /** Resource path this node stands for ('/pets/{petId}'). */
   resourcePath: string
-  /** Whether any method is defined here (a resource, not just an intermediate node). */
-  hasMethods = false
 
   constructor(resourcePath: string) {
     this.resourcePath = resourcePath
@@ -91,7 +90,6 @@ export function insertRoute(root: RouteNode, resourcePath: string, method: strin
   const slot = methodSlot(method)
   if (node.routes[slot] !== NO_ROUTE) return 'duplicate-method'
   node.routes[slot] = routeIndex
-  node.hasMethods = true
   return null
 }
 

@@ -6,6 +6,7 @@ import { GATEWAY_RESPONSE_TYPES } from '../../method-response/gateway-response-t
 import type { ExtensionContext } from './integration.js'
 import { isRecord } from '../../util/is-record.js'
 import { readStringMap } from '../string-map.js'
+import { warnUnknownKeys } from '../unknown-keys.js'
 
 
 function error(ctx: ExtensionContext, pointer: string, message: string): void {
@@ -60,6 +61,7 @@ export function normalizeRequestValidators(ctx: ExtensionContext, raw: unknown):
       error(ctx, pointerJoin(ptr, name), 'must be an object with validateRequestBody and validateRequestParameters')
       continue
     }
+    warnUnknownKeys(v, ['validateRequestBody', 'validateRequestParameters'], ctx.file, pointerJoin(ptr, name), ctx.problems)
     out[name] = { validateRequestBody: v.validateRequestBody === true, validateRequestParameters: v.validateRequestParameters === true }
   }
   return out
@@ -83,6 +85,7 @@ export function normalizeGatewayResponses(ctx: ExtensionContext, raw: unknown): 
       error(ctx, p, 'must be an object')
       continue
     }
+    warnUnknownKeys(v, ['statusCode', 'responseParameters', 'responseTemplates', 'defaultResponse'], ctx.file, p, ctx.problems)
     let statusCode: number | null = null
     if (v.statusCode !== undefined) {
       const s = Number(v.statusCode)
@@ -92,7 +95,8 @@ export function normalizeGatewayResponses(ctx: ExtensionContext, raw: unknown): 
     const strings = (m: unknown, mp: string) => readStringMap(ctx.problems, ctx.file, Codes.SHAPE, m, mp)
     const responseParameters = strings(v.responseParameters, pointerJoin(p, 'responseParameters'))
     for (const k of Object.keys(responseParameters)) {
-      if (!/^gatewayresponse\.header\.[^.]+$/.test(k)) error(ctx, pointerJoin(p, 'responseParameters', k), `invalid mapping expression specified: ${k}`)
+      // A header name is an HTTP token, dots included (API Gateway imports gatewayresponse.header.X.Y).
+      if (!/^gatewayresponse\.header\.[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k)) error(ctx, pointerJoin(p, 'responseParameters', k), `invalid mapping expression specified: ${k}`)
     }
     out[type] = { statusCode, responseParameters, responseTemplates: strings(v.responseTemplates, pointerJoin(p, 'responseTemplates')) }
   }

@@ -2,6 +2,7 @@
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import { isRecord } from '../../util/is-record.js'
 import { readStringMap } from '../string-map.js'
+import { warnUnknownKeys } from '../unknown-keys.js'
 import {
   DEFAULT_INTEGRATION_TIMEOUT_MS,
   MIN_INTEGRATION_TIMEOUT_MS,
@@ -17,6 +18,10 @@ import {
 const TYPES: readonly IntegrationType[] = ['MOCK', 'HTTP', 'HTTP_PROXY', 'AWS', 'AWS_PROXY']
 const PASSTHROUGH: readonly PassthroughBehavior[] = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER']
 const HANDLING: readonly ContentHandling[] = ['CONVERT_TO_TEXT', 'CONVERT_TO_BINARY']
+/** The keys API Gateway documents for x-amazon-apigateway-integration (REST APIs); others are warned of. */
+const INTEGRATION_KEYS = ['type', 'uri', 'httpMethod', 'credentials', 'requestParameters', 'requestTemplates', 'passthroughBehavior', 'contentHandling', 'timeoutInMillis', 'cacheNamespace', 'cacheKeyParameters', 'responses', 'connectionType', 'connectionId', 'tlsConfig', 'integrationSubtype', 'payloadFormatVersion']
+/** The keys of one x-amazon-apigateway-integration.responses entry. */
+const RESPONSE_KEYS = ['statusCode', 'responseParameters', 'responseTemplates', 'contentHandling']
 const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY'])
 
 /** Where a requestParameters value may come from (API Gateway's mapping sources). */
@@ -101,6 +106,7 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
     error(ctx, Codes.INTEGRATION, pointer, 'x-amazon-apigateway-integration must be an object')
     return null
   }
+  warnUnknownKeys(raw, INTEGRATION_KEYS, ctx.file, pointer, ctx.problems)
   const typeRaw = typeof raw.type === 'string' ? raw.type.toUpperCase() : ''
   if (!(TYPES as readonly string[]).includes(typeRaw)) {
     error(ctx, Codes.UNKNOWN_INTEGRATION_TYPE, pointerJoin(pointer, 'type'), `unknown integration type ${JSON.stringify(raw.type)}: expected one of mock, http, http_proxy, aws, aws_proxy`)
@@ -191,6 +197,7 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
           error(ctx, Codes.INTEGRATION, ptr, 'must be an object')
           continue
         }
+        warnUnknownKeys(r, RESPONSE_KEYS, ctx.file, ptr, ctx.problems)
         checkPattern(ctx, pattern, ptr)
         const statusCode = r.statusCode === undefined ? '' : String(r.statusCode)
         if (!/^[1-5]\d\d$/.test(statusCode)) error(ctx, Codes.INTEGRATION, pointerJoin(ptr, 'statusCode'), 'statusCode must be an HTTP status code such as "200"')
@@ -210,5 +217,5 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
       }
     }
   }
-  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, credentials, connectionType, connectionId, insecureSkipVerification, serverNameToVerify, responses, pointer }
+  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, credentials, connectionType, connectionId, insecureSkipVerification, serverNameToVerify, responses, pointer, templateError: null }
 }

@@ -11,6 +11,7 @@
 // without an authorization type still pass the API's resource policy (resource-policy.ts).
 import { Codes, pointerJoin, type ConfigProblem } from '../../errors.js'
 import type { AccessSource, ApiSource, OperationSource } from '../../config/model.js'
+import { isApiKeyScheme } from '../../config/normalize.js'
 import { isRecord } from '../../util/is-record.js'
 import type { MethodRequestStep } from '../step.js'
 import { compileLambdaAuthorizer, isLambdaAuthorizerScheme, LambdaAuthorizerStep } from './lambda-authorizer.js'
@@ -30,9 +31,7 @@ export interface AuthorizationContext {
 }
 
 /** True for the Swagger `api_key` scheme: a key requirement, not an authorizer (method-request/api-key.ts). */
-export function isApiKeyScheme(scheme: unknown): boolean {
-  return isRecord(scheme) && scheme.type === 'apiKey' && scheme['x-amazon-apigateway-authorizer'] === undefined && scheme['x-amazon-apigateway-authtype'] === undefined
-}
+export { isApiKeyScheme }
 
 function refuse(cx: AuthorizationContext, op: OperationSource, pointer: string, why: string): void {
   cx.problems.push({ code: Codes.AUTHORIZATION, file: cx.api.file, pointer, message: `${why}; the method ${op.method} ${op.path} is refused rather than served open`, severity: 'error' })
@@ -87,14 +86,10 @@ export function compileAuthorization(op: OperationSource, cx: AuthorizationConte
       step = iamStep(cx)
     }
   }
-  // x-amazon-apigateway-auth: AWS_IAM by the operation's own extension (NONE: nothing to add).
-  if (op.authType !== null && op.authType !== 'NONE') {
-    const pointer = pointerJoin(op.pointer, 'x-amazon-apigateway-auth')
-    if (op.authType !== 'AWS_IAM') {
-      refuse(cx, op, pointer, `x-amazon-apigateway-auth type ${op.authType} is not one the gateway can enforce (NONE, AWS_IAM)`)
-      refused = true
-    } else if (authorizerName !== null && !(step instanceof IamStep)) {
-      refuse(cx, op, pointer, `x-amazon-apigateway-auth AWS_IAM and security "${authorizerName}" both apply, but API Gateway applies one authorizer per method`)
+  // x-amazon-apigateway-auth { type: AWS_IAM } (normalize.ts reads it; NONE is null, other types are refused there).
+  if (op.authType === 'AWS_IAM') {
+    if (authorizerName !== null && !(step instanceof IamStep)) {
+      refuse(cx, op, pointerJoin(op.pointer, 'x-amazon-apigateway-auth'), `x-amazon-apigateway-auth AWS_IAM and security "${authorizerName}" both apply, but API Gateway applies one authorizer per method`)
       refused = true
     } else if (step === null) {
       step = iamStep(cx)

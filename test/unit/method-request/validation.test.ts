@@ -48,9 +48,12 @@ function op(over: Partial<OperationSource> = {}): OperationSource {
     requestModels: {},
     requestValidator: null,
     security: [],
+    securityPointer: '',
+    authType: null,
     apiKeyRequired: false,
     methodResponses: {},
     integration: null,
+    protobuf: null,
     pointer: '/paths/~1validation/post',
     ...over,
   }

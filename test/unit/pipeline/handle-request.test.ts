@@ -22,6 +22,7 @@ const api = normalizeApi({
   paths: {
     '/pets/{id}': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"stage":"$context.stage","var":"$stageVariables.color"}' } } } } } },
     '/broken': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: '${stageVariables.missing}/x' } } },
+    '/override': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '#set($context.responseOverride.status = 201)#set($context.responseOverride.header.Content-Type = "text/plain")#set($context.responseOverride.header.X-Over = "o"){"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } },
   },
 }, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' } }] }, problems)!
 const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
@@ -58,6 +59,16 @@ t.test('a customized MISSING_AUTHENTICATION_TOKEN keeps x-amzn-ErrorType and app
   t.equal(header(r, 'X-Path'), 'abc')
   const id = header(r, 'x-amzn-RequestId')
   t.equal(text(r), `{"error":"Missing Authentication Token","type":"MISSING_AUTHENTICATION_TOKEN","id":"${id}"}`)
+})
+
+// Developer guide, "Override your API's request and response parameters and status codes";
+// AWS-validated in a MOCK request template: LocalStack test_integration_mock_with_response_override_in_request_template.
+t.test('responseOverride status and headers set in a MOCK request template apply without a response template', async (t) => {
+  const r = run('GET', '/prod/override')
+  t.equal(r.status, 201)
+  t.equal(header(r, 'content-type'), 'text/plain')
+  t.equal(header(r, 'X-Over'), 'o')
+  t.equal(r.headers.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type').length, 1, 'one Content-Type')
 })
 
 t.test('DEFAULT_5XX parameters apply to a 5XX type not customized one by one', async (t) => {

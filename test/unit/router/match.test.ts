@@ -49,8 +49,25 @@ t.test('a method beats ANY on the same resource', async (t) => {
 })
 
 t.test('a resource without the method and without ANY is no match', async (t) => {
-  t.equal(matchRoute(root, 'DELETE', '/pets'), null)
-  t.equal(matchRoute(root, 'POST', '/pets/1'), null)
+  const r = tree([['GET', '/pets'], ['POST', '/pets'], ['GET', '/pets/{petId}']])
+  t.equal(matchRoute(r, 'DELETE', '/pets'), null)
+  t.equal(matchRoute(r, 'POST', '/pets/1'), null)
+})
+
+// AWS-validated: LocalStack tests/aws/services/apigateway/test_apigateway_common.py
+// TestApigatewayRouting::test_proxy_routing_with_hardcoded_resource_sibling (OPTIONS /test, where
+// /test has only POST, answers from the sibling /{proxy+}'s OPTIONS).
+t.test('a resource without the method gives way to the next candidate that has it', async (t) => {
+  const r = tree([['POST', '/test'], ['ANY', '/test/any'], ['OPTIONS', '/{proxy+}']])
+  const m = matchRoute(r, 'OPTIONS', '/test')
+  t.equal(m?.resourcePath, '/{proxy+}')
+  t.strictSame(m?.params, ['proxy', 'test'])
+  t.equal(matchRoute(r, 'POST', '/test')?.resourcePath, '/test')
+  t.equal(matchRoute(r, 'OPTIONS', '/test/any')?.resourcePath, '/test/any')
+  t.equal(matchRoute(r, 'GET', '/test'), null, 'no candidate has GET')
+  // the same walk lets a {param} resource without the method give way to {proxy+}
+  t.equal(matchRoute(root, 'DELETE', '/pets')?.resourcePath, '/{proxy+}')
+  t.equal(matchRoute(root, 'POST', '/pets/1')?.resourcePath, '/{proxy+}')
 })
 
 t.test('the matcher backtracks from a static branch that misses deeper', async (t) => {

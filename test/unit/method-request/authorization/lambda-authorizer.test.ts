@@ -191,7 +191,7 @@ t.test('methodArn takes the gateway config\'s region and accountId (access)', as
   }
   const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
   const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: { ...DEFAULT_ACCESS, region: 'eu-west-1', accountId: '111122223333' } }, problems)
-  const step = gw.apis[0]!.stages.get('prod')!.methods[0]!.methodRequest[0] as LambdaAuthorizerStep
+  const step = gw.apis[0]!.stages.get('prod')!.methods[0]!.methodRequest.find((s) => s.name === 'authorization') as LambdaAuthorizerStep
   t.ok(step instanceof LambdaAuthorizerStep)
   t.match(step, { name: 'authorization', region: 'eu-west-1', accountId: '111122223333', authorizer: { name: 'a', type: 'TOKEN', functionName: 'auth', ttlMs: 300_000, identitySources: [{ kind: 'header', name: 'authorization' }] } })
 })

@@ -1,0 +1,6 @@
+// Mapping templates answer as real API Gateway answered: the recorded cases of
+// test/conformance/recorded/templates.json (each group names its AWS-validated LocalStack snapshot and test).
+import t from 'tap'
+import { loadRecorded, runRecorded } from './recorded/run.js'
+
+runRecorded(t, loadRecorded('templates.json'))

@@ -1,0 +1,114 @@
+// Protobuf over HTTP/1.1 (x-backplane-protobuf with grpc: false): the JSON request becomes an
+// application/x-protobuf body sent through the HTTP integration's undici path; a 2xx answer
+// is decoded to canonical JSON before the integration response; other answers pass as they
+// are. Mapping source: protobuf.dev "ProtoJSON Format".
+import t from 'tap'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { startGateway, writeApi, request } from '../helpers/index.js'
+import { PETS_PROTO, startPetsHttp } from './protobuf-backends.js'
+
+t.test('protobuf over HTTP/1.1', async (t) => {
+  const backend = await startPetsHttp()
+  t.teardown(() => backend.close())
+  const op = (path: string, extra: object = {}) => ({
+    'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'PUT', uri: `\${stageVariables.backend}${path}`, ...extra },
+    'x-backplane-protobuf': { proto: PETS_PROTO, request: 'pets.v1.GetPetRequest', response: 'pets.v1.Pet', grpc: false },
+  })
+  const file = writeApi(t, {
+    swagger: '2.0',
+    info: { title: 'pets-h1', version: '1' },
+    paths: {
+      '/pets/{petId}': { post: op('/pets/get') },
+      '/garbage': { post: op('/pets/garbage') },
+      '/missing-raw': { post: op('/pets/missing') },
+      '/missing': {
+        post: op('/pets/missing', {
+          responses: {
+            '404': { statusCode: '404', responseTemplates: { 'application/json': '{"notFound": "$input.body"}' } },
+            default: { statusCode: '200', responseParameters: { 'method.response.header.X-Backend': 'integration.response.header.x-backend' } },
+          },
+        }),
+      },
+    },
+  })
+  const gw = await startGateway({ args: [file, '--workers', '1', '--stage-var', `backend=${backend.url}`] })
+  t.teardown(() => gw.stop())
+  const post = (path: string, body: string) => request(`${gw.url}/test${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+
+  t.test('sends application/x-protobuf with the integration\'s method; answers canonical JSON', async (t) => {
+    const res = await post('/pets/41?species=CAT', '{"view": "v", "fields": ["a"]}')
+    t.equal(res.status, 200)
+    t.equal(res.headers['content-type'], 'application/json')
+    t.strictSame(res.json(), { petId: '41', displayName: 'v', species: 'CAT', tags: ['a'] })
+    t.strictSame(backend.last(), { method: 'PUT', url: '/pets/get', contentType: 'application/x-protobuf', accept: 'application/x-protobuf' })
+  })
+
+  t.test('a body that does not fit: 400 before any backend call', async (t) => {
+    const res = await post('/pets/1', '{"verbose": "yes"}')
+    t.equal(res.status, 400)
+    t.strictSame(res.json(), { message: 'Invalid request body: verbose: expected true or false, got "yes"' })
+  })
+
+  t.test('a 2xx answer that does not decode: 502, the reason logged', async (t) => {
+    const res = await post('/garbage', '{}')
+    t.equal(res.status, 502)
+    t.strictSame(res.json(), { message: 'Internal server error' })
+    t.match(gw.output(), /does not decode as pets\.v1\.Pet/)
+  })
+
+  t.test('a non-2xx answer is not the response message: it reaches the integration response undecoded', async (t) => {
+    const res = await post('/missing', '{}')
+    t.equal(res.status, 404)
+    t.strictSame(res.json(), { notFound: 'no such pet' })
+    const raw = await post('/missing-raw', '{}')
+    t.equal(raw.status, 404, 'without responses declared, the answer passes as it is')
+    t.equal(raw.headers['content-type'], 'text/plain')
+    t.equal(raw.text, 'no such pet')
+  })
+})
+
+t.test('SIGHUP reloads changed .proto files: the workers transcode with the new definitions', async (t) => {
+  const backend = await startPetsHttp()
+  t.teardown(() => backend.close())
+  const op = {
+    'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'POST', uri: `${backend.url}/pets/get` },
+    'x-backplane-protobuf': { proto: './protos/pets/v1/pets.proto', request: 'pets.v1.GetPetRequest', response: 'pets.v1.Pet', grpc: false },
+  }
+  const file = writeApi(t, { openapi: '3.0.1', info: { title: 'reload', version: '1' }, paths: { '/pets': { post: op } } })
+  // A copy of the fixture tree beside the API file, to edit.
+  const protos = join(dirname(file), 'protos')
+  const fixtures = join(dirname(PETS_PROTO), '..', '..')
+  for (const rel of ['pets/v1/pets.proto', 'common/v1/money.proto']) {
+    mkdirSync(dirname(join(protos, rel)), { recursive: true })
+    writeFileSync(join(protos, rel), readFileSync(join(fixtures, rel)))
+  }
+  const gw = await startGateway({ args: [file, '--workers', '2'] })
+  t.teardown(() => gw.stop())
+  const post = () => request(`${gw.url}/test/pets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"view": "v", "nickname": "Rexy"}' })
+  let res = await post()
+  t.equal(res.status, 400)
+  t.strictSame(res.json(), { message: 'Invalid request body: nickname: unknown field: pets.v1.GetPetRequest has no field "nickname"' })
+
+  const petsProto = join(protos, 'pets/v1/pets.proto')
+  writeFileSync(petsProto, readFileSync(petsProto, 'utf8').replace('Species species = 5;', 'Species species = 5;\n  string nickname = 6;'))
+  gw.signal('SIGHUP')
+  for (let i = 0; i < 100 && !/reloaded: configuration version 1/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(gw.output(), /reloaded: configuration version 1/)
+  // Two workers: each swaps once it has compiled the new configuration (the reload line is
+  // printed when it is published), then whichever runs a request knows the new field.
+  let answers = await Promise.all(Array.from({ length: 10 }, post))
+  for (let i = 0; i < 40 && answers.some((r) => r.status !== 200); i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    answers = await Promise.all(Array.from({ length: 10 }, post))
+  }
+  t.strictSame([...new Set(answers.map((r) => r.status))], [200])
+  t.strictSame(answers[0]!.json(), { displayName: 'v' }, 'the backend (an older version of the message) ignores the new field')
+
+  writeFileSync(petsProto, 'syntax = "proto3";\nmessage {')
+  gw.signal('SIGHUP')
+  for (let i = 0; i < 100 && !/reload refused/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
+  t.match(gw.output(), /x-backplane-protobuf\/proto: protos\/pets\/v1\/pets\.proto:2: /, 'a broken file is refused with its line')
+  res = await post()
+  t.equal(res.status, 200, 'the running configuration stays')
+})
