@@ -42,6 +42,8 @@ export interface LoadOptions {
   readonly stage?: string | undefined
   /** Stage variables added to (and overriding) every stage. */
   readonly stageVariables?: Readonly<Record<string, string>> | undefined
+  /** Account-level facts given in code (createGateway): they replace the config's region, accountId, credentials, userPools, apiKeys and usagePlans. */
+  readonly access?: AccessSource | undefined
   /** --strict: every warning is an error, and a template that does not compile refuses the configuration. */
   readonly strict?: boolean | undefined
 }
@@ -231,6 +233,8 @@ export function loadGateway(opts: LoadOptions): LoadResult {
 
   checkApiSet(apis, problems)
   if (config !== null) access = loadAccess(config.map, { file: config.file, baseDir: dirname(config.file), apis, problems })
+  // Given in code (createGateway), the account section replaces the config's.
+  if (opts.access !== undefined) access = opts.access
   warnUncoveredKeyStages(apis, access, problems)
   if (opts.host !== undefined) host = opts.host
   if (opts.port !== undefined) port = opts.port

@@ -125,8 +125,8 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     requestTimeEpoch: req.receivedAt,
     protocol: 'HTTP/1.1',
     authorizer: ctx.authorizer === null ? null : authorizerProxyObject(ctx.authorizer),
-    // requestContext.identity.apiKey / apiKeyId: present when the method required a key.
-    identity: ctx.apiKey === null ? null : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id },
+    // requestContext.identity: the IAM caller's fields (AWS_IAM), apiKey / apiKeyId when the method required a key.
+    identity: ctx.identity === null && ctx.apiKey === null ? null : { ...(ctx.identity as Readonly<Record<string, string | null>> | null), ...(ctx.apiKey === null ? {} : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id }) },
   })
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
     if (outcome.kind === 'timeout' && outcome.source === 'function') {

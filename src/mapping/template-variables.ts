@@ -55,6 +55,8 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
       principalOrgId: null,
       user: null,
       userArn: null,
+      // The authenticated caller (AWS_IAM) lays its fields over the nulls.
+      ...ctx.identity,
     },
     path: contextPath(req.url),
     protocol: 'HTTP/1.1',

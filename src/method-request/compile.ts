@@ -8,12 +8,15 @@ import { compileAuthorization } from './authorization/compile.js'
 import { compileApiKeyStep } from './api-key.js'
 import { ValidationStep } from './validation-step.js'
 import type { CompiledValidation } from './validation.js'
+import type { CompiledResourcePolicy } from './authorization/resource-policy.js'
 
 export interface MethodRequestContext {
   readonly api: ApiSource
   /** The stage this method is compiled for (usage plans name API stages). */
   readonly stage: string
   readonly access: AccessSource
+  /** The API's resource policy (x-amazon-apigateway-policy), compiled once per API, or null. */
+  readonly resourcePolicy: CompiledResourcePolicy | null
   readonly problems: ConfigProblem[]
 }
 

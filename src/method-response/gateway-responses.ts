@@ -29,13 +29,15 @@ function defaultBody(message: string, status: number): Uint8Array {
  * Gateway uses one type for several (a 502 DEFAULT_5XX, say). `uncustomizedBody` replaces
  * the default `{"message":…}` body where API Gateway sends another one for this outcome
  * (a Lambda authorizer's `{"Message":…}` denial, its `{"message": null}` failures); a
- * template the API defines for the type still wins.
+ * template the API defines for the type still wins. `errorType` overrides the type's
+ * x-amzn-ErrorType where AWS sends another (a 403 DEFAULT_4XX that AWS sends as
+ * UnrecognizedClientException, say).
  */
-export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null, uncustomizedBody: Uint8Array | null = null): void {
+export function sendGatewayResponse(ctx: RequestContext, type: GatewayResponseTypeName, message: string | null = null, status: number | null = null, extraHeaders: string[] | null = null, uncustomizedBody: Uint8Array | null = null, errorType: string | null = null): void {
   if (ctx.done) return
   const gr = ctx.api === null ? DEFAULT_TABLE[type] : ctx.api.gatewayResponses[type]
   const text = message ?? gr.defaultMessage
-  const headers: string[] = ['Content-Type', 'application/json', 'x-amzn-ErrorType', gr.errorType]
+  const headers: string[] = ['Content-Type', 'application/json', 'x-amzn-ErrorType', errorType ?? gr.errorType]
   if (extraHeaders !== null) for (const h of extraHeaders) headers.push(h)
   const finalStatus = status ?? gr.status
   let body: Uint8Array

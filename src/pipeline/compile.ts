@@ -116,7 +116,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     }
   })
   const stages = new Map<string, CompiledStage>()
-  compileResourcePolicy(api, access, problems)
+  const resourcePolicy = compileResourcePolicy(api, access, problems)
   for (const [stageIndex, stage] of api.stages.entries()) {
     // A method's problems are the same in every stage: report them from the first only.
     const stageProblems = stageIndex === 0 ? problems : []
@@ -131,7 +131,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         operationId: op.operationId,
         apiKeyRequired: op.apiKeyRequired,
         validation: validations[routeIndex]!,
-        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, problems: stageProblems }),
+        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems }),
         integration: compileIntegration(op, vars, settings),
         settings: methodSettings,
         observe: compileMethodObservability(gateway, api, stage, methodSettings, op.path, op.method, op.integration === null ? null : op.integration.type),

@@ -8,6 +8,7 @@ import type { AuthorizerOutcome } from '../method-request/authorization/authoriz
 import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
+import type { CallerIdentity } from '../method-request/authorization/identity.js'
 import type { ApiKeySource } from '../config/model.js'
 import { observeReply, type TraceState } from '../observability/observe.js'
 
@@ -39,6 +40,8 @@ export class RequestContext {
   templateVariables: TemplateVariables | null = null
   /** What the authorizer decided (principalId, context, claims, usageIdentifierKey); null without one or before it ran. */
   authorizer: AuthorizerOutcome | null = null
+  /** The authenticated caller ($context.identity.accessKey, caller, user, userArn, …): set by AWS_IAM; null otherwise. */
+  identity: CallerIdentity | null = null
   /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
   apiKey: ApiKeySource | null = null
   /** The next method request step to run (method-request/run.ts). */

@@ -29,7 +29,7 @@ import { isRecord } from '../../util/is-record.js'
 import { StepOutcome, type MethodRequestStep } from '../step.js'
 import { resumeMethodRequest } from '../run.js'
 import { evaluatePolicy, methodArn } from './policy.js'
-import { combineWithResourcePolicy } from './resource-policy.js'
+import { AUTHORIZER_EXPLICIT_DENY, AUTHORIZER_IMPLICIT_DENY, AuthorizationKind, checkResourcePolicyDeny, combineWithResourcePolicy, type CompiledResourcePolicy } from './resource-policy.js'
 import { checkAuthorizerResult, type AuthorizerResult } from './lambda-authorizer-result.js'
 import { buildRequestEvent, buildTokenEvent, encodeAuthorizerEvent } from './lambda-authorizer-event.js'
 import { authorizerCacheKey, cachedAuthorizerResult } from './authorizer-cache.js'
@@ -38,13 +38,12 @@ import { authorizerCacheKey, cachedAuthorizerResult } from './authorizer-cache.j
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300
 export const MAX_AUTHORIZER_TTL_SECONDS = 3600
 
-/** API Gateway's texts for the two denials (with `Message` capitalized, as it sends them). */
-export const EXPLICIT_DENY_MESSAGE = 'User is not authorized to access this resource with an explicit deny'
-export const IMPLICIT_DENY_MESSAGE = 'User is not authorized to access this resource'
+/** API Gateway's texts for the two denials (with `Message` capitalized, as it sends them); answered by combineWithResourcePolicy. */
+export const EXPLICIT_DENY_MESSAGE = AUTHORIZER_EXPLICIT_DENY
+export const IMPLICIT_DENY_MESSAGE = AUTHORIZER_IMPLICIT_DENY
 
 const encoder = new TextEncoder()
 /** The bodies API Gateway sends for these outcomes when the API does not customize them. */
-const denyBody = (message: string): Uint8Array => encoder.encode(`{"Message":${JSON.stringify(message)}}`)
 const failureBody = (): Uint8Array => encoder.encode('{"message": null}')
 
 export type AuthorizerType = 'TOKEN' | 'REQUEST'
@@ -275,11 +274,16 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     readonly accountId: string,
     apiId: string,
     stage: string,
+    /** The API's resource policy: its explicit Denies apply before the authorizer runs, then Table A (resource-policy.ts). */
+    readonly resourcePolicy: CompiledResourcePolicy | null = null,
   ) {
     this.#cachePrefix = JSON.stringify([apiId, stage, authorizer.name, authorizer.functionName]) + '\n'
   }
 
   run(ctx: RequestContext): StepOutcome {
+    // "Before calling the Lambda authorizer, API Gateway first evaluates the policy and checks
+    // for any explicit denials" (developer guide, resource policies and authorization workflow).
+    if (!checkResourcePolicyDeny(ctx, this.resourcePolicy)) return StepOutcome.Answered
     const a = this.authorizer
     const values = identityValues(ctx, a.identitySources, this.accountId)
     if (values === null || (a.validation !== null && !a.validation.test(values[0]!))) {
@@ -355,11 +359,8 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     const decision = evaluatePolicy(result.policy, { action: 'execute-api:Invoke', resource: arn, principalArn: null, conditionKeys: { 'aws:sourceip': ctx.request.remoteAddress } })
     // Set before any answer: gateway responses may use $context.authorizer.* too.
     ctx.authorizer = { principalId: result.principalId, context: result.context, claims: null, usageIdentifierKey: result.usageIdentifierKey, integrationLatency: latency }
-    const final = combineWithResourcePolicy(ctx, decision)
-    if (final === null) return
-    if (final === 'ALLOW') return resumeMethodRequest(ctx)
-    const message = final === 'DENY' ? EXPLICIT_DENY_MESSAGE : IMPLICIT_DENY_MESSAGE
-    sendGatewayResponse(ctx, 'ACCESS_DENIED', message, null, null, denyBody(message))
+    // Table A with the resource policy; the denials (the authorizer's and the policy's) are answered there.
+    if (combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.LambdaAuthorizer, decision, null, arn)) resumeMethodRequest(ctx)
   }
 
   /** 500 AUTHORIZER_CONFIGURATION_ERROR, `{"message": null}` as API Gateway sends it. */
