@@ -6,6 +6,9 @@ import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
 
+/** How long the reload line waits for every worker to compile the new configuration. */
+const RELOAD_ANNOUNCE_WAIT_MS = 10_000
+
 /** Exit codes: 0 ok, 1 invalid configuration or runtime failure, 2 bad usage, 3 port in use. */
 const EXIT_OK = 0
 const EXIT_INVALID = 1
@@ -126,7 +129,14 @@ async function serve(args: Args): Promise<number> {
     const r = gw.reload()
     if (r.ok) {
       printProblems(r.warnings)
-      process.stdout.write(`reloaded: configuration version ${r.version}\n`)
+      // The line means "in force": wait (bounded) until every worker has compiled the new version.
+      const announce = () => process.stdout.write(`reloaded: configuration version ${r.version}\n`)
+      const deadline = Date.now() + RELOAD_ANNOUNCE_WAIT_MS
+      const poll = () => {
+        if (gw.ready() || Date.now() >= deadline) announce()
+        else setTimeout(poll, 10)
+      }
+      poll()
     } else {
       printProblems(r.problems)
       process.stderr.write('reload refused: the running configuration stays\n')

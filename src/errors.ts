@@ -57,6 +57,8 @@ export const Codes = {
   PROTOBUF: 'BP_ERR_CONFIG_PROTOBUF',
   /** A method's protection (authorizer, IAM, API key, policy) that is malformed or cannot be enforced. */
   AUTHORIZATION: 'BP_ERR_CONFIG_AUTHORIZATION',
+  /** A setting read but not acted on yet (throttling, quotas, caching): a warning. */
+  NOT_ENFORCED: 'BP_WARN_CONFIG_NOT_ENFORCED',
   /** A key the loader does not know (a warning, with "did you mean"). */
   UNKNOWN_KEY: 'BP_WARN_CONFIG_UNKNOWN_KEY',
   /** A `${env:NAME}` secret whose variable is not set. */

@@ -38,6 +38,8 @@ export interface Gateway {
    * function handlers (changed files are picked up).
    */
   reload(): ReloadResult
+  /** Every worker has compiled the newest configuration (what the admin listener's /ready answers). */
+  ready(): boolean
   /**
    * Stops accepting connections and drains: requests on connections already open are
    * still served, each reply closing its connection, until none is in flight (at most
@@ -116,6 +118,9 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     adminUrl: admin === null ? null : admin.url,
     reopenLogs() {
       hub.reopenLogs()
+    },
+    ready() {
+      return hub.ready()
     },
     reload() {
       // Read and check the files again; only a configuration without errors replaces the running one.

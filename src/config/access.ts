@@ -264,6 +264,7 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
         return err(pointerJoin(sptr, 'stage'), `names no stage of API ${api.id}: ${JSON.stringify(s.stage)} (stages: ${api.stages.map((st) => st.name).join(', ')})`)
       }
       const throttle = rawMap(s.throttle, pointerJoin(sptr, 'throttle'), err)
+      if (throttle !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(sptr, 'throttle'), message: 'a usage plan stage throttle is not enforced yet (throttling is not served by this version)', severity: 'warning' })
       apiStages.push(Object.freeze({ apiId: api.id, stage: s.stage, throttle }))
     })
     const planKeys = stringList(entry.apiKeys, pointerJoin(ptr, 'apiKeys'), err, 'API key ids') ?? []
@@ -273,6 +274,10 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
     })
     const throttle = rawMap(entry.throttle, pointerJoin(ptr, 'throttle'), err)
     const quota = rawMap(entry.quota, pointerJoin(ptr, 'quota'), err)
+    // Throttles and quotas (issue 9) are not served yet: say so rather than let a limit look enforced.
+    for (const [k, v] of [['throttle', throttle], ['quota', quota]] as const) {
+      if (v !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(ptr, k), message: `a usage plan ${k} is not enforced yet (throttling and quotas are not served by this version)`, severity: 'warning' })
+    }
     if (id !== null) out.push(Object.freeze({ id, apiStages: Object.freeze(apiStages), apiKeys: Object.freeze(planKeys.filter((k) => keyIds.has(k))), throttle, quota }))
   })
   return out

@@ -28,6 +28,9 @@ t.test('every key of API Gateway\'s MethodSetting is carried; unknown keys warn 
   t.match(settings.methodSettings[0], { key: '*/*', resourcePath: '*', httpMethod: '*', metricsEnabled: true, loggingLevel: 'INFO', dataTraceEnabled: true, throttlingBurstLimit: 100, throttlingRateLimit: 50.5, cachingEnabled: true, cacheTtlInSeconds: 300, cacheDataEncrypted: false, requireAuthorizationForCacheControl: true, unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER', pointer: '/apis/0/stages/prod/methodSettings/*~1*' })
   t.strictSame(problems.map((p) => [p.severity, p.pointer, p.message]), [
     ['warning', '/apis/0/stages/prod/methodSettings/*~1*/loggingLevl', 'unknown key "loggingLevl" is ignored; did you mean "loggingLevel"?'],
+    // Throttling and caching are carried but not served yet: each setting warns, none is silent.
+    ...['throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy']
+      .map((k) => ['warning', `/apis/0/stages/prod/methodSettings/*~1*/${k}`, `${k} is not enforced yet (throttling and caching are not served by this version)`]),
   ])
 })
 
