@@ -11,6 +11,7 @@ import { completeIntegration } from '../integration-response/complete.js'
 import { prepareIntegrationRequest } from '../integration-request/prepare.js'
 import { connectFunctionHost, type FunctionClient } from '../functions/client.js'
 import { encodeProxyEvent, parseProxyResult } from '../functions/event.js'
+import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse } from '../observability/observe.js'
 import type { InvokeOutcome } from '../functions/protocol.js'
 import { authorizerProxyObject } from '../method-request/authorization/authorizer-outcome.js'
 import { lambdaEventHeaders, pushResponseHeader } from './headers.js'
@@ -88,6 +89,13 @@ function answerFailure(ctx: RequestContext, outcome: InvokeOutcome): boolean {
   }
 }
 
+/** IntegrationLatency and $context.integration.status / .error for a Lambda call (Invoke answers 200, also for a function error). */
+function noteInvokeOutcome(ctx: RequestContext, outcome: InvokeOutcome): void {
+  if (outcome.kind === 'ok' || outcome.kind === 'function-error') noteIntegrationResponse(ctx, 200, null, outcome.payload)
+  else if (outcome.kind === 'timeout' && outcome.source === 'function') noteIntegrationResponse(ctx, 200, null, null)
+  else noteIntegrationError(ctx, { message: outcome.kind === 'crash' ? outcome.reason : outcome.kind === 'timeout' ? 'Endpoint request timed out' : 'function not found' })
+}
+
 function noHost(ctx: RequestContext): void {
   console.error(`[${ctx.requestId}] Execution failed due to configuration error: no functions are configured (the gateway config's functions: section)`)
   sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
@@ -128,7 +136,9 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     // requestContext.identity: the IAM caller's fields (AWS_IAM), apiKey / apiKeyId when the method required a key.
     identity: ctx.identity === null && ctx.apiKey === null ? null : { ...(ctx.identity as Readonly<Record<string, string | null>> | null), ...(ctx.apiKey === null ? {} : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id }) },
   })
+  noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, payload)
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
+    noteInvokeOutcome(ctx, outcome)
     if (outcome.kind === 'timeout' && outcome.source === 'function') {
       // Lambda reports its own timeout as a function error: 502, as for any other.
       console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
@@ -173,7 +183,9 @@ export function runLambda(ctx: RequestContext, integ: CompiledIntegration): void
   if (prepared === null) return
   // Lambda's Invoke takes an empty payload as the event {}.
   const payload = prepared.body === null || prepared.body.byteLength === 0 ? EMPTY_EVENT : prepared.body
+  noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, payload)
   c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
+    noteInvokeOutcome(ctx, outcome)
     if (outcome.kind === 'timeout' && outcome.source === 'function') {
       // The function's own timeout is a function error: its errorMessage ("Task timed out
       // after N.00 seconds") is what selectionPattern matches, as Lambda reports it.

@@ -241,11 +241,14 @@ t.test('access log: $context.authorizer.* from a Lambda TOKEN authorizer', async
     openapi: '3.0.1',
     info: { title: 'authlog', version: '1' },
     components: { securitySchemes: { tok: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: fnArn, authorizerResultTtlInSeconds: 0 } } } },
-    paths: { '/mock': { get: { security: [{ tok: [] }], 'x-amazon-apigateway-integration': mock } } },
+    paths: {
+      '/mock': { get: { security: [{ tok: [] }], 'x-amazon-apigateway-integration': mock } },
+      '/fn': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', httpMethod: 'POST', uri: fnArn.replace('function:tok', 'function:echo') } } },
+    },
   }, 'api.json')
   const config = writeApi(t, {
-    functions: { tok: { handler: `${authorizers}#token` } },
-    apis: [{ id: 'authlog', file: 'api.json', stages: { prod: { accessLogSettings: { format: '$context.requestId $context.authorizer.principalId $context.authorizer.stringKey $context.authorizer.numberKey $context.authorizer.missing $context.authorizer.claims.sub', destination: 'stdout' } } } }],
+    functions: { tok: { handler: `${authorizers}#token` }, echo: { handler: `${join(REPO, 'test', 'fixtures', 'functions', 'behaviors.mjs')}#echo` } },
+    apis: [{ id: 'authlog', file: 'api.json', stages: { prod: { accessLogSettings: { format: '$context.requestId $context.authorizer.principalId $context.authorizer.stringKey $context.authorizer.numberKey $context.authorizer.missing $context.authorizer.claims.sub $context.authorizer.latency $context.integration.status $context.integrationLatency', destination: 'stdout' } } } }],
   }, 'gateway.json')
   const gw = await startGateway({ args: ['--config', config, '--workers', '1'] })
   t.teardown(() => gw.stop())
@@ -254,5 +257,12 @@ t.test('access log: $context.authorizer.* from a Lambda TOKEN authorizer', async
   const id = res.headers['x-amzn-requestid'] as string
   const line = await until(() => gw.output().split('\n').find((l) => l.startsWith(id + ' ')), 'the access log line')
   // The context map's values stringified ("Output from an API Gateway Lambda authorizer"); absent keys and Cognito claims print "-".
-  t.equal(line, `${id} user-1 value 1 - -`)
+  // The authorizer's latency is measured; a MOCK integration has no integration status or latency.
+  t.match(line, new RegExp(`^${id} user-1 value 1 - - \\d+ - -$`))
+  // A Lambda integration: status 200 (Invoke's) and its latency.
+  const fn = await request(`${gw.url}/prod/fn`)
+  t.equal(fn.status, 200)
+  const fnId = fn.headers['x-amzn-requestid'] as string
+  const fnLine = await until(() => gw.output().split('\n').find((l) => l.startsWith(fnId + ' ')), 'the Lambda access log line')
+  t.match(fnLine, new RegExp(`^${fnId} - - - - - - 200 \\d+$`))
 })

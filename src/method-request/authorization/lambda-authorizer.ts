@@ -298,6 +298,8 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
       return StepOutcome.Answered
     }
     const arn = methodArn(this.region, this.accountId, ctx.api!.id, ctx.stage!.name, ctx.request.method, ctx.path)
+    // The authorizer span and $context.authorizer.latency: from here to its decision.
+    ctx.authorizerStart = Date.now()
     if (a.ttlMs > 0) {
       const key = authorizerCacheKey(this.#cachePrefix, values)
       client.lookupAuthorizerResult(key).then((outcome) => this.#afterLookup(ctx, client, outcome, key, values, arn))
@@ -311,7 +313,10 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     if (ctx.done) return
     if (outcome.kind === 'ok' && outcome.cacheEntry !== undefined) {
       const result = cachedAuthorizerResult(outcome.cacheEntry, outcome.payload)
-      if (result.kind === 'result') return this.#decide(ctx, result, arn, 0)
+      if (result.kind === 'result') {
+        ctx.authorizerLatency = Date.now() - ctx.authorizerStart
+        return this.#decide(ctx, result, arn, 0)
+      }
     }
     this.#invoke(ctx, client, key, values, arn)
   }
@@ -326,6 +331,7 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
 
   #afterInvoke(ctx: RequestContext, client: FunctionClient, outcome: InvokeOutcome, key: string | null, arn: string, started: number): void {
     if (ctx.done) return
+    ctx.authorizerLatency = Date.now() - ctx.authorizerStart
     const a = this.authorizer
     switch (outcome.kind) {
       case 'ok': {
