@@ -46,7 +46,12 @@ t.test('malformed requests', async (t) => {
     const ok = await rawExchange(gw.port, `GET ${fits} HTTP/1.1\r\nHost: gw\r\n\r\n`, { expect: 1 })
     t.equal(ok.responses[0]?.status, 431, 'the URL fits, but with the request line and Host it passes 10240 bytes')
     await refused(t, 'long-url', `GET ${fits}x HTTP/1.1\r\nHost: gw\r\n\r\n`, 414, 'Request URI too long')
-    await refused(t, 'huge-url', `GET /test/ok?${'x'.repeat(100_000)} HTTP/1.1\r\nHost: gw\r\n\r\n`, 414, 'Request URI too long')
+    // Far past the limit uWebSockets.js itself may drop the connection while the client is still
+    // sending (a reset, before the gateway sees the request): either way nothing is forwarded.
+    const huge = await rawExchange(gw.port, `GET /test/ok?${'x'.repeat(100_000)} HTTP/1.1\r\nHost: gw\r\nx-request-tag: huge-url\r\n\r\n`)
+    t.ok(huge.closed, 'the connection closes')
+    if (huge.responses.length > 0) t.equal(huge.responses[0]!.status, 414)
+    t.equal(forwarded('huge-url'), 0, 'nothing reached the backend')
   })
 
   t.test('request line and header values: 10240 bytes pass, one more gets 431', async (t) => {
