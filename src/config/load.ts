@@ -15,14 +15,15 @@ import { ACCESS_KEYS, loadAccess, warnUncoveredKeyStages } from './access.js'
 /**
  * The gateway config's top-level keys: anything else is warned of with "did you mean".
  * Besides this loader's own, the names other sections of the config take (admin, tracing,
- * endpoints, roles, vpcLinks). `throttling` and `state` (issue 9) are not served yet: they warn,
- * so that nobody believes a limit is in force.
+ * endpoints, roles, vpcLinks, state). `throttling` joins them when account-level throttling is
+ * served: until then it warns, so that nobody believes a limit is in force.
  */
 export const GATEWAY_CONFIG_KEYS: readonly string[] = [
   'listen', 'host', 'port', 'workers', 'apis', 'functions', ...ACCESS_KEYS,
-  'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks',
+  'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks', 'state',
 ]
 import { DEFAULT_STAGE_SETTINGS, parseStageSettings } from './stage-settings.js'
+import { defaultState, parseState, type StateSource } from './state.js'
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -145,6 +146,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let config: { readonly file: string; readonly map: Record<string, unknown> } | null = null
   let admin: AdminSource | null = null
   let tracing: TracingSource = { otlp: null }
+  let state: StateSource = defaultState()
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -187,6 +189,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
         if (cfg.roles !== undefined) aws = { ...aws, roles: parseRoles(cfg.roles, file, problems) }
         if (cfg.admin !== undefined) admin = parseAdmin(cfg.admin, file, problems)
         if (cfg.tracing !== undefined) tracing = parseTracing(cfg.tracing, file, problems)
+        if (cfg.state !== undefined) state = parseState(cfg.state, file, problems)
         if (cfg.functions !== undefined) {
           if (isRecord(cfg.functions)) {
             functions = { file, baseDir: dirname(file), entries: cfg.functions }
@@ -242,7 +245,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.workers !== undefined) workers = opts.workers
   if (opts.adminPort !== undefined) admin = { host: admin?.host ?? DEFAULT_HOST, port: opts.adminPort }
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws, admin, tracing }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws, admin, tracing, state }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** `admin: { host, port }`: the admin listener; absent means off. */

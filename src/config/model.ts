@@ -3,6 +3,7 @@
 // worker compiles it (pipeline/compile.ts) into frozen per-stage objects.
 
 import type { StageSettings } from './stage-settings.js'
+import type { StateSource } from './state.js'
 
 export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
 export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'
@@ -270,6 +271,8 @@ export interface GatewaySource {
   readonly admin: AdminSource | null
   /** OpenTelemetry export. */
   readonly tracing: TracingSource
+  /** Where quotas, usage and (with Redis) shared limits and caches live. */
+  readonly state: StateSource
 }
 
 /** `admin:` of the gateway config: where /metrics, /health and /ready are served. */
