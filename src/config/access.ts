@@ -280,7 +280,30 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
     }
     if (id !== null) out.push(Object.freeze({ id, apiStages: Object.freeze(apiStages), apiKeys: Object.freeze(planKeys.filter((k) => keyIds.has(k))), throttle, quota }))
   })
+  refuseKeysInTwoPlansOfOneStage(raw, err)
   return out
+}
+
+/**
+ * AWS refuses a usage plan key whose key is already in another plan of the same API stage
+ * (CreateUsagePlanKey: ConflictException "API Key … cannot reference multiple Usage Plans with
+ * the same API Stage"): a request's throttle and quota come from exactly one plan.
+ */
+function refuseKeysInTwoPlansOfOneStage(raw: unknown, err: Err): void {
+  const owner = new Map<string, string>()
+  listOf(raw, '/usagePlans', () => {}).forEach((entry, i) => {
+    if (!isRecord(entry) || typeof entry.id !== 'string' || !Array.isArray(entry.apiStages) || !Array.isArray(entry.apiKeys)) return
+    const planId = entry.id
+    for (const s of entry.apiStages) {
+      if (!isRecord(s)) continue
+      entry.apiKeys.forEach((keyId, j) => {
+        const slot = `${String(keyId)}\n${String(s.apiId)}\n${String(s.stage)}`
+        const first = owner.get(slot)
+        if (first === undefined) owner.set(slot, planId)
+        else if (first !== planId) err(pointerJoin('/usagePlans', i, 'apiKeys', j), `API key ${String(keyId)} is already in usage plan ${first} for stage ${String(s.stage)} of API ${String(s.apiId)}: a key may be in one usage plan per API stage (AWS: ConflictException)`)
+      })
+    }
+  })
 }
 
 /**

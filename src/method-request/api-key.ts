@@ -21,7 +21,7 @@ export const API_KEY_HEADER = 'x-api-key'
 /** A key valid on one API stage, with the usage plans through which it is (issue 9 throttles by them). */
 export interface StageApiKey {
   readonly key: ApiKeySource
-  /** The usage plans listing this key that cover this API stage (at least one). */
+  /** The usage plans listing this key that cover this API stage: exactly one (the loader refuses a key in two plans of one stage). */
   readonly plans: readonly UsagePlanSource[]
 }
 
@@ -75,6 +75,7 @@ export class ApiKeyStep implements MethodRequestStep {
       return StepOutcome.Answered
     }
     ctx.apiKey = entry.key
+    ctx.usagePlan = entry.plans[0]
     return StepOutcome.Continue
   }
 }

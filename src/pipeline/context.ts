@@ -9,7 +9,7 @@ import { newApigwId, newRequestId, newTraceId } from '../util/ids.js'
 import { compressBody, responseEncoding } from '../payload/compression.js'
 import { parseQuery } from '../util/query.js'
 import type { CallerIdentity } from '../method-request/authorization/identity.js'
-import type { ApiKeySource } from '../config/model.js'
+import type { ApiKeySource, UsagePlanSource } from '../config/model.js'
 import { observeReply, type TraceState } from '../observability/observe.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
@@ -44,6 +44,8 @@ export class RequestContext {
   identity: CallerIdentity | null = null
   /** The API key the request was let in with (method-request/api-key.ts): $context.identity.apiKey / apiKeyId. */
   apiKey: ApiKeySource | null = null
+  /** The usage plan through which apiKey covers this stage (one at most: AWS refuses a key in two plans of one stage); its throttle and quota apply. */
+  usagePlan: UsagePlanSource | null = null
   /** The next method request step to run (method-request/run.ts). */
   methodRequestStep = 0
   /** Set once a reply is sent: later outcomes (a late timeout) are dropped. */

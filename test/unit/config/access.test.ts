@@ -266,3 +266,16 @@ t.test('a stage whose methods require a key but that no usage plan covers is war
     '/apis/orders.json: /paths/~1p/get/security: GET /p requires an API key, but no usage plan with keys covers stage v1 of API orders: every request to it gets 403 Forbidden',
   ])
 })
+
+t.test('a key in two usage plans of one API stage is refused, as AWS refuses the usage plan key (ConflictException)', async (t) => {
+  // AWS CreateUsagePlanKey: "API Key … cannot reference multiple Usage Plans with the same API Stage".
+  const r = load({
+    apiKeys: [{ id: 'k1', value: KEY1, enabled: true }, { id: 'k2', value: KEY2, enabled: true }],
+    usagePlans: [
+      { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod' }], apiKeys: ['k1', 'k2'] },
+      { id: 'other', apiStages: [{ apiId: 'petstore', stage: 'dev' }], apiKeys: ['k1'] },
+      { id: 'gold', apiStages: [{ apiId: 'orders', stage: 'v1' }, { apiId: 'petstore', stage: 'prod' }], apiKeys: ['k2'] },
+    ],
+  })
+  t.strictSame(r.errors, ['/usagePlans/2/apiKeys/0: API key k2 is already in usage plan basic for stage prod of API petstore: a key may be in one usage plan per API stage (AWS: ConflictException)'])
+})
