@@ -16,6 +16,7 @@ import {
 import { resolveEnvRefs } from './secrets.js'
 import { warnUnknownKeys } from './unknown-keys.js'
 import { isRecord } from '../util/is-record.js'
+import { QUOTA_KEYS, parseQuotaSettings } from './quota-settings.js'
 
 /** The account section's keys at the top level of the gateway config. */
 export const ACCESS_KEYS = ['region', 'accountId', 'credentials', 'userPools', 'apiKeys', 'usagePlans'] as const
@@ -273,11 +274,10 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
       if (!keyIds.has(k)) err(pointerJoin(ptr, 'apiKeys', j), 'names no API key id of /apiKeys (list the keys\' ids, not their values)')
     })
     const throttle = rawMap(entry.throttle, pointerJoin(ptr, 'throttle'), err)
-    const quota = rawMap(entry.quota, pointerJoin(ptr, 'quota'), err)
-    // Throttles and quotas (issue 9) are not served yet: say so rather than let a limit look enforced.
-    for (const [k, v] of [['throttle', throttle], ['quota', quota]] as const) {
-      if (v !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(ptr, k), message: `a usage plan ${k} is not enforced yet (throttling and quotas are not served by this version)`, severity: 'warning' })
-    }
+    const qptr = pointerJoin(ptr, 'quota')
+    const quota = parseQuotaSettings(entry.quota, qptr, err, (q) => warnUnknownKeys(q, QUOTA_KEYS, cx.file, qptr, cx.problems))
+    // Throttles (issue 9) are not served yet: say so rather than let a limit look enforced.
+    if (throttle !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(ptr, 'throttle'), message: 'a usage plan throttle is not enforced yet (throttling is not served by this version)', severity: 'warning' })
     if (id !== null) out.push(Object.freeze({ id, apiStages: Object.freeze(apiStages), apiKeys: Object.freeze(planKeys.filter((k) => keyIds.has(k))), throttle, quota }))
   })
   refuseKeysInTwoPlansOfOneStage(raw, err)

@@ -2,6 +2,7 @@
 // API files and the gateway config. It crosses to the workers as workerData, where each
 // worker compiles it (pipeline/compile.ts) into frozen per-stage objects.
 
+import type { QuotaSettingsSource } from './quota-settings.js'
 import type { StageSettings } from './stage-settings.js'
 import type { StateSource } from './state.js'
 
@@ -225,9 +226,10 @@ export interface UsagePlanSource {
   readonly apiStages: readonly UsagePlanApiStageSource[]
   /** API key ids in this plan. */
   readonly apiKeys: readonly string[]
-  /** Plan-wide throttle and quota (issue 9), raw; null when absent. */
+  /** Plan-wide throttle (issue 9), raw; null when absent. */
   readonly throttle: Readonly<Record<string, unknown>> | null
-  readonly quota: Readonly<Record<string, unknown>> | null
+  /** Requests per DAY, WEEK or MONTH per key (QuotaSettings, validated); null when absent. */
+  readonly quota: QuotaSettingsSource | null
 }
 
 /** The account-level facts access control needs (the gateway config's top level). */

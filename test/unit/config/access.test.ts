@@ -65,9 +65,10 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
       { id: 'basic', name: 'Basic', description: 'descriptive only', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
     ],
   }, { ALICE_SECRET: 'wJalrXUtnFEMI', TOKEN_PART: 'xyz', KEY2 }, dir)
-  // Throttles and quotas are read but not served yet: each one present warns (never silent).
+  // Throttles are read but not served yet: each one present warns (never silent). Quotas are enforced: no warning.
   t.strictSame(r.problems.filter((p) => p.code !== 'BP_WARN_CONFIG_NOT_ENFORCED'), [])
   t.ok(r.problems.length > 0 && r.problems.every((p) => p.severity === 'warning' && / is not enforced yet /.test(p.message)))
+  t.notOk(r.problems.some((p) => p.pointer.endsWith('/quota')), 'no not-enforced warning for a quota')
   t.equal(r.access.region, 'eu-west-1')
   t.equal(r.access.accountId, '111122223333')
   t.strictSame(r.access.credentials, [
@@ -82,8 +83,9 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
     { id: 'k2', name: 'k2', value: KEY2, enabled: false },
   ])
   t.strictSame(r.access.usagePlans, [
-    { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
-  ], 'throttle and quota are carried raw for issue 9')
+    { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY', offset: 0 } },
+  ], 'throttle is carried raw; the quota is validated, offset 0 when absent')
+  t.ok(Object.isFrozen(r.access.usagePlans[0]!.quota))
   t.ok(Object.isFrozen(r.access) && Object.isFrozen(r.access.apiKeys[0]))
 })
 
