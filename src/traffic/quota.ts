@@ -1,41 +1,55 @@
-// Usage plan quotas: a limit of requests per DAY, WEEK or MONTH, on UTC boundaries
-// (API Gateway's QuotaSettings: "period: The time period in which the limit applies";
-// "offset: The number of requests subtracted from the given limit in the initial time period").
+// Usage plan quota periods on UTC boundaries, in epoch day numbers (days since 1970-01-01
+// UTC): every period boundary is a midnight UTC, so a day number is all a counter needs.
+//   DAY    one UTC day
+//   WEEK   seven days from Sunday 00:00 UTC (the SDKs' QuotaSettings text: "with a time period
+//          of WEEK, an offset of 0 starts on Sunday")
+//   MONTH  from the 1st of the month, 00:00 UTC, to the 1st of the next
+// GetUsage names days YYYY-MM-DD (UTC).
+import type { QuotaPeriod } from '../config/quota-settings.js'
 
-export type QuotaPeriod = 'DAY' | 'WEEK' | 'MONTH'
+export type { QuotaPeriod }
 
-const DAY_MS = 86_400_000
+export const DAY_MS = 86_400_000
 
-/** The UTC day of an instant, as GetUsage names days: YYYY-MM-DD. */
-export function utcDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10)
+/** The UTC day number of an instant. */
+export function dayNumber(epochMs: number): number {
+  return Math.floor(epochMs / DAY_MS)
 }
 
-/**
- * The start (inclusive) and end (exclusive) of the quota period holding `epochMs`, in epoch ms.
- * Weeks start on Monday 00:00 UTC (ISO weeks), months on the 1st at 00:00 UTC.
- */
-export function quotaPeriodBounds(period: QuotaPeriod, epochMs: number): { start: number; end: number } {
-  const d = new Date(epochMs)
-  const dayStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+/** YYYY-MM-DD of a day number. */
+export function dayString(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10)
+}
+
+/** The day number of YYYY-MM-DD, or null when it is not a real date. */
+export function parseDay(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return null
+  const ms = Date.parse(`${text}T00:00:00Z`)
+  if (Number.isNaN(ms) || dayString(ms / DAY_MS) !== text) return null
+  return ms / DAY_MS
+}
+
+/** The period holding `day`: [start, end) in day numbers. Allocates for MONTH only (once per period per counter). */
+export function periodOf(period: QuotaPeriod, day: number): { start: number; end: number } {
   switch (period) {
     case 'DAY':
-      return { start: dayStart, end: dayStart + DAY_MS }
+      return { start: day, end: day + 1 }
     case 'WEEK': {
-      // getUTCDay(): 0 is Sunday; Monday-based: days since Monday.
-      const sinceMonday = (d.getUTCDay() + 6) % 7
-      const start = dayStart - sinceMonday * DAY_MS
-      return { start, end: start + 7 * DAY_MS }
+      // 1970-01-01 was a Thursday (weekday 4, Sunday 0).
+      const start = day - ((day + 4) % 7 + 7) % 7
+      return { start, end: start + 7 }
     }
-    case 'MONTH':
-      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) }
+    case 'MONTH': {
+      const d = new Date(day * DAY_MS)
+      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY_MS, end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / DAY_MS }
+    }
   }
 }
 
-/** Every UTC day from `from` to `to` inclusive (YYYY-MM-DD), as GetUsage lists them. */
-export function utcDaysBetween(from: string, to: string): string[] {
-  const out: string[] = []
-  const end = Date.parse(`${to}T00:00:00Z`)
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += DAY_MS) out.push(utcDay(t))
-  return out
+/**
+ * The limit in force in the period starting at `periodStart`: `limit`, less `offset` in the
+ * initial period — the one holding `sinceDay`, the day the plan's quota first ran.
+ */
+export function effectiveLimit(limit: number, offset: number, periodStart: number, periodEnd: number, sinceDay: number): number {
+  return sinceDay >= periodStart && sinceDay < periodEnd ? Math.max(0, limit - offset) : limit
 }
