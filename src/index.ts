@@ -15,6 +15,7 @@ import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
 import { ObservabilityHub } from './observability/hub.js'
 import { startAdminListener, type AdminListener } from './observability/admin.js'
+import { QuotaState } from './traffic/quota-state.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -78,6 +79,8 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5).
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+  // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
+  const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
   const front = new FrontServer()
   const hub = new ObservabilityHub()
   const dispatcher = new RequestDispatcher({
@@ -88,6 +91,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     workers: loaded.gateway.workers,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
+    quota: quotas.memory,
   })
   front.dispatcher = dispatcher
   hub.gauges = {
@@ -107,6 +111,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     hub.close()
     await dispatcher.close()
     await functions?.close()
+    await quotas.close()
     throw err
   }
   const host = loaded.gateway.host
@@ -145,6 +150,12 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       if ((g.admin === null) !== (loaded.gateway.admin === null) || (g.admin !== null && (g.admin.host !== loaded.gateway.admin!.host || g.admin.port !== loaded.gateway.admin!.port))) {
         notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/admin', message: 'the admin listener changes on restart only', severity: 'warning' })
       }
+      try {
+        quotas.adopt(g)
+      } catch (err) {
+        hub.reloadRefused()
+        return { ok: false, problems: [{ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/usagePlans', message: (err as Error).message, severity: 'error' }] }
+      }
       const version = dispatcher.publishConfig(g)
       hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
@@ -162,6 +173,8 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       hub.close()
       await dispatcher.close()
       await functions?.close()
+      // After the last request: the last counts reach the store.
+      await quotas.close()
     },
   }
 }

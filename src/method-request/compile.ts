@@ -1,11 +1,12 @@
 // Method request, compile step: a method's steps in API Gateway's order, prebuilt once
-// per stage — decompression (every API), authorization, API key, request validation.
+// per stage — decompression (every API), authorization, API key, usage plan quota, request validation.
 import type { AccessSource, ApiSource, OperationSource } from '../config/model.js'
 import type { ConfigProblem } from '../errors.js'
 import type { MethodRequestStep } from './step.js'
 import { DECOMPRESSION_STEP } from './decompression.js'
 import { compileAuthorization } from './authorization/compile.js'
 import { compileApiKeyStep } from './api-key.js'
+import { compileQuotaStep } from './quota-step.js'
 import { ValidationStep } from './validation-step.js'
 import type { CompiledValidation } from './validation.js'
 import type { CompiledResourcePolicy } from './authorization/resource-policy.js'
@@ -29,6 +30,9 @@ export function compileMethodRequest(op: OperationSource, validation: CompiledVa
   if (auth !== null) steps.push(auth)
   const key = compileApiKeyStep(op, cx)
   if (key !== null) steps.push(key)
+  // Usage plan checks after the key, in API Gateway's order: throttle-step, then quota-step (a throttled request uses no quota).
+  const quota = key === null ? null : compileQuotaStep(cx)
+  if (quota !== null) steps.push(quota)
   if (validation !== null) steps.push(new ValidationStep(validation))
   return Object.freeze(steps)
 }

@@ -37,6 +37,8 @@ export interface DispatcherOptions {
   readonly onReply: (reply: ReplyRecord) => void
   /** Whether the request's client is still there: a batch leaves out those that are gone. */
   readonly isOpen: (id: number) => boolean
+  /** The quota table's memory (traffic/quota-state.ts), passed on as WorkerInit.quota. */
+  readonly quota?: SharedArrayBuffer
 }
 
 const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server error"}')
@@ -66,7 +68,7 @@ export class RequestDispatcher {
     const configChannel = `backplane-config-${randomUUID()}`
     const cancelChannel = `backplane-cancel-${randomUUID()}`
     const abortFlags = new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT)
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags }
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, quota: opts.quota }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,
