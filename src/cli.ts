@@ -5,6 +5,7 @@ import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
+import { USAGE_HELP, UsageCommandError, usageReport } from './cli/usage.js'
 
 /** How long the reload line waits for every worker to compile the new configuration. */
 const RELOAD_ANNOUNCE_WAIT_MS = 10_000
@@ -25,6 +26,7 @@ Usage:
   backplane check FILE ... [--strict]
                                 validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
+  ${USAGE_HELP}
   backplane --help | --version
 
 --strict makes every warning an error. Without it, serve answers 500 for a method whose
@@ -202,6 +204,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('backplane 0.1.0\n')
       return EXIT_OK
     }
+    if (argv[0] === 'usage') {
+      process.stdout.write(`${JSON.stringify(await usageReport(argv.slice(1)), null, 2)}\n`)
+      return EXIT_OK
+    }
     const args = parseArgs(argv)
     switch (args.command) {
       case 'serve':
@@ -214,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${args.command}"`)
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof UsageCommandError) {
       process.stderr.write(`backplane: ${err.message}\n\n${HELP}`)
       return EXIT_USAGE
     }
