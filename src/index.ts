@@ -77,10 +77,10 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   // Before anything starts: a port another process holds is refused, not shared.
   await probePort(loaded.gateway.host, loaded.gateway.port)
 
-  // Functions run in their own threads, apart from the hot-path workers (issue 5).
-  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
   const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
+  // Functions run in their own threads, apart from the hot-path workers (issue 5).
+  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
   const hub = new ObservabilityHub()
   const dispatcher = new RequestDispatcher({

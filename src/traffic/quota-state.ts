@@ -96,7 +96,11 @@ export class QuotaState {
         this.#log(`state: Redis at ${address} is unreachable: quotas are counted locally until it is back`)
       }
       // What a previous run counted while Redis was away goes out with the first sync.
-      for (const d of this.#store.pending()) this.#addPending(d.planId, d.keyId, d.day, d.count)
+      // Cleared from the store once Redis has them (#pendingSaved), so they are never added twice.
+      for (const d of this.#store.pending()) {
+        this.#addPending(d.planId, d.keyId, d.day, d.count)
+        this.#pendingSaved = true
+      }
       this.#timer = setInterval(() => void this.#syncRedis(), REDIS_SYNC_MS)
     } else {
       this.#timer = setInterval(() => this.#flushLocal(), USAGE_FLUSH_MS)

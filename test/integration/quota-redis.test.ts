@@ -78,3 +78,28 @@ t.test('Redis unreachable: serve on local counts, log once, reconnect, add what 
   t.equal(gw.output().match(/is reachable again/g)!.length, 1)
   t.notMatch(gw.output(), /value-of-/, 'no key value in the log')
 })
+
+t.test('kill -9 during a Redis outage: what was counted meanwhile (up to 1 s before the kill) reaches Redis with the next run', async (t) => {
+  const redis = await startRedis(t)
+  const config = writeQuotaConfig(t, 'd.json', { workers: 1, state: { dir: './state-d', redis: redis.url }, plans: [{ id: 'gold', quota: { limit: 100, period: 'DAY' }, keys: ['k1'] }] })
+  let gw = await startGateway({ args: ['--config', config] })
+  t.teardown(() => gw.stop())
+  t.equal((await get(gw)).status, 200)
+  await redis.stop()
+  for (let i = 0; i < 20; i++) t.equal((await get(gw)).status, 200)
+  await waitFor('the unreachable line', () => /is unreachable/.test(gw.output()))
+  // Past one copy to state.dir (every USAGE_FLUSH_MS while Redis is away).
+  await new Promise((r) => setTimeout(r, 1_600))
+  gw.signal('SIGKILL')
+  await gw.exited
+  await redis.restart()
+  gw = await startGateway({ args: ['--config', config] })
+  const expected = { usagePlanId: 'gold', startDate: today, endDate: today, items: { k1: [[20, 80]] } }
+  t.strictSame(await usageOnceFlushed(['--config', config, '--plan', 'gold', '--from', today, '--to', today], expected), expected, 'the 20 counted during the outage were kept across the kill and added (the 1 before it went with the server)')
+  // Sent once: a second restart adds nothing more.
+  await gw.stop()
+  gw = await startGateway({ args: ['--config', config] })
+  await new Promise((r) => setTimeout(r, 300))
+  const r = await runUsageCli(['--config', config, '--plan', 'gold', '--from', today, '--to', today])
+  t.strictSame(JSON.parse(r.stdout).items, { k1: [[20, 80]] }, 'not added twice')
+})
