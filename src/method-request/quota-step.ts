@@ -12,6 +12,7 @@ import { QuotaTable } from '../traffic/quota-table.js'
 import { quotaNow } from '../traffic/quota-clock.js'
 import { dayNumber } from '../traffic/quota.js'
 import { compileStageApiKeys } from './api-key.js'
+import { countQuotaExceeded } from '../observability/observe.js'
 import { StepOutcome, type MethodRequestStep } from './step.js'
 
 /** The worker's quota table (WorkerInit.quota), installed before the gateway compiles; null in the main thread. */
@@ -65,6 +66,7 @@ export class QuotaStep implements MethodRequestStep {
     const ref = ctx.apiKey === null ? undefined : this.refs.get(ctx.apiKey)
     if (ref === undefined) return StepOutcome.Continue
     if (this.table.take(ref.slot, dayNumber(quotaNow(this.table)), ref.period, ref.limit, ref.offset)) return StepOutcome.Continue
+    countQuotaExceeded(ctx)
     sendGatewayResponse(ctx, 'QUOTA_EXCEEDED')
     return StepOutcome.Answered
   }

@@ -27,7 +27,7 @@ t.test('quotas: Limit Exceeded, per key, across DAY, WEEK and MONTH boundaries, 
   // After the config: writeApi makes the test directory afresh.
   const clock = join(t.testdirName, 'clock')
   writeFileSync(clock, '2026-12-05T23:59:00Z') // a Saturday
-  const gw = await startGateway({ args: ['--config', config], env: { BACKPLANE_TEST_CLOCK_FILE: clock } })
+  const gw = await startGateway({ args: ['--config', config, '--admin-port', '0'], env: { BACKPLANE_TEST_CLOCK_FILE: clock } })
   t.teardown(gw.stop)
   t.match(gw.output(), /BACKPLANE_TEST_CLOCK_FILE is set: quotas and usage run on the test clock in .* \(for tests only\)/, 'the test clock says so in the log')
   t.notMatch(gw.output(), /not enforced/, 'a quota is enforced: no not-enforced warning')
@@ -75,6 +75,12 @@ t.test('quotas: Limit Exceeded, per key, across DAY, WEEK and MONTH boundaries, 
   t.strictSame(await statuses('k4', 1), [429], 'the last second of December')
   await setTestClock(clock, '2027-01-01T00:00:00Z')
   t.strictSame(await statuses('k4', 3), [200, 200, 429], 'MONTH reset on the 1st, 00:00 UTC')
+
+  // Every refusal is counted in backplane_quota_exceeded_total: k1 2, k3 1 + 1 + 1, k4 1 + 1 + 1 + 1, k6 30.
+  const admin = /backplane admin on (http:\/\/\S+)/.exec(gw.output())![1]!
+  const metrics = (await request(`${admin}/metrics`)).text
+  const exceeded = [...metrics.matchAll(/^backplane_quota_exceeded_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0)
+  t.equal(exceeded, 39, 'the quota refusals in the metrics')
 
   // backplane usage, while the gateway runs: GetUsage's shape, refused requests not counted.
   const gold = {
