@@ -124,7 +124,18 @@ export class QuotaState {
       const id = `${p.planId}\n${p.keyId}`
       const known = this.#slots.get(id)
       if (known !== undefined) {
+        const periodChanged = known.quota.period !== p.quota.period
         known.quota = p.quota
+        if (periodChanged) {
+          // The counter restarts on the new period's bounds, from what the store has for them.
+          // Counted so far goes out first (init zeroes the slot).
+          if (this.#redis === null) this.#flushLocal()
+          else for (const d of this.#drainAll()) this.#addPending(d.planId, d.keyId, d.day, d.count)
+          const { start, end } = periodOf(p.quota.period, today)
+          const used = this.#redis === null ? this.#store!.usedBetween(p.planId, p.keyId, start, end) : 0
+          this.table.init(known.slot, today, p.quota.period, used, this.#redis === null ? this.#store!.since(p.planId, today)! : today)
+          if (this.#redis !== null) this.#redis.since(p.planId, today).then((d) => this.table.setSince(known.slot, d), () => {})
+        }
         continue
       }
       const slot = this.table.claim(p.planId, p.keyId)

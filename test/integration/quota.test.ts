@@ -131,4 +131,6 @@ t.test('a reload (SIGHUP) that adds a quota enforces it; one that changes the li
   t.strictSame([(await get()).status, (await get()).status, (await get()).status], [200, 200, 429], 'the new quota, counted from the reload')
   await reload({ limit: 4, period: 'DAY' })
   t.strictSame([(await get()).status, (await get()).status, (await get()).status], [200, 200, 429], 'a raised limit: the 2 used still count')
+  await reload({ limit: 5, period: 'WEEK' })
+  t.strictSame([(await get()).status, (await get()).status], [200, 429], 'a new period type: the week so far holds the 4 used today')
 })
