@@ -1,5 +1,5 @@
 // Method request, compile step: a method's steps in API Gateway's order, prebuilt once
-// per stage — decompression (every API), authorization, API key, usage plan quota, request validation.
+// per stage — decompression (every API), authorization, API key, request validation, usage plan quota.
 import type { AccessSource, ApiSource, OperationSource } from '../config/model.js'
 import type { ConfigProblem } from '../errors.js'
 import type { MethodRequestStep } from './step.js'
@@ -30,9 +30,10 @@ export function compileMethodRequest(op: OperationSource, validation: CompiledVa
   if (auth !== null) steps.push(auth)
   const key = compileApiKeyStep(op, cx)
   if (key !== null) steps.push(key)
-  // Usage plan checks after the key, in API Gateway's order: throttle-step, then quota-step (a throttled request uses no quota).
+  if (validation !== null) steps.push(new ValidationStep(validation))
+  // The quota is taken last (order: api-key, throttle-step, validation, quota-step): a request answered
+  // by a gateway response before its integration (throttled, invalid) uses no quota.
   const quota = key === null ? null : compileQuotaStep(cx)
   if (quota !== null) steps.push(quota)
-  if (validation !== null) steps.push(new ValidationStep(validation))
   return Object.freeze(steps)
 }

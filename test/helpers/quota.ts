@@ -8,7 +8,7 @@ import { CLI_PATH, REPO_ROOT } from './gateway.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } } } }
 
-/** An API `petstore` with GET /pets (requires a key) and GET /open (no key), MOCK integrations. */
+/** An API `petstore` with GET /pets (requires a key), GET /search (a key and a required query string `q`) and GET /open (no key), MOCK integrations. */
 export function writeQuotaApi(t: TestdirOwner): string {
   return writeApi(t, {
     openapi: '3.0.1',
@@ -17,7 +17,9 @@ export function writeQuotaApi(t: TestdirOwner): string {
     paths: {
       '/pets': { get: { security: [{ api_key: [] }], 'x-amazon-apigateway-integration': mock } },
       '/open': { get: { 'x-amazon-apigateway-integration': mock } },
+      '/search': { get: { security: [{ api_key: [] }], parameters: [{ name: 'q', in: 'query', required: true, schema: { type: 'string' } }], 'x-amazon-apigateway-request-validator': 'params', 'x-amazon-apigateway-integration': mock } },
     },
+    'x-amazon-apigateway-request-validators': { params: { validateRequestParameters: true, validateRequestBody: false } },
   }, 'quota-api.json')
 }
 

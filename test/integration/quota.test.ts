@@ -22,6 +22,7 @@ t.test('quotas: Limit Exceeded, per key, across DAY, WEEK and MONTH boundaries, 
       { id: 'bronze', quota: { limit: 2, period: 'MONTH' }, keys: ['k4'] },
       { id: 'free', keys: ['k5'] },
       { id: 'burst', quota: { limit: 30, period: 'DAY' }, keys: ['k6'] },
+      { id: 'strict', quota: { limit: 2, period: 'DAY' }, keys: ['k7'] },
     ],
   })
   // After the config: writeApi makes the test directory afresh.
@@ -54,6 +55,14 @@ t.test('quotas: Limit Exceeded, per key, across DAY, WEEK and MONTH boundaries, 
   t.equal((await get(null, '/prod/open')).status, 200, 'a method without a key: no quota')
   t.equal((await get(null)).status, 403, 'no key: 403 before any quota')
 
+  // Which requests count: those let in to the integration. An AWS support note (Classmethod,
+  // "Why is there a difference between the Count value and the usage plan usage value"): quota
+  // is consumed by requests with valid keys that are accepted, even when the backend then
+  // errs; gateway response errors are not counted. Here: a request refused by request validation.
+  const search = (q: boolean) => request(`${gw.url}/prod/search${q ? '?q=x' : ''}`, { headers: { 'x-api-key': keyValue('k7') } })
+  for (let i = 0; i < 3; i++) t.equal((await search(false)).status, 400, 'invalid: 400 before the quota')
+  t.strictSame([(await search(true)).status, (await search(true)).status, (await search(true)).status], [200, 200, 429], 'the 3 invalid requests used none of the 2')
+
   // WEEK with offset 1: the initial week (the quota first ran this Saturday) allows 3 - 1.
   t.strictSame(await statuses('k3', 3), [200, 200, 429])
   // MONTH: 2 in December.
@@ -76,11 +85,11 @@ t.test('quotas: Limit Exceeded, per key, across DAY, WEEK and MONTH boundaries, 
   await setTestClock(clock, '2027-01-01T00:00:00Z')
   t.strictSame(await statuses('k4', 3), [200, 200, 429], 'MONTH reset on the 1st, 00:00 UTC')
 
-  // Every refusal is counted in backplane_quota_exceeded_total: k1 2, k3 1 + 1 + 1, k4 1 + 1 + 1 + 1, k6 30.
+  // Every refusal is counted in backplane_quota_exceeded_total: k1 2, k3 1 + 1 + 1, k4 1 + 1 + 1 + 1, k6 30, k7 1.
   const admin = /backplane admin on (http:\/\/\S+)/.exec(gw.output())![1]!
   const metrics = (await request(`${admin}/metrics`)).text
   const exceeded = [...metrics.matchAll(/^backplane_quota_exceeded_total\{[^}]*\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0)
-  t.equal(exceeded, 39, 'the quota refusals in the metrics')
+  t.equal(exceeded, 40, 'the quota refusals in the metrics')
 
   // backplane usage, while the gateway runs: GetUsage's shape, refused requests not counted.
   const gold = {
