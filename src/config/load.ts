@@ -125,7 +125,7 @@ function parseStages(raw: unknown, file: string, pointer: string, problems: Conf
     const vars = isRecord(body) ? readStringMap(problems, file, Codes.GATEWAY, body.variables, pointerJoin(ptr, 'variables'), { coerceScalars: true }) : {}
     const settings = isRecord(body) ? parseStageSettings(body, file, ptr, problems) : DEFAULT_STAGE_SETTINGS
     const canary = isRecord(body) && body.canarySettings !== undefined ? loadCanarySettings(body.canarySettings, file, pointerJoin(ptr, 'canarySettings'), problems) : null
-    stages.push({ name, variables: vars, settings, canary })
+    stages.push(canary === null ? { name, variables: vars, settings } : { name, variables: vars, settings, canary })
   }
   if (Array.isArray(raw)) raw.forEach((s, i) => add(isRecord(s) ? s.name : undefined, s, pointerJoin(pointer, i)))
   else if (isRecord(raw)) for (const [name, body] of Object.entries(raw)) add(name, body, pointerJoin(pointer, name))
