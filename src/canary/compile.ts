@@ -48,7 +48,9 @@ export function compileCanary(base: ApiSource, stage: StageSource, canary: Canar
   const own: StageSource = { name: stage.name, variables: { ...stage.variables, ...canary.stageVariableOverrides }, settings: stage.settings }
   const source: ApiSource = { ...canary.api, id: base.id, title: base.title, basePath: base.basePath, stages: [own] }
   const found: ConfigProblem[] = []
-  const compiled = compileApi(source, cx.access, found, cx.settings, cx.accountId, cx.gateway)
+  // Compiled without metrics (no admin): its series are registered below, under "{stage}/Canary" only.
+  const unobserved = cx.gateway === null ? null : { ...cx.gateway, admin: null }
+  const compiled = compileApi(source, cx.access, found, cx.settings, cx.accountId, unobserved)
   for (const p of found) {
     if (!cx.problems.some((q) => q.file === p.file && q.pointer === p.pointer && q.message === p.message)) cx.problems.push(p)
   }
