@@ -28,9 +28,15 @@ async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Pr
   }
 }
 
+/** Waits until every worker has compiled the configuration (the admin listener's /ready): a loaded machine starts workers slowly. */
+async function ready(gw: Gateway): Promise<void> {
+  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
+  await until(async () => (await request(`${admin}/ready`)).status === 200, 'every worker ready', 60_000)
+}
+
 /** `total` GETs of `url` over `connections` keep-alive connections; the bodies counted. */
 async function countBodies(origin: string, path: string, total: number, connections: number): Promise<Map<string, number>> {
-  const pool = new Pool(origin, { connections, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const pool = new Pool(origin, { connections, headersTimeout: 30_000, bodyTimeout: 30_000 })
   const counts = new Map<string, number>()
   let next = 0
   try {
@@ -57,10 +63,12 @@ t.test('percentTraffic: 10 % of 20 000 requests go to the canary (±1 %, and wit
   const workers = 3
   const config = writeApi(t, {
     workers,
+    admin: { host: '127.0.0.1', port: 0 },
     apis: [{ id: 'split', file: 'v1.json', stages: { prod: { canarySettings: { percentTraffic: 10, file: 'v2.json' } }, dev: {} } }],
   }, 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
+  await ready(gw)
 
   const total = 20_000
   const counts = await countBodies(gw.url, '/prod/v', total, 24)
@@ -204,7 +212,7 @@ t.test('the canary\'s stage variables, $context, access log and metrics', async 
 
 /** Keep-alive loops of GETs until stopped; every answer kept with the time it arrived. */
 function load(gw: Gateway, path: string, connections: number) {
-  const pool = new Pool(gw.url, { connections, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const pool = new Pool(gw.url, { connections, headersTimeout: 30_000, bodyTimeout: 30_000 })
   const answers: { at: number; status: number; body: string }[] = []
   const errors: string[] = []
   let stopped = false
@@ -233,10 +241,11 @@ function load(gw: Gateway, path: string, connections: number) {
 t.test('promoting the canary: an edit of the config and SIGHUP, under load, drops nothing', async (t) => {
   writeApi(t, api('promote', { '/v': { get: { 'x-amazon-apigateway-integration': mock('"v1"') } } }), 'v1.json')
   writeApi(t, api('promote', { '/v': { get: { 'x-amazon-apigateway-integration': mock('"v2"') } } }), 'v2.json')
-  const gateway = (stage: object) => ({ workers: 2, apis: [{ id: 'promote', file: 'v1.json', stages: { prod: stage } }] })
+  const gateway = (stage: object) => ({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, apis: [{ id: 'promote', file: 'v1.json', stages: { prod: stage } }] })
   const config = writeApi(t, gateway({ canarySettings: { percentTraffic: 20, file: 'v2.json' } }), 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
+  await ready(gw)
 
   const l = load(gw, '/prod/v', 8)
   t.teardown(() => l.stop())
@@ -248,7 +257,7 @@ t.test('promoting the canary: an edit of the config and SIGHUP, under load, drop
   const mark1 = l.answers.length
   await until(() => l.answers.length >= mark1 + 500, 'load after the first reload')
   // Step 2, the promotion: the stage takes the canary's definition, the canary goes.
-  writeFileSync(config, JSON.stringify({ workers: 2, apis: [{ id: 'promote', file: 'v2.json', stages: { prod: {} } }] }))
+  writeFileSync(config, JSON.stringify({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, apis: [{ id: 'promote', file: 'v2.json', stages: { prod: {} } }] }))
   gw.signal('SIGHUP')
   await until(() => /reloaded: configuration version 2\n/.test(gw.output()), 'the promotion')
   const promoted = Date.now()
