@@ -2,6 +2,7 @@
 // backplane serve | check | routes: arguments → options → the library (thin).
 import { compileGateway } from './pipeline/compile.js'
 import { checkTemplates } from './mapping/check-templates.js'
+import { withCanaryApis } from './config/canary-settings.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
@@ -162,7 +163,7 @@ function check(args: Args): number {
   const loaded = loadGateway(loadOptions(args))
   const problems: ConfigProblem[] = [...loaded.warnings]
   compileGateway(loaded.gateway, problems)
-  checkTemplates(loaded.gateway.apis, problems)
+  checkTemplates(withCanaryApis(loaded.gateway.apis), problems)
   printProblems(args.strict ? problems.map((p) => ({ ...p, severity: 'error' as const })) : problems)
   if (problems.some((p) => p.severity === 'error' || args.strict)) return EXIT_INVALID
   for (const api of loaded.gateway.apis) process.stdout.write(`${api.file}: ok (${api.operations.length} methods)\n`)

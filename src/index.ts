@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './pipeline/compile.js'
 import { checkTemplates } from './mapping/check-templates.js'
+import { withCanaryApis } from './config/canary-settings.js'
 import { loadGateway, type LoadOptions, type LoadResult } from './config/load.js'
 import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
@@ -65,7 +66,7 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
   // Compile here too: route conflicts and broken templates are load errors, not worker crashes.
   const problems: ConfigProblem[] = []
   compileGateway(loaded.gateway, problems)
-  checkTemplates(loaded.gateway.apis, problems, opts.strict === true)
+  checkTemplates(withCanaryApis(loaded.gateway.apis), problems, opts.strict === true)
   // --strict: a warning refuses the configuration like an error.
   if (opts.strict === true && (loaded.warnings.length > 0 || problems.length > 0)) throw new ConfigError([...loaded.warnings, ...problems].map((p) => ({ ...p, severity: 'error' as const })))
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)

@@ -11,6 +11,7 @@ import { compileFunctionsConfig } from '../functions/config.js'
 import { isRecord } from '../util/is-record.js'
 import { readStringMap } from './string-map.js'
 import { ACCESS_KEYS, loadAccess, warnUncoveredKeyStages } from './access.js'
+import { loadCanarySettings } from './canary-settings.js'
 
 /**
  * The gateway config's top-level keys: anything else is warned of with "did you mean".
@@ -123,7 +124,8 @@ function parseStages(raw: unknown, file: string, pointer: string, problems: Conf
     }
     const vars = isRecord(body) ? readStringMap(problems, file, Codes.GATEWAY, body.variables, pointerJoin(ptr, 'variables'), { coerceScalars: true }) : {}
     const settings = isRecord(body) ? parseStageSettings(body, file, ptr, problems) : DEFAULT_STAGE_SETTINGS
-    stages.push({ name, variables: vars, settings })
+    const canary = isRecord(body) && body.canarySettings !== undefined ? loadCanarySettings(body.canarySettings, file, pointerJoin(ptr, 'canarySettings'), problems) : null
+    stages.push(canary === null ? { name, variables: vars, settings } : { name, variables: vars, settings, canary })
   }
   if (Array.isArray(raw)) raw.forEach((s, i) => add(isRecord(s) ? s.name : undefined, s, pointerJoin(pointer, i)))
   else if (isRecord(raw)) for (const [name, body] of Object.entries(raw)) add(name, body, pointerJoin(pointer, name))
@@ -215,7 +217,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
             const id = typeof entry.id === 'string' ? entry.id : defaultApiId(apiFile)
             const basePath = typeof entry.basePath === 'string' ? entry.basePath.replace(/^\/+|\/+$/g, '') : ''
             let stages: StageSource[] = entry.stages === undefined ? [{ name: opts.stage ?? DEFAULT_STAGE_NAME, variables: {}, settings: DEFAULT_STAGE_SETTINGS }] : parseStages(entry.stages, file, pointerJoin(ptr, 'stages'), problems)
-            stages = stages.map((s) => ({ name: s.name, variables: { ...s.variables, ...extraVars }, settings: s.settings }))
+            stages = stages.map((s) => ({ ...s, variables: { ...s.variables, ...extraVars } }))
             const doc = readDocument(apiFile, problems)
             if (doc === undefined) return
             const api = normalizeApi(doc, { file: apiFile, id, basePath, stages }, problems)

@@ -5,6 +5,7 @@
 import type { QuotaSettingsSource } from './quota-settings.js'
 import type { StageSettings } from './stage-settings.js'
 import type { StateSource } from './state.js'
+import type { CanarySource } from './canary-settings.js'
 
 export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
 export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'
@@ -144,6 +145,8 @@ export interface StageSource {
   readonly variables: Readonly<Record<string, string>>
   /** accessLogSettings, methodSettings, tracingEnabled (config/stage-settings.ts). */
   readonly settings: StageSettings
+  /** canarySettings (config/canary-settings.ts): the canary release on this stage; absent or null when none. */
+  readonly canary?: CanarySource | null
 }
 
 /** One API of the gateway, normalized from its OpenAPI 3 / Swagger 2 file. */

@@ -88,7 +88,7 @@ const NOT_YET_ENFORCED = ['throttlingBurstLimit', 'throttlingRateLimit', 'cachin
 
 export const METHOD_SETTING_KEYS = ['metricsEnabled', 'loggingLevel', 'dataTraceEnabled', 'throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
 /** The keys a stage of the gateway config may hold. */
-export const STAGE_KEYS = ['name', 'variables', 'accessLogSettings', 'methodSettings', 'tracingEnabled'] as const
+export const STAGE_KEYS = ['name', 'variables', 'accessLogSettings', 'methodSettings', 'tracingEnabled', 'canarySettings'] as const
 
 const LOGGING_LEVELS: readonly string[] = ['OFF', 'ERROR', 'INFO']
 const CACHE_CONTROL_STRATEGIES: readonly string[] = ['FAIL_WITH_403', 'SUCCEED_WITH_RESPONSE_HEADER', 'SUCCEED_WITHOUT_RESPONSE_HEADER']

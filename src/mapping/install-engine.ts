@@ -2,7 +2,7 @@
 // Templates are compiled once, by their text: at start-up for every template of the
 // gateway, so no request pays for a compile.
 import { MappingEngine, type MappingInput } from './engine.js'
-import type { CompiledGateway } from '../pipeline/compile.js'
+import type { CompiledApi, CompiledGateway } from '../pipeline/compile.js'
 import { setTemplateRenderer, type TemplateOutcome, type TemplateRenderer, type TemplateVariables } from './templates.js'
 
 /** Template text → engine id, or the compile error's text. */
@@ -34,16 +34,22 @@ class EngineRenderer implements TemplateRenderer {
 /** Every template text of a compiled gateway (integration and gateway responses). */
 export function* gatewayTemplates(gw: CompiledGateway): Generator<string> {
   for (const api of gw.apis) {
-    for (const gr of Object.values(api.gatewayResponses)) yield* Object.values(gr.responseTemplates)
-    const stage = api.stages.values().next().value
-    if (stage === undefined) continue
-    for (const m of stage.methods) {
-      const i = m.integration
-      if (i === null) continue
-      yield* Object.values(i.requestTemplates)
-      for (const r of i.responses) yield* Object.values(r.responseTemplates)
-      if (i.defaultResponse !== null) yield* Object.values(i.defaultResponse.responseTemplates)
-    }
+    yield* apiTemplates(api)
+    // A stage's canary runs its own definition's templates.
+    for (const s of api.stages.values()) if (s.canary !== null) yield* apiTemplates(s.canary.api)
+  }
+}
+
+function* apiTemplates(api: CompiledApi): Generator<string> {
+  for (const gr of Object.values(api.gatewayResponses)) yield* Object.values(gr.responseTemplates)
+  const stage = api.stages.values().next().value
+  if (stage === undefined) return
+  for (const m of stage.methods) {
+    const i = m.integration
+    if (i === null) continue
+    yield* Object.values(i.requestTemplates)
+    for (const r of i.responses) yield* Object.values(r.responseTemplates)
+    if (i.defaultResponse !== null) yield* Object.values(i.defaultResponse.responseTemplates)
   }
 }
 

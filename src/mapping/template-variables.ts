@@ -39,6 +39,8 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
     domainPrefix: (header.host ?? '').split('.')[0] ?? '',
     extendedRequestId: ctx.extendedRequestId,
     httpMethod: req.method,
+    // true or false on a stage with canarySettings, absent otherwise ("only available if you enabled a canary").
+    ...(ctx.stage === null || ctx.stage.isCanaryRequest === null ? {} : { isCanaryRequest: ctx.stage.isCanaryRequest }),
     identity: {
       sourceIp: req.remoteAddress,
       userAgent: header['user-agent'] ?? null,

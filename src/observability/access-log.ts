@@ -41,6 +41,7 @@ export const enum AccessVar {
   Status,
   XrayTraceId,
   IsCanaryRequest,
+  DeploymentId,
   /** $context.authorizer.{name}: principalId, a context key, claims.{name} (the name is in `args`). */
   Authorizer,
   AuthorizerLatency,
@@ -65,7 +66,7 @@ const VARIABLES: Readonly<Record<string, AccessVar>> = {
   'authorizer.status': AccessVar.Absent,
   awsEndpointRequestId: AccessVar.Absent,
   'customDomain.basePathMatched': AccessVar.BasePathMatched,
-  deploymentId: AccessVar.Absent,
+  deploymentId: AccessVar.DeploymentId,
   domainName: AccessVar.DomainName,
   domainPrefix: AccessVar.DomainPrefix,
   endpointType: AccessVar.Absent,
@@ -248,7 +249,9 @@ export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestCo
     case AccessVar.XrayTraceId:
       return ctx.trace === null ? ABSENT : ctx.trace.root
     case AccessVar.IsCanaryRequest:
-      return ABSENT
+      return ctx.stage!.isCanaryRequest === null ? ABSENT : ctx.stage!.isCanaryRequest ? 'true' : 'false'
+    case AccessVar.DeploymentId:
+      return ctx.api === null ? ABSENT : ctx.api.deploymentId
     case AccessVar.Authorizer:
       return ctx.authorizer === null ? ABSENT : orAbsent(authorizerValue(ctx.authorizer, arg!))
     case AccessVar.AuthorizerLatency:

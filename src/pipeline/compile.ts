@@ -15,6 +15,7 @@ import { DEFAULT_INTEGRATION_SETTINGS, compileIntegration, type CompiledIntegrat
 import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
 import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
 import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
+import { compileCanary, type CompiledCanary } from '../canary/compile.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -44,6 +45,12 @@ export interface CompiledStage {
   readonly methods: readonly CompiledMethod[]
   /** Access log, metrics, tracing of the stage. */
   readonly observe: CompiledStageObservability
+  /** canarySettings: the canary release that serves percentTraffic of this stage's requests (canary/), or null. */
+  readonly canary: CompiledCanary | null
+  /** $context.isCanaryRequest: true on a canary's own stage, false on a stage that has a canary, null (absent) otherwise. */
+  readonly isCanaryRequest: boolean | null
+  /** Requests served here may use the stage cache: true, but on a canary's stage where canarySettings.useStageCache says. */
+  readonly useStageCache: boolean
 }
 
 export interface CompiledApi {
@@ -145,7 +152,8 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         else problems.push({ code: i.configurationError.startsWith('Invalid stage variable') ? Codes.STAGE_VARIABLE : Codes.INTEGRATION, file: api.file, pointer: pointerJoin(m.source.integration!.pointer, 'uri'), message: `stage ${stage.name}: ${i.configurationError}; requests to this method get 500 Internal server error`, severity: 'warning' })
       }
     }
-    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods), observe: compileStageObservability(gateway, api, stage, problems) }))
+    const canary = stage.canary == null ? null : compileCanary(api, stage, stage.canary, { access, settings, accountId, gateway, problems })
+    stages.set(stage.name, Object.freeze({ name: stage.name, variables: vars, methods: Object.freeze(methods), observe: compileStageObservability(gateway, api, stage, problems), canary, isCanaryRequest: canary === null ? null : false, useStageCache: true }))
   }
   return Object.freeze({
     id: api.id,

@@ -8,6 +8,7 @@ import { RequestContext, type ReplySink } from './context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { runMethodRequest } from '../method-request/run.js'
 import { startObservation } from '../observability/observe.js'
+import { selectRelease } from '../canary/run.js'
 
 /** Host `{apiId}.execute-api.{region}.amazonaws.com` (or any domain) selects an API by id. */
 function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | null {
@@ -59,17 +60,19 @@ export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: Rep
     sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
     return ctx
   }
-  ctx.stage = stage
+  // The stage, or its canary (canary/run.ts): chosen once, for the whole request.
+  const release = selectRelease(ctx, stage)
+  ctx.stage = release
   let pathStart = stageEnd
   while (pathStart + 1 < url.length && url.charCodeAt(pathStart + 1) === 47) pathStart++
   ctx.path = pathStart >= url.length ? '/' : url.slice(pathStart)
-  const match = matchRoute(api.router, req.method, ctx.path)
+  const match = matchRoute(ctx.api!.router, req.method, ctx.path)
   if (match === null) {
     sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
     return ctx
   }
   ctx.match = match
-  const method = stage.methods[match.routeIndex]!
+  const method = release.methods[match.routeIndex]!
   ctx.method = method
   startObservation(ctx)
   runMethodRequest(ctx)

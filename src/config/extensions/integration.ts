@@ -38,14 +38,16 @@ export const CONTEXT_MAPPING_SOURCES: ReadonlySet<string> = new Set([
   'identity.cognitoAuthenticationType', 'identity.cognitoIdentityId', 'identity.cognitoIdentityPoolId', 'identity.principalOrgId',
   'identity.sourceIp', 'identity.user', 'identity.userAgent', 'identity.userArn', 'identity.accessKey',
   'path', 'protocol', 'requestId', 'requestTime', 'requestTimeEpoch', 'resourceId', 'resourcePath', 'stage',
+  // Set on stages with canarySettings (canary/), absent elsewhere, as the guide says.
+  'isCanaryRequest',
 ])
 /** Documented variables this gateway has no value for: refused rather than mapped to nothing. */
-const CONTEXT_UNFILLED = /^(wafResponseCode|webaclArn|awsEndpointRequestId|awsEndpointRequestId2|isCanaryRequest|xrayTraceId|customDomain\..*|identity\.clientCert\..*|identity\.vpcId|identity\.vpceId|integration\..*|error\..*|authenticate\..*|authorize\..*|status|responseLatency|responseLength|integrationLatency|integrationStatus)$/
+const CONTEXT_UNFILLED = /^(wafResponseCode|webaclArn|awsEndpointRequestId|awsEndpointRequestId2|xrayTraceId|customDomain\..*|identity\.clientCert\..*|identity\.vpcId|identity\.vpceId|integration\..*|error\..*|authenticate\..*|authorize\..*|status|responseLatency|responseLength|integrationLatency|integrationStatus)$/
 
 /** Why a context.* mapping source cannot be used, or null when it can. */
 export function contextSourceProblem(name: string): string | null {
   if (CONTEXT_MAPPING_SOURCES.has(name) || /^authorizer\.[^.]+(\.[^.]+)*$/.test(name)) return null
-  if (CONTEXT_UNFILLED.test(name)) return `$context.${name} has no value when the integration request is mapped here (no WAF, canary, X-Ray, client certificates, private endpoints or endpoint request ids; error, integration and latency variables come later): the mapping would always be empty`
+  if (CONTEXT_UNFILLED.test(name)) return `$context.${name} has no value when the integration request is mapped here (no WAF, X-Ray, client certificates, private endpoints or endpoint request ids; error, integration and latency variables come later): the mapping would always be empty`
   return `$context.${name} is not a context variable API Gateway documents for REST APIs`
 }
 

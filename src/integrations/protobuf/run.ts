@@ -8,7 +8,8 @@
 //
 // A body that does not fit the message: 400 naming the field. An answer that does not
 // decode: 502, the reason logged. Past timeoutInMillis (sent as grpc-timeout): 504.
-import type { ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2'
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2'
+import { gunzip, inflate } from 'node:zlib'
 import type { CompiledIntegration } from '../compile.js'
 import type { CompiledProtobuf } from './compile.js'
 import type { RequestContext } from '../../pipeline/context.js'
@@ -22,7 +23,7 @@ import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from '../upstr
 import { setHeader } from '../../util/header-pairs.js'
 import { MappingError, decodeToJson, encodeJson, readMessage, setFromParameter } from './json-mapping.js'
 import { GRPC_CODE_NAMES, decodeGrpcMessage, grpcCodeFromHttp, httpStatusFromGrpc } from './grpc-status.js'
-import { CANCEL, sessionFor } from './h2-sessions.js'
+import { CANCEL, sessionFor, wasNotProcessed } from './h2-sessions.js'
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
@@ -34,6 +35,13 @@ const BAD_ANSWER: UpstreamFailure = Object.freeze({ type: 'DEFAULT_5XX', status:
 const NOT_METADATA = new Set(['content-type', 'content-length', 'te', 'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'accept-encoding', 'user-agent'])
 /** grpc-timeout takes at most 8 digits. */
 const MAX_TIMEOUT_DIGITS = 99_999_999
+/** The message encodings the gateway decodes, offered to backends (grpc-js offers the same). */
+const GRPC_ACCEPT_ENCODING = 'identity,deflate,gzip'
+/** A compressed answer may not inflate past API Gateway's 10 MB payload limit. */
+const MAX_DECOMPRESSED_BYTES = 10 * 1024 * 1024
+const INFLATE_OPTIONS = Object.freeze({ maxOutputLength: MAX_DECOMPRESSED_BYTES })
+/** The options of every call: the body follows the headers (node:http2 copies the object). */
+const STREAM_OPTIONS = Object.freeze({ endStream: false })
 
 /**
  * The request message from the prepared body (JSON; empty means {}), then the query string
@@ -152,6 +160,8 @@ export class ProtobufHttpExchange extends HttpExchange {
 // gRPC unary over HTTP/2 cleartext (node:http2; see h2-sessions.ts for why not undici).
 
 const kExchange = Symbol('grpcExchange')
+/** completeTranscoded ignores the headers of an integration without responses: none are built. */
+const NO_HEADERS: string[] = []
 
 interface GrpcStream extends ClientHttp2Stream {
   [kExchange]: GrpcExchange
@@ -197,6 +207,13 @@ export class GrpcExchange {
   error: Error | null = null
   timer: NodeJS.Timeout | null = null
   settled = false
+  /** The session the stream went out on. */
+  session: ClientHttp2Session | null = null
+  /** What was sent, kept for the one retry a GOAWAY allows. */
+  requestHeaders: OutgoingHttpHeaders | null = null
+  frame: Buffer | null = null
+  /** The call was sent a second time (at most once: after a GOAWAY or REFUSED_STREAM left it unprocessed). */
+  retried = false
 
   constructor(ctx: RequestContext, integ: CompiledIntegration, pb: CompiledProtobuf) {
     this.ctx = ctx
@@ -213,6 +230,7 @@ export class GrpcExchange {
       te: 'trailers',
       // The integration timeout is the call's deadline, for the backend to see too.
       'grpc-timeout': grpcTimeout(integ.timeoutMs),
+      'grpc-accept-encoding': GRPC_ACCEPT_ENCODING,
     }
     // Mapped headers (requestParameters, template overrides) travel as metadata.
     const h = prepared.headers
@@ -226,10 +244,18 @@ export class GrpcExchange {
     frame[0] = 0
     frame.writeUInt32BE(message.byteLength, 1)
     frame.set(message, 5)
+    this.requestHeaders = headers
+    this.frame = frame
     this.timer = setTimeout(onGrpcTimeout, integ.timeoutMs, this)
+    this.send()
+  }
+
+  /** Opens the stream and sends the message (again, after a GOAWAY left it unprocessed). */
+  send(): void {
     let stream: GrpcStream
     try {
-      stream = sessionFor(integ.origin!).request(headers, { endStream: false }) as GrpcStream
+      this.session = sessionFor(this.integ.origin!)
+      stream = this.session.request(this.requestHeaders!, STREAM_OPTIONS) as GrpcStream
     } catch (err) {
       this.fail(classifyUpstreamError(err), `cannot start the call: ${(err as Error).message}`)
       return
@@ -241,7 +267,7 @@ export class GrpcExchange {
     stream.on('trailers', onStreamTrailers)
     stream.on('error', onStreamError)
     stream.on('close', onStreamClose)
-    stream.end(frame)
+    stream.end(this.frame!)
   }
 
   onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
@@ -272,6 +298,14 @@ export class GrpcExchange {
     if (this.settled) return
     const h = this.headers
     if (h === null) {
+      // Not processed by the backend (above a GOAWAY's last-stream-id, or refused): once more, on a new session.
+      if (!this.retried && this.session !== null && this.stream !== null && wasNotProcessed(this.session, this.stream)) {
+        this.retried = true
+        this.error = null
+        this.trailers = null
+        this.send()
+        return
+      }
       // No answer at all: a refused or broken connection, or a reset stream.
       // A call queued on a connection that failed is cancelled "caused by" the socket's error (ECONNREFUSED …).
       const cause = this.error === null ? null : (this.error as Error & { cause?: unknown }).cause
@@ -303,27 +337,46 @@ export class GrpcExchange {
     }
     this.settled = true
     if (this.timer !== null) clearTimeout(this.timer)
-    const headers = this.metadata(meta)
     if (code !== 0) {
       const body = encoder.encode(JSON.stringify({ code, message, details: [] }))
       if (rawCode === undefined) console.error(`[${this.ctx.requestId}] gRPC ${this.integ.origin}: ${message}: taken as ${GRPC_CODE_NAMES[code]}`)
-      completeTranscoded(this.ctx, this.integ, httpStatusFromGrpc(code), headers, body)
+      completeTranscoded(this.ctx, this.integ, httpStatusFromGrpc(code), this.metadataFor(meta), body)
       return
     }
     const contentType = String(h['content-type'] ?? '')
     if (!contentType.startsWith('application/grpc')) return this.badAnswer(`Content-Type ${JSON.stringify(contentType)} is not application/grpc`)
     const data = this.size === 0 ? Buffer.alloc(0) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (data.length < 5) return this.badAnswer(data.length === 0 ? 'grpc-status OK without a response message' : 'a truncated message frame')
-    if (data[0] !== 0) return this.badAnswer(`a compressed message (grpc-encoding ${String(h['grpc-encoding'] ?? '?')}) though none was accepted`)
     const length = data.readUInt32BE(1)
     if (5 + length !== data.length) return this.badAnswer(5 + length > data.length ? 'a truncated message frame' : 'more than one message for a unary call')
+    const flag = data[0]!
+    if (flag === 0) return this.answer(data.subarray(5), meta)
+    if (flag !== 1) return this.badAnswer(`a message frame with compressed-flag ${flag}`)
+    // Compressed-flag 1: the message is in the answer's grpc-encoding (gRPC spec, PROTOCOL-HTTP2.md "Length-Prefixed-Message").
+    const encoding = String(h['grpc-encoding'] ?? 'identity')
+    const inflater = encoding === 'gzip' ? gunzip : encoding === 'deflate' ? inflate : null
+    if (inflater === null) return this.badAnswer(`a message compressed with grpc-encoding ${JSON.stringify(encoding)}, which was not offered (${GRPC_ACCEPT_ENCODING})`)
+    // Off the thread (zlib's pool), a closure for compressed answers only.
+    inflater(data.subarray(5), INFLATE_OPTIONS, (err, out) => {
+      if (err !== null) this.badAnswer(`the ${encoding} message does not decompress: ${err.message}`)
+      else this.answer(out, meta)
+    })
+  }
+
+  /** The response message (uncompressed) to JSON, through the integration response. */
+  answer(bytes: Uint8Array, meta: IncomingHttpHeaders): void {
     let json: Uint8Array
     try {
-      json = encoder.encode(JSON.stringify(decodeToJson(this.pb.response, data.subarray(5))))
+      json = encoder.encode(JSON.stringify(decodeToJson(this.pb.response, bytes)))
     } catch (err) {
       return this.badAnswer(`the message does not decode as ${this.pb.response.fullName}: ${(err as Error).message}`)
     }
-    completeTranscoded(this.ctx, this.integ, 200, headers, json)
+    completeTranscoded(this.ctx, this.integ, 200, this.metadataFor(meta), json)
+  }
+
+  /** The metadata as headers when the integration response reads them; an integration without responses does not. */
+  metadataFor(meta: IncomingHttpHeaders): string[] {
+    return this.integ.responses.length === 0 && this.integ.defaultResponse === null ? NO_HEADERS : this.metadata(meta)
   }
 
   /** After settled was set: 502 with the reason logged. */
