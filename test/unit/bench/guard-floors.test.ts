@@ -11,7 +11,7 @@ import { SCENARIOS } from '../../../bench/e2e/scenarios.js'
 
 const KNOWN = ['http-proxy', 'floor-proxy', 'mock', 'hello-world', 'api-key']
 const plan = (floors: unknown[], extra: Record<string, unknown> = {}): string => JSON.stringify({
-  rate: 1000, rateConnections: 10, connections: 50, seconds: 1, rounds: 4, warmup: 1, pin: true, floors, ...extra
+  rate: 1000, rateConnections: 10, connections: 50, seconds: 0.5, saturatedSeconds: 1, rounds: 4, minRounds: 3, budgetSeconds: 60, warmup: 0.2, pin: true, floors, ...extra
 })
 const fig = (cpuUs: number | null, rps: number | null = null, p99: number | null = null): RoundFigures => ({ cpuUs, rps, p99 })
 
@@ -24,8 +24,11 @@ t.test('the committed floors file parses against the real scenario list', async 
   }
   t.ok(parsed.floors.some((f) => f.scenario === 'http-proxy' && f.base === 'floor-proxy' && f.metric === 'p99'), 'p99 against the floor')
   t.ok(parsed.floors.some((f) => f.scenario === 'mock' && f.base === 'hello-world'), 'mock against hello world')
-  const seconds = parsed.rounds * parsed.seconds * (measurementsOf(parsed.floors).fixed.length + measurementsOf(parsed.floors).saturated.length)
-  t.ok(seconds <= 60, `measured load ${seconds}s leaves room for start-up within 90 s`)
+  const { fixed, saturated } = measurementsOf(parsed.floors)
+  const perRound = parsed.seconds * fixed.length + parsed.saturatedSeconds * saturated.length
+  const planned = parsed.warmup * fixed.length + parsed.saturatedSeconds * saturated.length + parsed.minRounds * perRound
+  t.ok(planned <= 45, `warm-up and the fewest rounds, ${planned}s of load, leave room for start-up within 90 s`)
+  t.ok(parsed.budgetSeconds <= 75, 'no new round starts past the budget')
 })
 
 t.test('parseGuardPlan refuses a bad file, naming the field', async (t) => {
@@ -40,6 +43,8 @@ t.test('parseGuardPlan refuses a bad file, naming the field', async (t) => {
   t.throws(() => parseGuardPlan(plan([ok, ok]), KNOWN), /twice/)
   t.throws(() => parseGuardPlan(plan([ok], { rounds: 0 }), KNOWN), /\/rounds: must be an integer ≥ 1/)
   t.throws(() => parseGuardPlan(plan([ok], { pin: 'yes' }), KNOWN), /\/pin: must be true or false/)
+  t.throws(() => parseGuardPlan(plan([ok], { saturatedSeconds: 0.5 }), KNOWN), /\/saturatedSeconds: must be an integer ≥ 1/, 'wrk takes whole seconds')
+  t.equal(parseGuardPlan(plan([ok], { minRounds: 9 }), KNOWN).minRounds, 4, 'minRounds never above rounds')
 })
 
 t.test('ratios read higher-is-better for every metric', async (t) => {
