@@ -7,10 +7,12 @@
 //   npm run bench -- --compare bench/baseline/ref.json   # flag changes beyond ±5%
 //   npm run bench -- --save-baseline ref                 # write bench/baseline/ref.json
 //   node dist/bench/run.js --list                        # scenario names
+//   npm run bench -- --guard                             # ratios vs bench/guard-floors.json (CI)
 //
 // Knobs (env): see bench/e2e/knobs.ts. Results go to bench/results/<timestamp>.json.
 // Exit code 1 when a scenario failed (crashed, answered wrongly); with --strict also when
-// a goal fails or a figure got worse than the baseline. Exit code 2 when the run
+// a goal fails or a figure got worse than the baseline; with --guard when a ratio is below its
+// floor (or could not be measured). Exit code 2 when the run
 // exceeded its bound (BENCH_TIMEOUT), 130 on SIGINT/SIGTERM; servers are stopped either way.
 
 import { execFileSync } from 'node:child_process'
@@ -24,6 +26,7 @@ import { SCENARIOS } from './e2e/scenarios.js'
 import { runScenario } from './e2e/runner.js'
 import type { ScenarioResult } from './e2e/runner.js'
 import { stopAllServers } from './e2e/child-process.js'
+import { readGuardPlan, runGuard } from './e2e/guard.js'
 import { PERCENTILES } from './e2e/load.js'
 import {
   RESULT_FORMAT, systemInfo, systemLine, knobsLine, evaluateGoals, resultsTable, compare, compareTable
@@ -32,6 +35,8 @@ import type { BenchResult } from './e2e/report.js'
 
 /** Per scenario, on top of warm-up and rounds: server start-up, the check, shutdown. */
 const SCENARIO_OVERHEAD_S = 60
+/** Bound on a --guard run: it is planned for about 80 s; past this something hangs. */
+const GUARD_BOUND_S = 240
 
 const log = (line: string): void => { process.stderr.write(line + '\n') }
 
@@ -58,6 +63,8 @@ async function main (): Promise<number> {
       compare: { type: 'string' },
       'save-baseline': { type: 'string' },
       strict: { type: 'boolean', default: false },
+      guard: { type: 'boolean', default: false },
+      floors: { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -72,7 +79,23 @@ async function main (): Promise<number> {
   }
 
   const knobs = readKnobs()
-  const root = findRoot()
+  // BENCH_ROOT: serve another checkout's gateway and fixtures with this harness (bisecting).
+  const root = process.env.BENCH_ROOT !== undefined && process.env.BENCH_ROOT !== '' ? resolve(process.env.BENCH_ROOT) : findRoot()
+  if (values.guard === true) {
+    const plan = readGuardPlan(values.floors !== undefined ? resolve(values.floors) : join(findRoot(), 'bench', 'guard-floors.json'))
+    const bound = knobs.timeout ?? GUARD_BOUND_S
+    const timer = setTimeout(() => {
+      log(`bench: the guard exceeded its bound of ${bound}s (BENCH_TIMEOUT); stopping every server`)
+      process.stdout.write('guard: FAIL (timed out)\n')
+      void stopAllServers(2_000).finally(() => process.exit(2))
+    }, bound * 1000)
+    timer.unref()
+    log(systemLine(systemInfo(root)))
+    const outcome = await runGuard(plan, knobs, root, log)
+    clearTimeout(timer)
+    process.stdout.write(outcome.report + '\n')
+    return outcome.pass ? 0 : 1
+  }
   const baseline = values.compare !== undefined
     ? JSON.parse(readFileSync(resolve(values.compare), 'utf8')) as BenchResult
     : null

@@ -8,7 +8,8 @@
 // nor a crashed test leaves servers behind.
 
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
 
 export interface SpawnServerOptions {
@@ -28,6 +29,11 @@ export interface SpawnServerOptions {
   killAfterMs?: number
   /** Prefix for the command, e.g. ['taskset', '-c', '1'] to pin the server to a CPU. */
   wrapper?: string[]
+  /** For servers that print no ready line (nginx, haproxy): their base URL, known in advance;
+   *  ready once a TCP connection to its port succeeds (readyPattern is then not used). */
+  probeUrl?: string
+  /** Called once the process has exited, whatever the reason (e.g. remove its temp dir). */
+  cleanup?: () => void
 }
 
 export interface ExitInfo {
@@ -57,6 +63,8 @@ export const DEFAULT_READY_TIMEOUT_MS = 15_000
 export const DEFAULT_KILL_AFTER_MS = 5_000
 /** Output kept per child: enough for a log of a few thousand lines, bounded for long benches. */
 const OUTPUT_LIMIT = 1 << 20
+/** How often a probeUrl server's port is tried until it accepts. */
+const PROBE_INTERVAL_MS = 50
 
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
@@ -110,6 +118,7 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal }
       live.delete(child)
+      try { opts.cleanup?.() } catch {}
       resolve(exitInfo)
     })
   })
@@ -139,13 +148,45 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
       })
     }
     const timer = setTimeout(() => { fail(`no ready line within ${timeoutMs} ms`) }, timeoutMs)
+    const ready = (base: string): void => {
+      settled = true
+      clearTimeout(timer)
+      const url = base.replace(/\/+$/, '')
+      resolve({
+        name: opts.name,
+        url,
+        port: Number(new URL(url).port),
+        pid: child.pid!,
+        output,
+        stop,
+        exited,
+        alive: () => exitInfo === null
+      })
+    }
 
     child.stdout!.setEncoding('utf8')
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', append)
+    if (opts.probeUrl !== undefined) {
+      const probeUrl = opts.probeUrl
+      const { hostname, port } = new URL(probeUrl)
+      const probe = (): void => {
+        if (settled) return
+        const socket = connect({ host: hostname, port: Number(port) })
+        socket.once('connect', () => {
+          socket.destroy()
+          if (!settled && exitInfo === null) ready(probeUrl)
+        })
+        socket.once('error', () => {
+          socket.destroy()
+          if (!settled) setTimeout(probe, PROBE_INTERVAL_MS)
+        })
+      }
+      setTimeout(probe, PROBE_INTERVAL_MS)
+    }
     child.stdout!.on('data', (text: string) => {
       append(text)
-      if (settled) return
+      if (settled || opts.probeUrl !== undefined) return
       pending += text
       let nl: number
       while ((nl = pending.indexOf('\n')) !== -1) {
@@ -153,19 +194,7 @@ export function spawnServer (opts: SpawnServerOptions): Promise<ServerProcess> {
         pending = pending.slice(nl + 1)
         const m = readyPattern.exec(line)
         if (m !== null) {
-          settled = true
-          clearTimeout(timer)
-          const url = m[1]!.replace(/\/+$/, '')
-          resolve({
-            name: opts.name,
-            url,
-            port: Number(new URL(url).port),
-            pid: child.pid!,
-            output,
-            stop,
-            exited,
-            alive: () => exitInfo === null
-          })
+          ready(m[1]!)
           return
         }
       }
@@ -217,4 +246,26 @@ export function machineTicks (): { busy: number; total: number } | null {
   } catch {
     return null
   }
+}
+
+/**
+ * CPU nanoseconds (all threads) used so far by a process, from each thread's schedstat (ns
+ * resolution, where /proc/<pid>/stat counts 10 ms ticks: too coarse for a 1 s round of a
+ * server spending 5 µs per request). Falls back to cpuSeconds; null once the process is gone.
+ * A thread that exits between two readings takes its time with it (the servers' pools keep theirs).
+ */
+export function cpuNanoseconds (pid: number): number | null {
+  try {
+    let total = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0])
+      } catch {} // the thread ended meanwhile
+    }
+    if (total > 0) return total
+  } catch {
+    return null
+  }
+  const seconds = cpuSeconds(pid)
+  return seconds === null ? null : seconds * 1e9
 }

@@ -12,6 +12,9 @@
 //   GATEWAY_WORKERS=N   pass `--workers N` to the gateway (default: the gateway's own)
 //   GATEWAY_ARGS="…"    more gateway flags, split on spaces
 //   PIN=1               pin the load generator to CPU 0 and the servers to CPU 1 (taskset)
+//   LOADGEN=wrk|autocannon  the load generator; default wrk when installed (/usr/bin/wrk),
+//                       autocannon when not, and for RATE or PIPELINING>1 runs
+//   WRK_THREADS=1       wrk's threads (-t)
 //   BENCH_TIMEOUT=S     bound on the whole run (default: derived from the knobs above)
 //   FLOOR_MODE=request  the floor proxy pipes pool.request() bodies instead of using
 //                       pool.stream() (measured ≈1.7× slower here: a weaker floor)
@@ -28,6 +31,10 @@ export interface Knobs {
   gatewayWorkers: number | null
   gatewayArgs: string[]
   pin: boolean
+  /** LOADGEN: the generator asked for; null = wrk when installed and able, else autocannon. */
+  loadgen: 'wrk' | 'autocannon' | null
+  /** wrk's -t. */
+  wrkThreads: number
   /** How the floor proxy calls undici: 'stream' (default, the faster) or 'request' + pipe. */
   floorMode: 'request' | 'stream'
   /** Seconds; null = derive from the scenario count. */
@@ -55,6 +62,8 @@ export function readKnobs (env: NodeJS.ProcessEnv = process.env): Knobs {
     gatewayWorkers: env.GATEWAY_WORKERS !== undefined && env.GATEWAY_WORKERS !== '' ? int(env, 'GATEWAY_WORKERS', 0, 0) : null,
     gatewayArgs: (env.GATEWAY_ARGS ?? '').split(' ').filter((s) => s !== ''),
     pin: env.PIN === '1' || env.PIN === 'true',
+    loadgen: loadgen(env.LOADGEN),
+    wrkThreads: int(env, 'WRK_THREADS', 1, 1),
     floorMode: floorMode(env.FLOOR_MODE),
     timeout: env.BENCH_TIMEOUT !== undefined && env.BENCH_TIMEOUT !== '' ? int(env, 'BENCH_TIMEOUT', 0, 1) : null
   }
@@ -64,4 +73,10 @@ function floorMode (raw: string | undefined): 'request' | 'stream' {
   if (raw === undefined || raw === '' || raw === 'stream') return 'stream'
   if (raw === 'request') return 'request'
   throw new Error(`FLOOR_MODE must be request or stream, got ${JSON.stringify(raw)}`)
+}
+
+function loadgen (raw: string | undefined): 'wrk' | 'autocannon' | null {
+  if (raw === undefined || raw === '') return null
+  if (raw === 'wrk' || raw === 'autocannon') return raw
+  throw new Error(`LOADGEN must be wrk or autocannon, got ${JSON.stringify(raw)}`)
 }

@@ -1,9 +1,11 @@
-// One load run: autocannon in this process against a server in another, latencies
-// recorded into an hdr-histogram-js histogram in microseconds (autocannon's own histogram
-// has 1 ms resolution, too coarse for sub-millisecond p50s).
+// One load run against a server in another process: wrk (a child process, when installed)
+// or autocannon (in this process), as chooseGenerator() picks. autocannon's latencies are
+// recorded into an hdr-histogram-js histogram in microseconds (its own histogram has 1 ms
+// resolution, too coarse for sub-millisecond p50s); wrk reports its own, in µs too.
 
 import autocannon from 'autocannon'
 import * as hdr from 'hdr-histogram-js'
+import { runWrk, wrkAvailable } from './wrk.js'
 
 /** Every latency figure in reports, JSON and comparisons: this one list. */
 export const PERCENTILES = [50, 90, 99, 99.9] as const
@@ -27,7 +29,28 @@ export interface LoadOptions {
   duration: number
 }
 
+/** Which program generates the load. */
+export type Generator = 'wrk' | 'autocannon'
+
+/**
+ * wrk when asked for or by default when installed, except where it cannot do the job: a
+ * fixed RATE (wrk has no such mode) or pipelining (wrk needs a script per depth). An explicit
+ * LOADGEN=wrk that cannot be honoured is an error, not a silent fallback.
+ */
+export function chooseGenerator (wanted: Generator | null, opts: Pick<LoadOptions, 'rate' | 'pipelining'>, haveWrk = wrkAvailable()): Generator {
+  const wrkFits = opts.rate === null && opts.pipelining === 1
+  if (wanted === 'autocannon') return 'autocannon'
+  if (wanted === 'wrk') {
+    if (!haveWrk) throw new Error('LOADGEN=wrk: wrk is not installed (apt-get install wrk)')
+    if (!wrkFits) throw new Error('LOADGEN=wrk: wrk has no fixed-rate (RATE) or pipelining mode; use autocannon')
+    return 'wrk'
+  }
+  return haveWrk && wrkFits ? 'wrk' : 'autocannon'
+}
+
 export interface LoadResult {
+  /** The program that measured this round. */
+  generator: Generator
   /** 2xx responses per second over the run. */
   rps: number
   /** Responses with a 2xx status. */
@@ -59,7 +82,12 @@ export function percentileKey (p: number): string {
   return `p${p}`
 }
 
-export function runLoad (opts: LoadOptions): Promise<LoadResult> {
+/** One round with the given generator (wrk runs with `wrkThreads` threads). */
+export function runLoad (opts: LoadOptions, generator: Generator = 'autocannon', wrkThreads = 1): Promise<LoadResult> {
+  return generator === 'wrk' ? runWrk(opts, wrkThreads) : runAutocannon(opts)
+}
+
+function runAutocannon (opts: LoadOptions): Promise<LoadResult> {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_TRACKABLE_US,
@@ -93,6 +121,7 @@ export function runLoad (opts: LoadOptions): Promise<LoadResult> {
       const latencyMs: Record<string, number> = {}
       for (const p of PERCENTILES) latencyMs[percentileKey(p)] = histogram.getValueAtPercentile(p) / 1000
       const out: LoadResult = {
+        generator: 'autocannon',
         rps: ok / seconds,
         ok,
         non2xx,

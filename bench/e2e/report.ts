@@ -7,6 +7,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { PERCENTILES, percentileKey } from './load.js'
 import { CEILING, FLOOR, GOALS } from './scenarios.js'
+import { NGINX } from './native-proxies.js'
 import type { Figures } from './scenarios.js'
 import { cpuText, otherCpu } from './runner.js'
 import type { ScenarioResult } from './runner.js'
@@ -15,7 +16,7 @@ import type { Knobs } from './knobs.js'
 /** A change smaller than this (in %) is noise on a shared 2-core machine (fastify/benchmarks uses 5 too). */
 export const PERCENT_THRESHOLD = 5
 export const RESULT_FORMAT = 1
-/** autocannon is single-threaded: at this share of a core it, not the server, sets the pace. */
+/** A load generator at this share of a core (autocannon is one thread; wrk -t1 too) sets the pace, not the server. */
 export const LOADGEN_BOUND_CPU = 90
 /** CPU (% of one core) the rest of the machine may use before a scenario is called disturbed. */
 export const OTHER_BUSY_CPU = 20
@@ -82,6 +83,8 @@ export function systemLine (s: SystemInfo): string {
 export function knobsLine (k: Knobs): string {
   return `connections ${k.connections} · pipelining ${k.pipelining} · ${k.rounds} × ${k.duration}s rounds (median) · ` +
     `warm-up ${k.warmup}s${k.pin ? ' · pinned (load CPU 0, servers CPU 1)' : ''}` +
+    `${k.rate !== null ? ` · fixed rate ${k.rate} req/s` : ''}` +
+    ` · load generator ${k.loadgen ?? 'wrk when installed, else autocannon'}${k.wrkThreads !== 1 ? ` (wrk -t${k.wrkThreads})` : ''}` +
     `${k.gatewayWorkers !== null ? ` · gateway workers ${k.gatewayWorkers}` : ''}` +
     `${k.floorMode !== 'stream' ? ` · floor ${k.floorMode}` : ''}`
 }
@@ -90,7 +93,7 @@ export function figuresOf (scenarios: ScenarioResult[]): (name: string) => Figur
   return (name) => {
     const s = scenarios.find((x) => x.name === name)
     if (s === undefined || s.status !== 'ok' || s.rps === null || s.latencyMs === null) return undefined
-    return { rps: s.rps, latencyMs: s.latencyMs }
+    return { rps: s.rps, latencyMs: s.latencyMs, cpuUsPerRequest: cpuUsPerRequest(s) }
   }
 }
 
@@ -113,42 +116,51 @@ export function table (rows: string[][]): string {
 
 const ms = (x: number | undefined): string => x === undefined ? '–' : x.toFixed(2)
 
-/** CPU µs the scenario's own server spent per request (its backend's not counted). */
-function cpuPerRequest (s: ScenarioResult, rps: number): string {
+/** CPU µs the scenario's own server spent per request (its backend's not counted); null if unknown. */
+export function cpuUsPerRequest (s: Pick<ScenarioResult, 'cpu' | 'target' | 'rps'>): number | null {
   const pct = s.cpu?.servers[s.target]
-  if (pct === undefined || pct === null || rps <= 0) return '–'
-  return (pct / 100 / rps * 1e6).toFixed(0)
+  if (pct === undefined || pct === null || s.rps === null || s.rps <= 0) return null
+  return pct / 100 / s.rps * 1e6
 }
+const ratioCell = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined || b <= 0 ? '–' : (a / b).toFixed(2)
 const mark = (pass: boolean | null): string => pass === null ? '–' : pass ? 'PASS' : 'FAIL'
 
 export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]): string {
   const get = figuresOf(scenarios)
   const ceiling = get(CEILING)
   const floor = get(FLOOR)
-  const header = ['scenario', 'req/s', '±%', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', 'non-2xx/err', 'cpu % of one core', 'µs cpu/req', 'goal']
+  const nginx = get(NGINX)
+  // The × nginx columns appear when nginx ran: req/s ÷ nginx's, CPU per request ÷ nginx's, p99 ÷ nginx's.
+  const nginxHeader = nginx !== undefined ? ['× nginx', 'cpu ÷ nginx', 'p99 ÷ nginx'] : []
+  const header = ['scenario', 'load', 'req/s', '±%', ...PERCENTILES.map((p) => `p${p} ms`), '× hello', '× floor', ...nginxHeader, 'non-2xx/err', 'cpu % of one core', 'µs cpu/req', 'goal']
   const rows = scenarios.map((s) => {
     const f = get(s.name)
     const goal = goals.filter((g) => g.scenario === s.name).map((g) => mark(g.pass)).join(' ')
     if (f === undefined) {
-      return [s.name, s.status, '', ...PERCENTILES.map(() => ''), '', '', '', '', '', goal]
+      return [s.name, '', s.status, '', ...PERCENTILES.map(() => ''), '', '', ...nginxHeader.map(() => ''), '', '', '', goal]
     }
     return [
       s.name,
+      s.generator ?? '',
       Math.round(f.rps).toLocaleString('en-US'),
       s.spread === null || s.rounds.length < 2 ? '–' : s.spread.toFixed(1),
       ...PERCENTILES.map((p) => ms(f.latencyMs[percentileKey(p)])),
       ceiling !== undefined ? `${(f.rps / ceiling.rps).toFixed(2)}` : '–',
       floor !== undefined ? `${(f.rps / floor.rps).toFixed(2)}` : '–',
+      ...(nginx !== undefined
+        ? [ratioCell(f.rps, nginx.rps), ratioCell(f.cpuUsPerRequest, nginx.cpuUsPerRequest), ratioCell(f.latencyMs.p99, nginx.latencyMs.p99)]
+        : []),
       `${s.non2xx}/${s.errors}`,
       s.cpu !== null ? cpuText({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers, machineBusy: s.cpu.machineBusy }) : '',
-      cpuPerRequest(s, f.rps),
+      f.cpuUsPerRequest === null ? '–' : f.cpuUsPerRequest.toFixed(0),
       goal
     ]
   })
   const notes = scenarios.filter((s) => s.reason !== null).map((s) => `  ${s.name} ${s.status}: ${s.reason!.split('\n')[0]}`)
   for (const s of scenarios) {
     if (s.cpu !== null && s.cpu.loadgen >= LOADGEN_BOUND_CPU) {
-      notes.push(`  ${s.name}: autocannon used ${Math.round(s.cpu.loadgen)}% of a core: the figure is the load generator's limit, not the server's`)
+      notes.push(`  ${s.name}: ${s.generator ?? 'the load generator'} used ${Math.round(s.cpu.loadgen)}% of a core: the figure is the load generator's limit, not the server's`)
     }
     const other = s.cpu === null ? null : otherCpu({ loadgenCpu: s.cpu.loadgen, serverCpu: s.cpu.servers, machineBusy: s.cpu.machineBusy })
     if (other !== null && other > OTHER_BUSY_CPU) {

@@ -6,8 +6,8 @@ import { request } from 'undici'
 import type { Dispatcher } from 'undici'
 import { spawnServer, cpuSeconds, machineTicks } from './child-process.js'
 import type { ServerProcess } from './child-process.js'
-import { runLoad, PERCENTILES, percentileKey } from './load.js'
-import type { LoadResult, LoadOptions } from './load.js'
+import { runLoad, chooseGenerator, PERCENTILES, percentileKey } from './load.js'
+import type { Generator, LoadResult, LoadOptions } from './load.js'
 import { TARGETS } from './scenarios.js'
 import type { Scenario, TargetContext } from './scenarios.js'
 import type { Knobs } from './knobs.js'
@@ -25,6 +25,8 @@ export interface ScenarioResult {
   target: string
   /** ok: measured; skipped: could not run here (not built, filtered); failed: an error. */
   status: 'ok' | 'skipped' | 'failed'
+  /** The load generator of its rounds; null when not measured. */
+  generator: Generator | null
   /** Why skipped or failed; a warning when ok (e.g. too many non-2xx). */
   reason: string | null
   /** Medians over the rounds; null unless ok. */
@@ -78,6 +80,7 @@ function base (scenario: Scenario): ScenarioResult {
     description: scenario.description,
     target: scenario.target,
     status: 'ok',
+    generator: null,
     reason: null,
     rps: null,
     spread: null,
@@ -115,7 +118,7 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
   const started: ServerProcess[] = []
   try {
     for (const name of order) {
-      const spec = TARGETS[name]!.spawn(ctx)
+      const spec = await TARGETS[name]!.spawn(ctx)
       const server = await spawnServer({
         name,
         ...spec,
@@ -137,14 +140,16 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       ...(scenario.headers !== undefined ? { headers: scenario.headers } : {}),
       ...(scenario.body !== undefined ? { body: scenario.body } : {})
     }
+    const generator = chooseGenerator(knobs.loadgen, load)
+    result.generator = generator
     if (knobs.warmup > 0) {
-      log(`  ${scenario.name}: warm-up ${knobs.warmup}s`)
-      await runLoad({ ...load, duration: knobs.warmup })
+      log(`  ${scenario.name}: warm-up ${knobs.warmup}s (${generator})`)
+      await runLoad({ ...load, duration: knobs.warmup }, generator, knobs.wrkThreads)
     }
     for (let i = 0; i < knobs.rounds; i++) {
       const before = started.map((server) => cpuSeconds(server.pid))
       const machineBefore = machineTicks()
-      const round = await runLoad(load)
+      const round = await runLoad(load, generator, knobs.wrkThreads)
       const machineAfter = machineTicks()
       if (machineBefore !== null && machineAfter !== null && machineAfter.total > machineBefore.total) {
         round.machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100

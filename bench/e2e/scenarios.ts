@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SpawnServerOptions } from './child-process.js'
 import type { Knobs } from './knobs.js'
+import { NATIVE_TARGETS, NATIVE_SCENARIOS, NATIVE_GOALS } from './native-proxies.js'
 
 /** Compiled next to this file: dist/bench/e2e/servers/*.js. */
 const SERVERS_DIR = fileURLToPath(new URL('./servers/', import.meta.url))
@@ -27,8 +28,8 @@ export interface Target {
   needs: readonly string[]
   /** Why the target cannot run here (e.g. not built), or null. */
   unavailable(ctx: TargetContext): string | null
-  /** How to start it: the ready line must contain `listening on http://HOST:PORT`. */
-  spawn(ctx: TargetContext): Omit<SpawnServerOptions, 'name'>
+  /** How to start it: the ready line must contain `listening on http://HOST:PORT` (or probeUrl set). */
+  spawn(ctx: TargetContext): Omit<SpawnServerOptions, 'name'> | Promise<Omit<SpawnServerOptions, 'name'>>
 }
 
 function benchServer (file: string, env: (ctx: TargetContext) => Record<string, string> = () => ({})): Target {
@@ -90,7 +91,9 @@ export const TARGETS: Record<string, Target> = {
   gateway: gatewayTarget('bench-gateway.json'),
   // The same API with access logs (CLF, to /dev/null: formatting, batching and write calls, no disk)
   // and detailed metrics on (the admin listener serves them).
-  'gateway-observed': gatewayTarget('bench-gateway-observed.json')
+  'gateway-observed': gatewayTarget('bench-gateway-observed.json'),
+  // nginx and haproxy (when installed) proxying the http-proxy route to the echo backend.
+  ...NATIVE_TARGETS
 }
 
 export interface Scenario {
@@ -117,7 +120,9 @@ const echoedPath = (path: string) => (text: string): boolean => {
 }
 
 /** The validated POST's body: an order of 20 properties (bench/fixtures/order.json). */
-const ORDER = readFileSync(fileURLToPath(new URL('../../../bench/fixtures/order.json', import.meta.url)), 'utf8')
+const ORDER_FILE = ['../../../bench/fixtures/order.json', '../fixtures/order.json'] // from dist/bench/e2e/, or from bench/e2e/ (tests)
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((file) => existsSync(file))!
+const ORDER = readFileSync(ORDER_FILE, 'utf8')
 
 /** The key of bench/fixtures/bench-gateway.json's usage plan (the api-key scenario sends it). */
 const BENCH_API_KEY = 'bench-key-0123456789abcdef'
@@ -134,6 +139,8 @@ export const SCENARIOS: readonly Scenario[] = [
     path: '/',
     expect: { status: 200, body: (text) => text === 'Hello World!' }
   },
+  // nginx and haproxy rows: the reference proxies (bench/e2e/native-proxies.ts).
+  ...NATIVE_SCENARIOS,
   {
     name: 'mock',
     description: 'gateway, GET /mock: MOCK integration with a response template',
@@ -239,6 +246,8 @@ export const SCENARIOS: readonly Scenario[] = [
 export interface Figures {
   rps: number
   latencyMs: Record<string, number>
+  /** CPU µs the scenario's own server spent per request; null when not measured. */
+  cpuUsPerRequest: number | null
 }
 
 export interface Goal {
@@ -267,6 +276,8 @@ function ratioGoal (scenario: string, base: string, min: number, text: string): 
 }
 
 export const GOALS: readonly Goal[] = [
+  // Against nginx (issue 11's targets), when nginx ran.
+  ...NATIVE_GOALS,
   {
     scenario: 'mock',
     text: 'mock ≥ 40% of hello world req/s',
