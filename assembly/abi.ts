@@ -3,7 +3,8 @@
 // Exports (all integers, no AssemblyScript bindings):
 //   abiVersion() → i32
 //   reserve(bytes) → ptr          scratch area for the next compile/render input (invalidated by the next call)
-//   compile(ptr, units) → i32     template as UTF-16 code units at ptr; id ≥ 0, or -1 (error in RESULT)
+//   compile(ptr, units) → i32     template as UTF-16 code units at ptr; id ≥ 0 (RESULT_USES: the sections
+//                                 it reads), or -1 (error in RESULT)
 //   render(id, ptr, bytes) → i32  input record at ptr (layout below); returns a Status
 //   result() → ptr                the RESULT block (RESULT_* word offsets, u32 each)
 //
@@ -29,7 +30,7 @@
 //   The host may pass overrides back in $context.requestOverride / responseOverride (a later
 //   template of the same request starts from them).
 
-export const ABI_VERSION: i32 = 3;
+export const ABI_VERSION: i32 = 4;
 
 export enum Status {
   OK = 0,
@@ -68,7 +69,15 @@ export const RESULT_MESSAGE_LEN = 5;
 export const RESULT_LINE = 6;
 export const RESULT_COLUMN = 7;
 export const RESULT_HOST_CALLS = 8; // regex crossings made by the last render
-export const RESULT_WORDS = 9;
+export const RESULT_USES = 9;       // after a compile: the USES_* sections the template can read
+export const RESULT_WORDS = 10;
+
+// Sections a template can read. The host leaves the others empty (an empty map, a null body): a
+// template that never names $context costs no $context encoding.
+export const USES_PARAMS: u32 = 1;  // params.path, params.querystring, params.header
+export const USES_CONTEXT: u32 = 2;
+export const USES_STAGE: u32 = 4;
+export const USES_BODY: u32 = 8;
 
 export const REGEX_MATCHES = 0;
 export const REGEX_REPLACE_ALL = 1;

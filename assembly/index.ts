@@ -7,6 +7,7 @@ import { Program } from "./vtl/ast";
 import { parseTemplate, errorMessage, errorPos } from "./vtl/parser";
 import { renderProgram, runError, hostCalls, overridesSet, encodeOverrides, overridesLen } from "./vtl/evaluator";
 import { E_OUTPUT_TOO_LARGE, E_BAD_ID } from "./util/errors";
+import { internPersistent, nextGeneration } from "./util/intern";
 
 const RESULT: usize = memory.data(ABI.RESULT_WORDS * 4, 16);
 const programs = new Array<Program>();
@@ -51,7 +52,11 @@ export function compile(ptr: usize, units: i32): i32 {
     return -1;
   }
   programs.push(prog);
+  setResult(ABI.RESULT_USES, prog.uses());
   setMark(); // the program is now part of the persistent heap
+  // its property names become the strings JSON keys resolve to (only now: a failed compile's are freed)
+  let names = prog.propNames;
+  for (let i = 0; i < names.length; i++) internPersistent(unchecked(names[i]));
   return programs.length - 1;
 }
 
@@ -62,6 +67,7 @@ export function render(id: i32, ptr: usize, bytes: i32): i32 {
   setResult(ABI.RESULT_HOST_CALLS, 0);
   if (id < 0 || id >= programs.length) { setMessage(E_BAD_ID); return ABI.Status.BAD_TEMPLATE_ID; }
   resetOut();
+  nextGeneration(); // keys interned by the previous render are gone with its arena
   renderProgram(unchecked(programs[id]), ptr);
   setResult(ABI.RESULT_HOST_CALLS, hostCalls);
   if (outOverflow) { setMessage(E_OUTPUT_TOO_LARGE); return ABI.Status.OUTPUT_TOO_LARGE; }

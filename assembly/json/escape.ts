@@ -1,7 +1,7 @@
 // JSON output: the compact copy behind $input.json, a serialiser for values built in the template,
 // and $util.escapeJavaScript (commons-lang 2 StringEscapeUtils.escapeJavaScript, which API Gateway uses).
 import { Value, Kind, javaDouble } from "../vtl/values";
-import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, rewindOut } from "../util/out";
+import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, rewindOut, writeRaw } from "../util/out";
 import { SB } from "../util/sb";
 import { decodeUtf8 } from "../util/utf8";
 
@@ -145,4 +145,57 @@ export function escapeJavaScript(s: string): string {
   }
   sb.part(s, run, n);
   return sb.toString();
+}
+
+// escapeJavaScript(s) written straight into the output, for a reference printed where it stands
+// ("$util.escapeJavaScript($x)"): the escaped text is ASCII, so it needs no string and no UTF-8 pass.
+// The exact length is counted first, so that the 10 MB output limit applies to what is written.
+export function writeEscapedJavaScript(s: string): void {
+  let n = s.length;
+  let src = changetype<usize>(s);
+  let need = n;
+  for (let i = 0; i < n; i++) {
+    let e = escapeOf(<i32>load<u16>(src + (<usize>i << 1)));
+    if (e != 0) need += e == 117 ? 5 : 1;
+  }
+  if (!reserveOut(need)) return;
+  let dst = outPtr + <usize>outLen;
+  for (let i = 0; i < n; i++) {
+    let c = <i32>load<u16>(src + (<usize>i << 1));
+    let e = escapeOf(c);
+    if (e == 0) { store<u8>(dst++, <u8>c); continue; }
+    store<u8>(dst++, 0x5c);
+    if (e != 117) { store<u8>(dst++, <u8>e); continue; }
+    store<u8>(dst++, 0x75);
+    store<u8>(dst++, <u8>HEX.charCodeAt((c >> 12) & 15));
+    store<u8>(dst++, <u8>HEX.charCodeAt((c >> 8) & 15));
+    store<u8>(dst++, <u8>HEX.charCodeAt((c >> 4) & 15));
+    store<u8>(dst++, <u8>HEX.charCodeAt(c & 15));
+  }
+  writeRaw(need);
+}
+
+// The same for the ASCII bytes [p, p+n) of an undecoded JSON string (Value.raw == RAW_ASCII).
+export function writeEscapedJavaScriptAscii(p: usize, n: i32): void {
+  let need = n;
+  for (let i = 0; i < n; i++) {
+    let e = escapeOf(<i32>load<u8>(p + <usize>i));
+    if (e != 0) need += e == 117 ? 5 : 1;
+  }
+  if (!reserveOut(need)) return;
+  if (need == n) { memory.copy(outPtr + <usize>outLen, p, <usize>n); writeRaw(n); return; }
+  let dst = outPtr + <usize>outLen;
+  for (let i = 0; i < n; i++) {
+    let c = <i32>load<u8>(p + <usize>i);
+    let e = escapeOf(c);
+    if (e == 0) { store<u8>(dst++, <u8>c); continue; }
+    store<u8>(dst++, 0x5c);
+    if (e != 117) { store<u8>(dst++, <u8>e); continue; }
+    store<u8>(dst++, 0x75);
+    store<u8>(dst++, 0x30);
+    store<u8>(dst++, 0x30);
+    store<u8>(dst++, <u8>HEX.charCodeAt((c >> 4) & 15));
+    store<u8>(dst++, <u8>HEX.charCodeAt(c & 15));
+  }
+  writeRaw(need);
 }

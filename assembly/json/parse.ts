@@ -1,9 +1,11 @@
 // JSON (UTF-8 bytes) → Values, as Jayway JsonPath hands them to Velocity: objects keep key order
 // (LinkedHashMap), integers are Integer/Long, other numbers Double. Every value remembers its source
 // span so $input.json() can copy the original text instead of re-serialising.
-import { Value, Kind, newList, newMap, fromInt, parseDouble, TRUE, FALSE } from "../vtl/values";
+import { Value, Kind, newList, fromInt, parseDouble, TRUE, FALSE, POW10, RAW_ASCII, RAW_UTF8 } from "../vtl/values";
+import { lookupKey, rememberKey, keyHash, internable } from "../util/intern";
 import { SB } from "../util/sb";
-import { decodeUtf8 } from "../util/utf8";
+import { decodeBytes } from "../util/utf8";
+export { decodeBytes };
 
 const MAX_DEPTH: i32 = 512; // deeper documents are rejected rather than risking the WASM stack
 
@@ -23,8 +25,28 @@ export let jsonFailed: bool = false;
   p = q;
 }
 
+// The keys array of the object last completed at each depth (objects of one shape share it).
+let shapes = new Array<usize>();
+
+function shapeAt(depth: i32): Array<string> | null {
+  return depth < shapes.length ? changetype<Array<string> | null>(unchecked(shapes[depth])) : null;
+}
+
+function setShape(depth: i32, keys: Array<string>): void {
+  while (shapes.length <= depth) shapes.push(0);
+  unchecked(shapes[depth] = changetype<usize>(keys));
+}
+
+// A fresh keys array holding the first n keys of shape.
+function ownKeys(shape: Array<string> | null, n: i32): Array<string> {
+  let own = new Array<string>();
+  for (let i = 0; i < n; i++) own.push(unchecked(changetype<Array<string>>(shape)[i]));
+  return own;
+}
+
 // Parses the whole buffer; jsonFailed tells a syntax error apart from a JSON `null`.
 export function parseJson(ptr: usize, len: usize): Value | null {
+  shapes = new Array<usize>(); // in this render's arena, like the keys it points to
   p = ptr;
   end = ptr + len;
   jsonFailed = false;
@@ -44,14 +66,22 @@ function parseValue(depth: i32): Value | null {
   let v: Value | null = null;
   if (c == 0x7b) {
     p++;
-    let m = newMap();
+    let m = new Value(Kind.MAP);
+    let vals = new Array<Value | null>();
+    m.vals = vals;
+    // Objects of one shape (the items of an array) share one keys array: while this object's keys
+    // are, in order, the interned strings of the last object completed at this depth, none is stored;
+    // at the first difference the object takes keys of its own. Shared keys are copied on write.
+    let shape = shapeAt(depth);
+    let matched = 0;
+    let own: Array<string> | null = null;
     skipWs();
     if (p < end && load<u8>(p) == 0x7d) { p++; }
     else {
       while (true) {
         skipWs();
         if (p >= end || load<u8>(p) != 0x22) return fail();
-        let k = parseString();
+        let k = parseKey();
         if (jsonFailed) return null;
         skipWs();
         if (p >= end || load<u8>(p) != 0x3a) return fail();
@@ -59,16 +89,23 @@ function parseValue(depth: i32): Value | null {
         skipWs();
         let item = parseValue(depth + 1);
         if (jsonFailed) return null;
-        // duplicate keys: the last one wins, as in a LinkedHashMap
-        let keys = changetype<Array<string>>(m.keys);
-        let idx = -1;
-        let kl = k.length;
-        for (let i = 0; i < keys.length; i++) {
-          let other = unchecked(keys[i]);
-          if (other.length == kl && other == k) { idx = i; break; }
+        if (own === null && shape !== null && matched < shape.length &&
+          changetype<usize>(unchecked(shape[matched])) == changetype<usize>(k)) {
+          // the shape's keys are distinct, so a key matching it at its place is no duplicate
+          matched++;
+          vals.push(item);
+        } else {
+          if (own === null) own = ownKeys(shape, matched);
+          // duplicate keys: the last one wins, as in a LinkedHashMap
+          let idx = -1;
+          let kl = k.length;
+          for (let i = 0; i < own.length; i++) {
+            let other = unchecked(own[i]);
+            if (changetype<usize>(other) == changetype<usize>(k) || (other.length == kl && other == k)) { idx = i; break; }
+          }
+          if (idx >= 0) unchecked(vals[idx] = item);
+          else { own.push(k); vals.push(item); }
         }
-        if (idx >= 0) changetype<Array<Value | null>>(m.vals)[idx] = item;
-        else { keys.push(k); changetype<Array<Value | null>>(m.vals).push(item); }
         skipWs();
         if (p >= end) return fail();
         let d = load<u8>(p++);
@@ -77,6 +114,14 @@ function parseValue(depth: i32): Value | null {
         return fail();
       }
     }
+    if (own === null) {
+      if (shape !== null && matched == shape.length && matched > 0) m.keys = shape;
+      else own = ownKeys(shape, matched);
+    }
+    if (own !== null) m.keys = own;
+    // whoever shares it, the first object of a shape included, copies the keys before changing them
+    m.sharedKeys = true;
+    setShape(depth, changetype<Array<string>>(m.keys));
     v = m;
   } else if (c == 0x5b) {
     p++;
@@ -101,10 +146,16 @@ function parseValue(depth: i32): Value | null {
     }
     v = l;
   } else if (c == 0x22) {
-    let s = parseString();
-    if (jsonFailed) return null;
     v = new Value(Kind.STRING);
-    v.s = s;
+    // a string without escapes stays undecoded until the template reads it (Value.s); one that is
+    // only printed is copied byte for byte when it is ASCII
+    let raw = scanPlain();
+    if (raw != 0) v.raw = raw;
+    else {
+      let s = parseString();
+      if (jsonFailed) return null;
+      v.s = s;
+    }
   } else if (c == 0x74) {
     if (!lit(0x65757274, 4)) return fail();
     v = TRUE;
@@ -163,21 +214,83 @@ function parseNumber(): Value | null {
     return fromInt(load<u8>(start) == 0x2d ? -x : x);
   }
   let v = new Value(Kind.DOUBLE);
-  v.f = parseDouble(String.UTF8.decodeUnsafe(start, p - start));
+  v.f = parseDoubleBytes(start, p);
   return v;
 }
 
-// Bytes → string, widening ASCII in one pass; falls back to the UTF-8 decoder at the first non-ASCII
-// byte. Most JSON keys and values are ASCII, and the generic decoder costs several times more.
-export function decodeBytes(start: usize, len: usize): string {
-  if (len == 0) return "";
-  let s = __new(len << 1, idof<String>());
-  for (let i: usize = 0; i < len; i++) {
-    let c = load<u8>(start + i);
-    if (c >= 0x80) return decodeUtf8(start, len); // the half-filled block is simply left
-    store<u16>(s + (i << 1), <u16>c);
+// parseDouble on the bytes [start, stop) of a JSON number (already validated): Clinger's fast path,
+// the runtime's parseFloat otherwise, exactly as parseDouble does on the decoded text.
+function parseDoubleBytes(start: usize, stop: usize): f64 {
+  let q = start;
+  let neg = false;
+  if (load<u8>(q) == 0x2d) { neg = true; q++; }
+  let m: u64 = 0;
+  let digits = 0;
+  let exp = 0;
+  let exact = true;
+  while (q < stop) {
+    let d = <i32>load<u8>(q) - 0x30;
+    if (<u32>d >= 10) break;
+    if (digits < 19) { m = m * 10 + <u64>d; if (m != 0) digits++; } else { exp++; if (d != 0) exact = false; }
+    q++;
   }
-  return changetype<string>(s);
+  if (q < stop && load<u8>(q) == 0x2e) {
+    q++;
+    while (q < stop) {
+      let d = <i32>load<u8>(q) - 0x30;
+      if (<u32>d >= 10) break;
+      if (digits < 19) { m = m * 10 + <u64>d; if (m != 0) digits++; exp--; } else if (d != 0) exact = false;
+      q++;
+    }
+  }
+  if (q < stop) exact = false; // an exponent: leave it to the general path
+  if (exact && m < (<u64>1 << 53) && exp >= -22 && exp <= 22) {
+    let r = <f64>m;
+    r = exp < 0 ? r / unchecked(POW10[-exp]) : r * unchecked(POW10[exp]);
+    return neg ? -r : r;
+  }
+  return parseDouble(String.UTF8.decodeUnsafe(start, stop - start));
+}
+
+// p at a string's opening quote. When the string has no escape and no control character, moves p past
+// the closing quote and returns RAW_ASCII or RAW_UTF8; otherwise leaves p alone and returns 0.
+function scanPlain(): u8 {
+  let q = p + 1;
+  let e = end;
+  let high: u32 = 0;
+  while (q < e) {
+    let c = <u32>load<u8>(q);
+    if (c == 0x22) { p = q + 1; return high >= 0x80 ? RAW_UTF8 : RAW_ASCII; }
+    if (c == 0x5c || c < 0x20) return 0;
+    high |= c;
+    q++;
+  }
+  return 0;
+}
+
+// An object key: short ASCII keys without escapes come from the intern table (decoded once a render).
+function parseKey(): string {
+  let start = p + 1;
+  let q = start;
+  let e = end;
+  let high: u32 = 0;
+  while (q < e) {
+    let c = <u32>load<u8>(q);
+    if (c == 0x22) break;
+    if (c == 0x5c || c < 0x20) return parseString();
+    high |= c;
+    q++;
+  }
+  if (q >= e) return parseString(); // unterminated: parseString reports it
+  let n = <i32>(q - start);
+  if (high >= 0x80 || !internable(n)) return parseString();
+  p = q + 1;
+  let h = keyHash(start, n);
+  let k = lookupKey(start, n, h);
+  if (k !== null) return k;
+  let s = decodeBytes(start, <usize>n);
+  rememberKey(s, h);
+  return s;
 }
 
 // p at the opening quote; leaves p after the closing quote

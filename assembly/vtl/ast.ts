@@ -1,5 +1,7 @@
 // The compiled form of a template: a tree of Nodes built once at load, in the persistent heap.
 import { Value } from "./values";
+import { M } from "./methods";
+import * as ABI from "../abi";
 
 export const enum N {
   // statements
@@ -48,6 +50,7 @@ export class Program {
   body: Array<Node> = new Array<Node>();
   slotNames: Array<string> = new Array<string>();
   macros: Array<Macro> = new Array<Macro>();
+  propNames: Array<string> = new Array<string>(); // property names ($a.name): interned at compile (util/intern.ts)
   // slots of the built-in roots, -1 when the template never names them
   inputSlot: i32 = -1;
   utilSlot: i32 = -1;
@@ -56,6 +59,23 @@ export class Program {
   foreachSlot: i32 = -1;
   velocityCountSlot: i32 = -1;
   velocityHasNextSlot: i32 = -1;
+  // request sections the template can read (ABI.USES_*): a method or property named params reads
+  // the parameters, json/path/body the body, whatever object it is called on (so $input may be aliased)
+  usesParams: bool = false;
+  usesBody: bool = false;
+
+  noteName(id: i32): void {
+    if (id == M.PARAMS) this.usesParams = true;
+    else if (id == M.JSON || id == M.PATH || id == M.BODY) this.usesBody = true;
+  }
+  uses(): u32 {
+    let u: u32 = 0;
+    if (this.usesParams) u |= ABI.USES_PARAMS;
+    if (this.usesBody) u |= ABI.USES_BODY;
+    if (this.contextSlot >= 0) u |= ABI.USES_CONTEXT;
+    if (this.stageSlot >= 0) u |= ABI.USES_STAGE;
+    return u;
+  }
 
   slotOf(name: string): i32 {
     let names = this.slotNames;

@@ -3,12 +3,15 @@ import { Node, N, Op, Program } from "./ast";
 import {
   Value, Kind, TRUE, FALSE, fromBool, fromInt, fromDouble, fromString, newList, newMap,
   mapGet, mapPut, mapIndex, mapRemove, isNumber, toF64, truthy, toJavaString, valuesEqual, writeJavaDouble,
+  RAW_ASCII,
 } from "./values";
 import { M } from "./methods";
 import { writeBytes, writeString, writeI64, outOverflow } from "../util/out";
 import { parseJson, jsonFailed } from "../json/parse";
 import { evalPath, pathFailed, pathFound } from "../json/path";
-import { writeCompactJson, writeJsonValue, captureStart, captureEnd, escapeJavaScript } from "../json/escape";
+import {
+  writeCompactJson, writeJsonValue, captureStart, captureEnd, escapeJavaScript, writeEscapedJavaScript, writeEscapedJavaScriptAscii,
+} from "../json/escape";
 import { base64Encode, base64Decode, urlEncode, urlDecode, codecFailed } from "./codecs";
 import * as ABI from "../abi";
 import { decodeBytes } from "../json/parse";
@@ -284,6 +287,17 @@ function renderRef(node: Node): void {
       if (arg !== null && arg.kind == Kind.STRING) { inputJson(arg.s); return; }
     }
   }
+  // $util.escapeJavaScript(x) straight into the output (its text is ASCII): no escaped string
+  if (node.slot == prog.utilSlot && steps.length == 1) {
+    let st = unchecked(steps[0]);
+    if (st.kind == N.METHOD && st.op == M.ESCAPE_JAVASCRIPT && changetype<Array<Node>>(st.list).length == 1) {
+      let a = evalExpr(changetype<Array<Node>>(st.list)[0]);
+      if (runError !== null || a === null) return; // as utilMethod: a null argument renders nothing
+      if (a.kind == Kind.STRING && a.raw == RAW_ASCII) writeEscapedJavaScriptAscii(a.src + 1, <i32>(a.srcEnd - a.src - 2));
+      else writeEscapedJavaScript(toStr(a));
+      return;
+    }
+  }
   let v = evalRef(node);
   if (runError !== null) return;
   // API Gateway renders a null or undefined reference as nothing, quiet ($!x) or not — unlike
@@ -295,7 +309,11 @@ function renderRef(node: Node): void {
 
 function writeValue(v: Value): void {
   switch (v.kind) {
-    case Kind.STRING: case Kind.CHAR: writeString(v.s); return;
+    case Kind.STRING:
+      // an ASCII JSON string never decoded: its bytes are its UTF-8
+      if (v.raw == RAW_ASCII) { writeBytes(v.src + 1, <i32>(v.srcEnd - v.src - 2)); return; }
+      writeString(v.s); return;
+    case Kind.CHAR: writeString(v.s); return;
     case Kind.INT: writeI64(v.i); return;
     case Kind.DOUBLE: writeJavaDouble(v.f); return;
     case Kind.BLOCK: renderNodes(changetype<Array<Node>>(v.ref)); return;
@@ -715,8 +733,8 @@ function stringMethod(v: Value, id: i32, args: Array<Value | null>): Value | nul
     case M.LENGTH: return fromInt(s.length);
     case M.IS_EMPTY: return fromBool(s.length == 0);
     case M.TO_STRING: return v.kind == Kind.STRING ? v : fromString(s);
-    case M.TO_LOWER_CASE: return fromString(s.toLowerCase());
-    case M.TO_UPPER_CASE: return fromString(s.toUpperCase());
+    case M.TO_LOWER_CASE: return fromString(asciiCase(s, false));
+    case M.TO_UPPER_CASE: return fromString(asciiCase(s, true));
     case M.TRIM: return fromString(javaTrim(s));
     case M.EQUALS: return fromBool(javaEquals(v, arg(args, 0)));
     case M.EQUALS_IGNORE_CASE: {
@@ -789,6 +807,29 @@ function stringMethod(v: Value, id: i32, args: Array<Value | null>): Value | nul
   }
   if (id == M.TO_STRING) return v;
   return null;
+}
+
+// toUpperCase / toLowerCase: ASCII text (the common case) in one pass, returned as it is when nothing
+// changes (as Java does); any other text goes to the runtime's full Unicode mapping.
+function asciiCase(s: string, upper: bool): string {
+  let n = s.length;
+  let src = changetype<usize>(s);
+  let lo = upper ? 0x61 : 0x41; // the letters that change
+  let first = -1;
+  for (let i = 0; i < n; i++) {
+    let c = <u32>load<u16>(src + (<usize>i << 1));
+    if (c >= 0x80) return upper ? s.toUpperCase() : s.toLowerCase();
+    if (first < 0 && c - lo < 26) first = i;
+  }
+  if (first < 0) return s;
+  let out = __new(<usize>n << 1, idof<String>());
+  memory.copy(out, src, <usize>first << 1);
+  for (let i = first; i < n; i++) {
+    let c = <u32>load<u16>(src + (<usize>i << 1));
+    if (c - lo < 26) c ^= 0x20;
+    store<u16>(out + (<usize>i << 1), <u16>c);
+  }
+  return changetype<string>(out);
 }
 
 // String.trim: strips everything <= ' ' from both ends

@@ -473,6 +473,7 @@ class Parser {
           let step = new Node(N.METHOD, ns);
           step.s = name;
           step.op = methodId(name);
+          this.prog.noteName(step.op);
           step.list = new Array<Node>();
           this.skipWs();
           if (this.c(this.pos) == CharCode.RPAREN) this.pos++;
@@ -494,6 +495,8 @@ class Parser {
           let step = new Node(N.PROP, ns);
           step.s = name;
           step.op = methodId(name);
+          this.prog.noteName(step.op);
+          this.prog.propNames.push(name);
           steps.push(step);
           this.pos = j;
         }

@@ -2,6 +2,7 @@
 import { SB } from "../util/sb";
 import { reserveOut, writeByte, writeI64, writeString, writeRaw, outPtr, outLen } from "../util/out";
 import { captureStart, captureEnd, writeJsonValue } from "../json/escape";
+import { decodeBytes } from "../util/utf8";
 
 export const enum Kind {
   BOOL = 1, INT = 2, DOUBLE = 3, STRING = 4, LIST = 5, MAP = 6, ENTRY = 7,
@@ -12,7 +13,8 @@ export class Value {
   kind: i32;
   i: i64 = 0;            // INT value, BOOL (0/1), FOREACH index
   f: f64 = 0;            // DOUBLE value
-  s: string = "";        // STRING / CHAR text, ENTRY key
+  _s: string = "";       // STRING / CHAR text, ENTRY key (read through `s`)
+  raw: u8 = 0;           // a JSON string not decoded yet: RAW_ASCII or RAW_UTF8, its text is [src+1, srcEnd-1)
   list: Array<Value | null> | null = null;   // LIST items
   keys: Array<string> | null = null;         // MAP keys, in insertion order (LinkedHashMap)
   vals: Array<Value | null> | null = null;   // MAP values; ENTRY value is vals[0]
@@ -20,8 +22,24 @@ export class Value {
   srcEnd: usize = 0;
   ref: usize = 0;        // BLOCK: the NodeList of a #define; FOREACH: the list being iterated
   ci: bool = false;      // MAP whose keys are header names: a lookup that misses retries ignoring case
+  sharedKeys: bool = false; // MAP parsed from JSON whose keys array is shared with objects of its shape: copy before changing
   json: bool = false;    // LIST parsed from JSON or selected by a JSONPath: prints as JSON, not Java's [a, b]
   constructor(kind: i32) { this.kind = kind; }
+  // @ts-ignore: decorator
+  @inline get s(): string { return this.raw == 0 ? this._s : decodeRaw(this); }
+  // @ts-ignore: decorator
+  @inline set s(t: string) { this._s = t; this.raw = 0; }
+}
+
+// JSON strings without escapes keep their bytes until read (json/parse.ts)
+export const RAW_ASCII: u8 = 1; // plain ASCII: the bytes are the text, and print as they are
+export const RAW_UTF8: u8 = 2;  // non-ASCII: decoded on first read
+
+function decodeRaw(v: Value): string {
+  let t = decodeBytes(v.src + 1, v.srcEnd - v.src - 2);
+  v._s = t;
+  v.raw = 0;
+  return t;
 }
 
 export const TRUE: Value = boolValue(true);
@@ -47,6 +65,8 @@ export function mapIndex(m: Value, key: string): i32 {
   let kl = key.length;
   for (let i = 0; i < n; i++) {
     let k = unchecked(keys[i]);
+    // interned JSON keys are the template's own strings (util/intern.ts): most hits are the pointer test
+    if (changetype<usize>(k) == changetype<usize>(key)) return i;
     if (k.length == kl && k == key) return i; // the length test inline skips most String.__eq calls
   }
   if (m.ci) return mapIndexIgnoreCase(keys, key);
@@ -65,6 +85,13 @@ function mapIndexIgnoreCase(keys: Array<string>, key: string): i32 {
   }
   return -1;
 }
+// The map's keys array, copied first when it is shared (json/parse.ts)
+function ownKeysOf(m: Value): Array<string> {
+  let keys = changetype<Array<string>>(m.keys);
+  if (m.sharedKeys) { keys = keys.slice(0); m.keys = keys; m.sharedKeys = false; }
+  return keys;
+}
+
 export function mapGet(m: Value, key: string): Value | null {
   let i = mapIndex(m, key);
   return i < 0 ? null : unchecked(changetype<Array<Value | null>>(m.vals)[i]);
@@ -74,7 +101,7 @@ export function mapPut(m: Value, key: string, v: Value | null): Value | null {
   let i = mapIndex(m, key);
   let vals = changetype<Array<Value | null>>(m.vals);
   if (i >= 0) { let old = unchecked(vals[i]); unchecked(vals[i] = v); return old; }
-  changetype<Array<string>>(m.keys).push(key);
+  ownKeysOf(m).push(key);
   vals.push(v);
   return null;
 }
@@ -83,7 +110,7 @@ export function mapRemove(m: Value, key: string): Value | null {
   if (i < 0) return null;
   let vals = changetype<Array<Value | null>>(m.vals);
   let old = vals[i];
-  changetype<Array<string>>(m.keys).splice(i, 1);
+  ownKeysOf(m).splice(i, 1);
   vals.splice(i, 1);
   return old;
 }
@@ -101,7 +128,7 @@ export function truthy(v: Value | null): bool {
 }
 
 // Exact powers of ten as doubles (10^22 is the largest exactly representable).
-const POW10: StaticArray<f64> = [
+export const POW10: StaticArray<f64> = [
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
   1e18, 1e19, 1e20, 1e21, 1e22,
 ];

@@ -2,7 +2,7 @@
 // (test/mapping/abi-mirror.test.ts compares them). Layouts and imports (env.abort, env.regex,
 // env.dtoa) are documented there; the constants below must match it word for word.
 
-export const ABI_VERSION = 3
+export const ABI_VERSION = 4
 
 // a plain object rather than a const enum, so transpile-only loaders see the same values
 export const Status = {
@@ -41,7 +41,13 @@ export const RESULT_MESSAGE_LEN = 5
 export const RESULT_LINE = 6
 export const RESULT_COLUMN = 7
 export const RESULT_HOST_CALLS = 8
-export const RESULT_WORDS = 9
+export const RESULT_USES = 9
+export const RESULT_WORDS = 10
+
+export const USES_PARAMS = 1
+export const USES_CONTEXT = 2
+export const USES_STAGE = 4
+export const USES_BODY = 8
 
 export const REGEX_MATCHES = 0
 export const REGEX_REPLACE_ALL = 1

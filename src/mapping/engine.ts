@@ -79,6 +79,8 @@ export class MappingEngine {
   readonly #f64 = new Float64Array(1)
   readonly #f64words = new Uint32Array(this.#f64.buffer)
   readonly #sources: string[] = []
+  /** Per template id: the ABI.USES_* sections it can read; render() encodes only those. */
+  readonly #uses: number[] = []
   readonly #regex = new JavaRegexCache()
   /** Host crossings (regex and dtoa calls) made by the last render. */
   lastHostCalls = 0
@@ -158,6 +160,7 @@ export class MappingEngine {
       }
     }
     this.#sources.push(template)
+    this.#uses[id] = this.#u32[this.#result + ABI.RESULT_USES]!
     return { ok: true, id }
   }
 
@@ -195,14 +198,16 @@ export class MappingEngine {
   }
 
   #render (id: number, input: MappingInput): RenderResult {
-    const body = input.body
+    // an unknown id reads nothing: the module answers BAD_TEMPLATE_ID
+    const uses = this.#uses[id] ?? 0
+    const body = (uses & ABI.USES_BODY) === 0 ? null : input.body
     const bodyLen = body === null ? 0 : body.byteLength
     let cap = this.#recordEstimate + bodyLen
     let ptr = 0
     for (;;) {
       ptr = this.#exports.reserve(cap)
       this.#refresh()
-      if (this.#encode(ptr, cap, input)) break
+      if (this.#encode(ptr, cap, input, uses, body)) break
       cap = (this.#pos - ptr + this.#shortfall) * 2 + bodyLen + 1024
     }
     const used = this.#pos - ptr
@@ -232,24 +237,25 @@ export class MappingEngine {
 
   // ---- the request record (layout in assembly/abi.ts) ----
 
-  #encode (ptr: number, cap: number, input: MappingInput): boolean {
+  // Sections the template cannot read (see `uses`) are written empty; `body` is null when it is one.
+  #encode (ptr: number, cap: number, input: MappingInput, uses: number, body: Uint8Array | null): boolean {
     this.#pos = ptr + ABI.HDR_WORDS * 4
     this.#end = ptr + cap
     this.#overflow = false
     const hdr = ptr >>> 2
     const u32 = this.#u32
+    const params = (uses & ABI.USES_PARAMS) === 0 ? null : input.params
     u32[hdr + ABI.HDR_PATH] = this.#pos - ptr
-    this.#writeStringMap(input.params.path)
+    this.#writeStringMap(params === null ? null : params.path)
     u32[hdr + ABI.HDR_QUERYSTRING] = this.#pos - ptr
-    this.#writeStringMap(input.params.querystring)
+    this.#writeStringMap(params === null ? null : params.querystring)
     u32[hdr + ABI.HDR_HEADER] = this.#pos - ptr
-    this.#writeStringMap(input.params.header)
+    this.#writeStringMap(params === null ? null : params.header)
     u32[hdr + ABI.HDR_CONTEXT] = this.#pos - ptr
-    this.#writeValue(input.context, 0)
+    this.#writeValue((uses & ABI.USES_CONTEXT) === 0 ? null : input.context, 0)
     u32[hdr + ABI.HDR_STAGE] = this.#pos - ptr
-    this.#writeStringMap(input.stageVariables)
+    this.#writeStringMap((uses & ABI.USES_STAGE) === 0 ? null : input.stageVariables)
     u32[hdr + ABI.HDR_BODY] = this.#pos - ptr
-    const body = input.body
     if (!this.#room(4 + (body === null ? 0 : body.byteLength))) return false
     if (body === null) {
       u32[this.#pos >>> 2] = ABI.BODY_NULL

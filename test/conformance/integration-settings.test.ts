@@ -81,7 +81,7 @@ t.test('served: VPC link targets, tlsConfig, request decompression', async (t) =
   t.teardown(() => echo.close())
   const dir = t.testdir()
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=backend.internal'], { stdio: 'ignore', timeout: 20_000 })
-  const seenNames: (string | false)[] = []
+  const seenNames: (string | false | null)[] = []
   const tls = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
     seenNames.push((req.socket as import('node:tls').TLSSocket).servername)
     res.writeHead(200, { 'content-type': 'application/json' })

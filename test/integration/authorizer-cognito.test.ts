@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 import { writeApi, request, startEchoBackend } from '../helpers/index.js'
 import { startGatewayWithAccess } from '../helpers/access.js'
 

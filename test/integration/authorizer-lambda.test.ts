@@ -190,7 +190,7 @@ t.test('lambda authorizers', async (t) => {
 
   t.test('a missing identity source is 401 Unauthorized without calling the function', async (t) => {
     const before = lines(files.plain).length
-    for (const headers of [{}, { authorization: '' }]) {
+    for (const headers of [{}, { authorization: '' }] as Array<Record<string, string>>) {
       const res = await request(`${base}/pets`, { headers })
       t.equal(res.status, 401)
       t.equal(res.headers['x-amzn-errortype'], 'UnauthorizedException')

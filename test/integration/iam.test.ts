@@ -23,11 +23,12 @@ import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { writeApi, request, startEchoBackend } from '../helpers/index.js'
-import { startGatewayWithAccess } from '../helpers/access.js'
+import { startGatewayWithAccess, sdkCredentials as sdk } from '../helpers/access.js'
+import type { CredentialSource } from '../../src/config/model.js'
 
-const ALICE = { accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret-key-0123456789', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/*' }, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret' }] } }
-const BOB = { accessKeyId: 'AKIDBOB000000000002', secretAccessKey: 'bob-secret-key-0123456789', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/bob', policy: null }
-const TEMP = { accessKeyId: 'ASIATEMP00000000003', secretAccessKey: 'temp-secret-key-0123456789', sessionToken: 'session-token-value-xyz', arn: 'arn:aws:sts::123456789012:assumed-role/Reader/session-1', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:*', Resource: '*' }] } }
+const ALICE: CredentialSource = { pointer: '/credentials/0', accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret-key-0123456789', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/*' }, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret' }] } }
+const BOB: CredentialSource = { pointer: '/credentials/1', accessKeyId: 'AKIDBOB000000000002', secretAccessKey: 'bob-secret-key-0123456789', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/bob', policy: null }
+const TEMP: CredentialSource = { pointer: '/credentials/2', accessKeyId: 'ASIATEMP00000000003', secretAccessKey: 'temp-secret-key-0123456789', sessionToken: 'session-token-value-xyz', arn: 'arn:aws:sts::123456789012:assumed-role/Reader/session-1', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:*', Resource: '*' }] } }
 
 const identityTemplate = '{"accessKey":"$context.identity.accessKey","accountId":"$context.identity.accountId","caller":"$context.identity.caller","user":"$context.identity.user","userArn":"$context.identity.userArn"}'
 const mock = (template: string) => ({ type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': template } } } })
@@ -41,7 +42,7 @@ interface Captured { method: string, path: string, query: Record<string, string 
 async function sdkSigned (endpoint: string, credentials: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }, command: GetConnectionCommand | PostToConnectionCommand, signingDate?: Date): Promise<Captured> {
   const client = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1, ...(signingDate !== undefined ? { systemClockOffset: signingDate.getTime() - Date.now() } : {}) })
   let captured: Captured | undefined
-  client.middlewareStack.add((next: any) => async (args: any) => {
+  client.middlewareStack.add((_next: any) => async (args: any) => {
     captured = { method: args.request.method, path: args.request.path, query: args.request.query, headers: args.request.headers, body: args.request.body }
     throw new Error('captured')
   }, { step: 'deserialize', priority: 'low', name: 'captureSigned' } as any)
@@ -96,14 +97,14 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   const endpoint = `${gw.url}/prod`
 
   await t.test('the SDK client calls a signed method end to end; $context.identity is the principal', async (t) => {
-    const client = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials: ALICE, maxAttempts: 1 })
+    const client = new ApiGatewayManagementApiClient({ endpoint, region: 'us-east-1', credentials: sdk(ALICE), maxAttempts: 1 })
     t.teardown(() => client.destroy())
     const out = await client.send(new GetConnectionCommand({ ConnectionId: 'c1' }))
     t.strictSame(out.Identity, { SourceIp: ALICE.accessKeyId, UserAgent: ALICE.arn })
   })
 
   await t.test('a signed POST with a body: $context.identity.accessKey, caller, user, userArn, accountId', async (t) => {
-    const res = await replay(gw.url, await sdkSigned(endpoint, ALICE, new PostToConnectionCommand({ ConnectionId: 'c1', Data: Buffer.from('{"hello":"world"}') })))
+    const res = await replay(gw.url, await sdkSigned(endpoint, sdk(ALICE), new PostToConnectionCommand({ ConnectionId: 'c1', Data: Buffer.from('{"hello":"world"}') })))
     t.equal(res.status, 200)
     const id = res.json()
     t.equal(id.accessKey, ALICE.accessKeyId)
@@ -145,7 +146,7 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   })
 
   await t.test('a body changed after signing → 403 INVALID_SIGNATURE', async (t) => {
-    const c = await sdkSigned(endpoint, ALICE, new PostToConnectionCommand({ ConnectionId: 'c1', Data: Buffer.from('original') }))
+    const c = await sdkSigned(endpoint, sdk(ALICE), new PostToConnectionCommand({ ConnectionId: 'c1', Data: Buffer.from('original') }))
     c.body = Buffer.from('tampered')
     const res = await replay(gw.url, c)
     t.equal(res.status, 403)
@@ -154,42 +155,42 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   })
 
   await t.test('X-Amz-Date older than 5 minutes → 403 "Signature expired: … is now earlier than … (… - 5 min.)"', async (t) => {
-    const c = await sdkSigned(endpoint, ALICE, new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() - 6 * 60_000))
+    const c = await sdkSigned(endpoint, sdk(ALICE), new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() - 6 * 60_000))
     const res = await replay(gw.url, c)
     t.equal(res.status, 403)
     t.equal(res.headers['x-amzn-errortype'], 'InvalidSignatureException')
     t.match(res.json().message, new RegExp(`^Signature expired: ${c.headers['x-amz-date']} is now earlier than \\d{8}T\\d{6}Z \\(\\d{8}T\\d{6}Z - 5 min\\.\\)$`))
-    const fresh = await replay(gw.url, await sdkSigned(endpoint, ALICE, new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() - 4 * 60_000)))
+    const fresh = await replay(gw.url, await sdkSigned(endpoint, sdk(ALICE), new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() - 4 * 60_000)))
     t.equal(fresh.status, 200, 'four minutes old is within the window')
   })
 
   await t.test('X-Amz-Date more than 5 minutes ahead → 403 "Signature not yet current"', async (t) => {
-    const c = await sdkSigned(endpoint, ALICE, new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() + 6 * 60_000))
+    const c = await sdkSigned(endpoint, sdk(ALICE), new GetConnectionCommand({ ConnectionId: 'c1' }), new Date(Date.now() + 6 * 60_000))
     const res = await replay(gw.url, c)
     t.equal(res.status, 403)
     t.match(res.json().message, new RegExp(`^Signature not yet current: ${c.headers['x-amz-date']} is still later than \\d{8}T\\d{6}Z \\(\\d{8}T\\d{6}Z \\+ 5 min\\.\\)$`))
   })
 
   await t.test('the identity policy decides: an explicit Deny and no Allow are 403 ACCESS_DENIED', async (t) => {
-    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signer = new SignatureV4({ credentials: sdk(ALICE), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const host = new URL(gw.url).host
     const denied = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/secret', query: {}, headers: { host } })
     const res = await request(`${gw.url}/prod/secret`, { headers: denied.headers })
     t.equal(res.status, 403)
     t.equal(res.headers['x-amzn-errortype'], 'AccessDeniedException')
     t.equal(res.json().Message, `User: ${ALICE.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/secret with an explicit deny`)
-    const bob = await replay(gw.url, await sdkSigned(endpoint, BOB, new GetConnectionCommand({ ConnectionId: 'c1' })))
+    const bob = await replay(gw.url, await sdkSigned(endpoint, sdk(BOB), new GetConnectionCommand({ ConnectionId: 'c1' })))
     t.equal(bob.status, 403)
     t.equal(bob.json().Message, `User: ${BOB.arn} is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:123456789012:iamapi/prod/GET/@connections/c1 because no identity-based policy allows the execute-api:Invoke action`)
   })
 
   await t.test('temporary credentials need their X-Amz-Security-Token', async (t) => {
-    const ok = await replay(gw.url, await sdkSigned(endpoint, { ...TEMP, sessionToken: TEMP.sessionToken }, new PostToConnectionCommand({ ConnectionId: 'c2', Data: Buffer.from('x') })))
+    const ok = await replay(gw.url, await sdkSigned(endpoint, sdk(TEMP), new PostToConnectionCommand({ ConnectionId: 'c2', Data: Buffer.from('x') })))
     t.equal(ok.status, 200)
     const id = ok.json()
     t.equal(id.userArn, TEMP.arn)
     t.match(id.caller, /^AROA[A-Z2-7]{17}:session-1$/, 'a role session: AROA…:session')
-    const wrong = await replay(gw.url, await sdkSigned(endpoint, { ...TEMP, sessionToken: 'another-token' }, new GetConnectionCommand({ ConnectionId: 'c2' })))
+    const wrong = await replay(gw.url, await sdkSigned(endpoint, { ...sdk(TEMP), sessionToken: 'another-token' }, new GetConnectionCommand({ ConnectionId: 'c2' })))
     t.equal(wrong.status, 403)
     t.equal(wrong.text, '{"message":"The security token included in the request is invalid."}')
     const none = await replay(gw.url, await sdkSigned(endpoint, { accessKeyId: TEMP.accessKeyId, secretAccessKey: TEMP.secretAccessKey }, new GetConnectionCommand({ ConnectionId: 'c2' })))
@@ -197,10 +198,10 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   })
 
   await t.test('a presigned URL (X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders, X-Amz-Signature)', async (t) => {
-    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signer = new SignatureV4({ credentials: sdk(ALICE), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const host = new URL(gw.url).host
     const presigned = await signer.presign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/@connections/p1', query: { extra: 'a b' }, headers: { host } }, { expiresIn: 60 })
-    t.strictSame(Object.keys(presigned.query).sort(), ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'extra'])
+    t.strictSame(Object.keys(presigned.query!).sort(), ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'extra'])
     const ok = await request(`${gw.url}/prod/@connections/p1${queryString(presigned.query as Record<string, string>)}`)
     t.equal(ok.status, 200)
     t.equal(ok.json().identity.sourceIp, ALICE.accessKeyId)
@@ -217,7 +218,7 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
     const unsigned = await request(`${endpoint}/legacy`)
     t.equal(unsigned.status, 403)
     t.equal(unsigned.text, '{"message":"Missing Authentication Token"}')
-    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signer = new SignatureV4({ credentials: sdk(ALICE), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/legacy', query: {}, headers: { host: new URL(gw.url).host } })
     const res = await request(`${endpoint}/legacy`, { headers: signed.headers })
     t.equal(res.status, 200)
@@ -225,7 +226,7 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   })
 
   await t.test('requestContext.identity of the Lambda proxy event', async (t) => {
-    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signer = new SignatureV4({ credentials: sdk(ALICE), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/lambda', query: {}, headers: { host: new URL(gw.url).host, 'content-type': 'application/json' }, body: '{"a":1}' })
     const res = await request(`${endpoint}/lambda`, { method: 'POST', headers: signed.headers, body: '{"a":1}' })
     t.equal(res.status, 200)
@@ -234,7 +235,7 @@ t.test('AWS_IAM methods verify Signature Version 4', async (t) => {
   })
 
   await t.test('context.identity.* in parameter mappings', async (t) => {
-    const signer = new SignatureV4({ credentials: ALICE, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+    const signer = new SignatureV4({ credentials: sdk(ALICE), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const signed = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path: '/prod/mapped', query: {}, headers: { host: new URL(gw.url).host } })
     const res = await request(`${endpoint}/mapped`, { headers: signed.headers })
     t.equal(res.status, 200)

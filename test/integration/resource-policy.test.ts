@@ -19,13 +19,14 @@ import { join } from 'node:path'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { writeApi, request, startGateway } from '../helpers/index.js'
-import { startGatewayWithAccess } from '../helpers/access.js'
+import { startGatewayWithAccess, sdkCredentials } from '../helpers/access.js'
+import type { CredentialSource } from '../../src/config/model.js'
 
 const FUNCTIONS = fileURLToPath(new URL('../fixtures/functions/', import.meta.url))
 const ARN = (tail: string) => `arn:aws:execute-api:us-east-1:123456789012:rp/${tail}`
-const ALICE = { accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] } }
-const BOB = { accessKeyId: 'AKIDBOB000000000002', secretAccessKey: 'bob-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/bob', policy: null }
-const CAROL = { accessKeyId: 'AKIDCAROL0000000003', secretAccessKey: 'carol-secret', sessionToken: null, arn: 'arn:aws:iam::210987654321:user/carol', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] } }
+const ALICE: CredentialSource = { pointer: '/credentials/0', accessKeyId: 'AKIDALICE0000000001', secretAccessKey: 'alice-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/alice', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] } }
+const BOB: CredentialSource = { pointer: '/credentials/1', accessKeyId: 'AKIDBOB000000000002', secretAccessKey: 'bob-secret', sessionToken: null, arn: 'arn:aws:iam::123456789012:user/bob', policy: null }
+const CAROL: CredentialSource = { pointer: '/credentials/2', accessKeyId: 'AKIDCAROL0000000003', secretAccessKey: 'carol-secret', sessionToken: null, arn: 'arn:aws:iam::210987654321:user/carol', policy: { Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: '*' }] } }
 const POOL = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Rp'
 const ISSUER = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Rp'
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } } } }
@@ -84,8 +85,8 @@ t.test('resource policies', async (t) => {
     t.equal((await request(`${base}/outside`)).status, 200, '127.0.0.1 is not in 10.0.0.0/8')
   })
 
-  const sign = async (cred: typeof ALICE | typeof BOB | typeof CAROL, path: string) => {
-    const signer = new SignatureV4({ credentials: cred, region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
+  const sign = async (cred: CredentialSource, path: string) => {
+    const signer = new SignatureV4({ credentials: sdkCredentials(cred), region: 'us-east-1', service: 'execute-api', sha256: Hash.bind(null, 'sha256') })
     const host = new URL(gw.url).host
     return (await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', path, query: {}, headers: { host } })).headers
   }

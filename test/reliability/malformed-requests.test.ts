@@ -14,6 +14,7 @@ import t from 'tap'
 import { startGateway, writeApi, request } from '../helpers/index.js'
 import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
 import { rawExchange, watchRss, MB } from '../helpers/raw-http.js'
+import type { Test } from 'tap'
 
 const CHUNKED_BODY = '5\r\nhello\r\n0\r\n\r\n'
 
@@ -29,7 +30,7 @@ t.test('malformed requests', async (t) => {
   const forwarded = (tag: string) => backend.requests.filter((r) => r.tag === tag).length
 
   /** Sends `head` (+ body) tagged `tag`; expects one answer `status` with `message`, then a close. */
-  const refused = async (t: Tap.Test, tag: string, head: string, status: number, message: string) => {
+  const refused = async (t: Test, tag: string, head: string, status: number, message: string) => {
     const r = await rawExchange(gw.port, head.replace('\r\n', `\r\nx-request-tag: ${tag}\r\n`))
     t.equal(r.responses.length, 1, 'one answer')
     t.equal(r.responses[0]?.status, status)

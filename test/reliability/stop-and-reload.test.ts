@@ -27,7 +27,7 @@ function keepAliveLoop (port: number, name: string, path: string, ms: number): {
   let stopped = false
   const done = new Promise<LoopResult>((resolve) => {
     const responses: RawResponse[] = []
-    let buf = Buffer.alloc(0)
+    let buf: Buffer = Buffer.alloc(0)
     let sent = 0
     let error: string | null = null
     const s = net.connect(port, '127.0.0.1')

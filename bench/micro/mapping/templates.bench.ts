@@ -5,16 +5,17 @@
 // velocityjs gets equivalent $input / $util / $context helpers (below). Both sides start from what the
 // gateway holds (body bytes) and end with what it sends (bytes): velocityjs pays TextDecoder/TextEncoder
 // and JSON.parse inside its helpers, the engine works on the raw bytes in WASM memory.
-// Outputs are checked equal before timing; each side is warmed up, then timed for ROUND_MS.
+// Outputs are checked equal before timing; each side is warmed up, then both are timed in alternating
+// rounds of ROUND_MS, counting CPU time (see "timing" below).
 //
 // Run:  npx tsc -p tsconfig.json && node dist/bench/micro/mapping/templates.bench.js
-// Knobs: ROUND_MS (default 1500), ROUNDS (default 3, the median is reported).
+// Knobs: ROUND_MS (default 200), ROUNDS (default 15 per side, the median is reported).
 import velocity from 'velocityjs'
 import { MappingEngine } from '../../../src/mapping/engine.js'
 import type { MappingInput } from '../../../src/mapping/engine.js'
 
-const ROUND_MS = Number(process.env.ROUND_MS ?? 1500)
-const ROUNDS = Number(process.env.ROUNDS ?? 3)
+const ROUND_MS = Number(process.env.ROUND_MS ?? 200)
+const ROUNDS = Number(process.env.ROUNDS ?? 15)
 const WARMUP_RENDERS = 3000
 
 const encoder = new TextEncoder()
@@ -157,26 +158,42 @@ const scenarios: Scenario[] = [
 ]
 
 // ---------------------------------------------------------------- timing
+// The two sides are timed in alternating rounds (wasm, velocityjs, wasm, ...) and each round counts the
+// process's CPU time, not wall time: on a shared machine a side timed alone for seconds could meet a
+// quiet or a busy spell, and a descheduled thread shows as slowness in wall time only. The median
+// round of each side is reported; the ratio compares medians taken over the same stretch of time.
 
 let sink = 0 // keeps outputs alive
 
-function timeRenders (fn: () => Uint8Array): number {
+function warm (fn: () => Uint8Array): void {
   for (let i = 0; i < WARMUP_RENDERS; i++) sink += fn().byteLength
-  const rates: number[] = []
-  for (let r = 0; r < ROUNDS; r++) {
-    let n = 0
-    const start = process.hrtime.bigint()
-    const deadline = start + BigInt(ROUND_MS) * 1_000_000n
-    let now = start
-    while (now < deadline) {
-      for (let i = 0; i < 64; i++) sink += fn().byteLength
-      n += 64
-      now = process.hrtime.bigint()
-    }
-    rates.push(n / (Number(now - start) / 1e9))
+}
+
+/** Renders per CPU-second of one round of ROUND_MS (wall clock) of fn. */
+function round (fn: () => Uint8Array): number {
+  let n = 0
+  const start = process.hrtime.bigint()
+  const deadline = start + BigInt(ROUND_MS) * 1_000_000n
+  const cpu0 = process.cpuUsage()
+  while (process.hrtime.bigint() < deadline) {
+    for (let i = 0; i < 32; i++) sink += fn().byteLength
+    n += 32
   }
-  rates.sort((a, b) => a - b)
-  return rates[Math.floor(rates.length / 2)]!
+  const cpu = process.cpuUsage(cpu0)
+  return n / ((cpu.user + cpu.system) / 1e6)
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+
+/** Median renders per CPU-second of each function, their rounds interleaved. */
+function timeSideBySide (fns: Array<() => Uint8Array>): number[] {
+  for (const fn of fns) warm(fn)
+  const rates: number[][] = fns.map(() => [])
+  for (let r = 0; r < ROUNDS; r++) for (let k = 0; k < fns.length; k++) rates[k]!.push(round(fns[k]!))
+  return rates.map(median)
 }
 
 function main (): void {
@@ -204,11 +221,10 @@ function main (): void {
       process.exitCode = 1
       return
     }
-    const wasm = timeRenders(wasmRender)
-    const v = timeRenders(vjsRender)
+    const [wasm, v] = timeSideBySide([wasmRender, vjsRender]) as [number, number]
     rows.push({ name: s.name, wasm, vjs: v, ratio: wasm / v, bytes: a.length, hostCalls })
   }
-  console.log(`mapping templates: WASM engine vs velocityjs (node ${process.version}, ${process.arch}, median of ${ROUNDS} × ${ROUND_MS} ms)`)
+  console.log(`mapping templates: WASM engine vs velocityjs (node ${process.version}, ${process.arch}, median of ${ROUNDS} alternating rounds × ${ROUND_MS} ms, renders per CPU-second)`)
   for (const r of rows) {
     console.log(`${r.name.padEnd(12)} wasm ${Math.round(r.wasm).toString().padStart(9)} renders/s   velocityjs ${Math.round(r.vjs).toString().padStart(8)} renders/s   ratio ${r.ratio.toFixed(2)}×   (${r.bytes} B out, ${r.hostCalls} host calls/render)`)
   }
@@ -235,8 +251,7 @@ function crossingCost (engine: MappingEngine): void {
   const viaHostOut = decoder.decode(a())
   const hostCalls = engine.lastHostCalls
   if (viaHostOut !== decoder.decode(b())) throw new Error('crossing templates differ')
-  const host = timeRenders(a)
-  const local = timeRenders(b)
+  const [host, local] = timeSideBySide([a, b]) as [number, number]
   const perCall = (1e6 / host - 1e6 / local) / calls
   console.log(`host crossing  replaceAll via host ${Math.round(host)} renders/s, replace in WASM ${Math.round(local)} renders/s: ≈ ${perCall.toFixed(2)} µs per regex call (${hostCalls} crossings/render)`)
 }

@@ -139,8 +139,8 @@ export function runRecorded (t: Test, file: RecordedFile): void {
         const c = group.check
         const path = join(t.testdir({ [c.file]: c.text }), c.file)
         const r = spawnSync(process.execPath, [CLI_PATH, 'check', path], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 })
-        t.equal(r.status, c.exit, `check exits ${c.exit}`, { source: group.source })
-        t.match(r.stderr, new RegExp(c.stderr), 'the problem printed', { source: group.source })
+        t.equal(r.status, c.exit, `check exits ${c.exit}`, { recorded: group.source })
+        t.match(r.stderr, new RegExp(c.stderr), 'the problem printed', { recorded: group.source })
         return
       }
       const backend = await startBackend()
@@ -165,7 +165,8 @@ export function runRecorded (t: Test, file: RecordedFile): void {
       for (const c of group.cases ?? []) {
         const res = await send(gw.port, c.request)
         const want = c.response
-        const where = { source: group.source, key: c.key, request: c.request }
+        // diagnostics on failure (tap's own `source` key is for a code excerpt)
+        const where = { recorded: group.source, key: c.key, request: c.request }
         t.equal(res.status, want.status, `${c.key}: status ${want.status}`, where)
         for (const [name, value] of Object.entries(want.headers ?? {})) {
           t.equal(res.headers[name.toLowerCase()], value, `${c.key}: header ${name}`, where)

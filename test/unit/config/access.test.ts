@@ -9,6 +9,7 @@ import { loadGateway, GATEWAY_CONFIG_KEYS } from '../../../src/config/load.js'
 import { normalizeApi } from '../../../src/config/normalize.js'
 import { DEFAULT_ACCESS, type ApiSource } from '../../../src/config/model.js'
 import { ConfigError, formatProblem, type ConfigProblem } from '../../../src/errors.js'
+import { stageSource } from '../../helpers/sources.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 
@@ -20,7 +21,7 @@ function api(id: string, stages: string[], keyRequired = true): ApiSource {
     paths: { '/p': { get: { ...(keyRequired ? { security: [{ api_key: [] }] } : {}), 'x-amazon-apigateway-integration': mock } } },
     components: { securitySchemes: { api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
   }
-  const a = normalizeApi(doc, { file: `/apis/${id}.json`, id, basePath: '', stages: stages.map((name) => ({ name, variables: {} })) }, problems)
+  const a = normalizeApi(doc, { file: `/apis/${id}.json`, id, basePath: '', stages: stages.map((name) => stageSource(name)) }, problems)
   if (a === null || problems.some((p) => p.severity === 'error')) throw new Error(problems.map(formatProblem).join('\n'))
   return a
 }

@@ -5,8 +5,9 @@ import { normalizeApi } from '../../../src/config/normalize.js'
 import { jsonErrorPlace, readDocument } from '../../../src/config/load.js'
 import type { ConfigProblem } from '../../../src/errors.js'
 import { join } from 'node:path'
+import { stageSource } from '../../helpers/sources.js'
 
-const place = { file: 'api.json', id: 'api', basePath: '', stages: [{ name: 'test', variables: {} }] }
+const place = { file: 'api.json', id: 'api', basePath: '', stages: [stageSource('test')] }
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 
 function load(doc: object): { problems: ConfigProblem[]; api: ReturnType<typeof normalizeApi> } {

@@ -16,6 +16,8 @@ import { StepOutcome } from '../../../src/method-request/step.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import { formatProblem, type ConfigProblem } from '../../../src/errors.js'
 import { installMappingEngine } from '../../../src/mapping/install-engine.js'
+import type { AuthorizerOutcome } from '../../../src/method-request/authorization/authorizer-outcome.js'
+import { stageSource, gatewaySource } from '../../helpers/sources.js'
 
 const K1 = 'k1-value-abcdefghij0123'
 const K2 = 'k2-value-abcdefghij0123'
@@ -37,7 +39,7 @@ function apiOf(extra: Record<string, unknown>, problems: ConfigProblem[]): ApiSo
       '/open': { get: { 'x-amazon-apigateway-integration': mock } },
     },
     ...extra,
-  }, { file: 'keys.json', id: 'keys', basePath: '', stages: [{ name: 'prod', variables: {} }, { name: 'dev', variables: {} }] }, problems)
+  }, { file: 'keys.json', id: 'keys', basePath: '', stages: [stageSource('prod'), stageSource('dev')] }, problems)
   if (api === null) throw new Error(problems.map(formatProblem).join('\n'))
   return api
 }
@@ -87,7 +89,7 @@ t.test('the stage table holds the enabled keys of the usage plans covering the s
 t.test('HEADER source (the default): the x-api-key header', async (t) => {
   const problems: ConfigProblem[] = []
   const api = apiOf({}, problems)
-  const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: accessFor(api) }, problems)
+  const gateway = compileGateway(gatewaySource({ apis: [api], access: accessFor(api) }), problems)
   t.strictSame(problems.filter((p) => p.severity === 'error'), [])
   installMappingEngine(gateway)
   const run = (url: string, headers: string[] = []) => {
@@ -121,7 +123,7 @@ t.test('HEADER source (the default): the x-api-key header', async (t) => {
 t.test('every key failure is the INVALID_API_KEY gateway response, customizable', async (t) => {
   const problems: ConfigProblem[] = []
   const api = apiOf({ 'x-amazon-apigateway-gateway-responses': { INVALID_API_KEY: { statusCode: 401, responseTemplates: { 'application/json': '{"error":"$context.error.responseType","msg":"$context.error.message"}' } } } }, problems)
-  const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: accessFor(api) }, problems)
+  const gateway = compileGateway(gatewaySource({ apis: [api], access: accessFor(api) }), problems)
   installMappingEngine(gateway)
   for (const headers of [[], ['x-api-key', 'wrong-wrong-wrong-wrong'], ['x-api-key', DISABLED]]) {
     const replies: ReplyRecord[] = []
@@ -143,13 +145,15 @@ t.test('AUTHORIZER source: the key is the authorizer\'s usageIdentifierKey, neve
   t.strictSame(problems.map((p) => `${p.severity} ${p.pointer}: ${p.message}`), [
     'warning /paths/~1keyed/get/security: GET /keyed requires an API key from its authorizer (x-amazon-apigateway-api-key-source AUTHORIZER) but has no Lambda authorizer to return a usageIdentifierKey: every request to it gets 403 Forbidden',
   ])
+  // an authorizer's outcome naming the key (the other fields play no part in the API key step)
+  const outcome = (usageIdentifierKey: string | null): AuthorizerOutcome => ({ principalId: 'user', context: {}, claims: null, usageIdentifierKey, integrationLatency: 0 })
   const ctxFor = (headers: string[]) => {
     const replies: ReplyRecord[] = []
     const ctx = new RequestContext(requestRecord('/prod/keyed', headers), { reply: (r) => replies.push(r) })
     return { ctx, replies }
   }
   let c = ctxFor([])
-  c.ctx.authorizer = { usageIdentifierKey: K1 }
+  c.ctx.authorizer = outcome(K1)
   t.equal(step!.run(c.ctx), StepOutcome.Continue)
   t.equal(c.ctx.apiKey!.id, 'k1')
   t.equal(c.replies.length, 0)
@@ -162,7 +166,7 @@ t.test('AUTHORIZER source: the key is the authorizer\'s usageIdentifierKey, neve
 
   for (const usageIdentifierKey of [null, DISABLED, DEV_ONLY, 'unknown-unknown-unknown']) {
     c = ctxFor(['x-api-key', K1])
-    c.ctx.authorizer = { usageIdentifierKey }
+    c.ctx.authorizer = outcome(usageIdentifierKey)
     t.equal(step!.run(c.ctx), StepOutcome.Answered, `usageIdentifierKey ${usageIdentifierKey === null ? 'null' : 'not valid here'}: answered`)
     t.equal(c.replies[0]!.status, 403)
     t.equal(header(c.replies[0]!, 'x-amzn-ErrorType'), 'ForbiddenException')

@@ -32,7 +32,10 @@ function api(over: Partial<ApiSource> = {}): ApiSource {
     gatewayResponses: {},
     requestValidators: sample['x-amazon-apigateway-request-validators'],
     models: sample.definitions,
+    modelsPointer: '/definitions',
     securitySchemes: {},
+    securitySchemesPointer: '/securityDefinitions',
+    resourcePolicy: null,
     operations: [],
     stages: [],
     ...over,
@@ -151,7 +154,7 @@ t.test('missing parameters: every missing one is listed, in a fixed order (heade
     requestValidator: 'params-only',
   }))!
   t.equal(validateRequest(v, req())!.message, 'Missing required request parameters: [x-token, id, alpha, zeta]')
-  t.equal(validateRequest(v, req({ headers: { 'x-token': 't' }, pathParams: { id: '1' }, query: new Map([['alpha', ['', 'a']], ['zeta', 'z']]) })), null, 'a Map works; a repeated parameter counts by its last value')
+  t.equal(validateRequest(v, req({ headers: { 'x-token': 't' }, pathParams: { id: '1' }, query: new Map<string, string | string[]>([['alpha', ['', 'a']], ['zeta', 'z']]) })), null, 'a Map works; a repeated parameter counts by its last value')
   t.equal(validateRequest(v, req({ headers: { 'x-token': 't' }, pathParams: { id: '1' }, query: { alpha: ['a', ''], zeta: 'z' } }))!.message, 'Missing required request parameters: [alpha]', 'last value blank → missing')
 })
 

@@ -11,6 +11,7 @@ import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import type { ConfigProblem } from '../../../src/errors.js'
 import { installMappingEngine } from '../../../src/mapping/install-engine.js'
 import { DEFAULT_STAGE_SETTINGS } from '../../../src/config/stage-settings.js'
+import { gatewaySource } from '../../helpers/sources.js'
 
 const problems: ConfigProblem[] = []
 const api = normalizeApi({
@@ -26,7 +27,7 @@ const api = normalizeApi({
     '/override': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '#set($context.responseOverride.status = 201)#set($context.responseOverride.header.Content-Type = "text/plain")#set($context.responseOverride.header.X-Over = "o"){"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } },
   },
 }, { file: 'unit.json', id: 'unitapi', basePath: '', stages: [{ name: 'prod', variables: { color: 'blue' }, settings: DEFAULT_STAGE_SETTINGS }] }, problems)!
-const gateway = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS, admin: null, tracing: { otlp: null } }, problems)
+const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
 installMappingEngine(gateway)
 
 let nextId = 1

@@ -228,11 +228,11 @@ t.test('parameters fill fields by proto or JSON name, dotted into messages, as g
   setFromParameter(c.request, fromBody, 'fInt32', ['3'], false, c)
   t.equal(fromBody.f_int32, 3, 'a path parameter does')
 
-  t.throws(() => setFromParameter(c.request, {}, 'fInt32', ['x'], true, c), { path: 'fInt32' })
-  t.throws(() => setFromParameter(c.request, {}, 'fBool', ['yes'], true, c), { path: 'fBool' })
-  t.throws(() => setFromParameter(c.request, {}, 'rInner.count', ['1'], true, c), { reason: /not a singular message field/ })
-  t.throws(() => setFromParameter(c.request, {}, 'mStringInt64', ['1'], true, c), { reason: /map field/ })
-  t.throws(() => setFromParameter(c.request, {}, 'st', ['{}'], true, c), { reason: /cannot be set from a parameter/ })
+  t.throws(() => setFromParameter(c.request, {}, 'fInt32', ['x'], true, c), { name: 'MappingError', path: 'fInt32' })
+  t.throws(() => setFromParameter(c.request, {}, 'fBool', ['yes'], true, c), { name: 'MappingError', path: 'fBool' })
+  t.throws(() => setFromParameter(c.request, {}, 'rInner.count', ['1'], true, c), { name: 'MappingError', reason: /not a singular message field/ })
+  t.throws(() => setFromParameter(c.request, {}, 'mStringInt64', ['1'], true, c), { name: 'MappingError', reason: /map field/ })
+  t.throws(() => setFromParameter(c.request, {}, 'st', ['{}'], true, c), { name: 'MappingError', reason: /cannot be set from a parameter/ })
 })
 
 t.test('unknown fields of a binary answer have no JSON form: dropped', async (t) => {

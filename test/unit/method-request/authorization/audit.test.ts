@@ -17,6 +17,7 @@ import { normalizeApi } from '../../../../src/config/normalize.js'
 import { loadAccess } from '../../../../src/config/access.js'
 import { compileGateway, type CompiledMethod } from '../../../../src/pipeline/compile.js'
 import type { ConfigProblem } from '../../../../src/errors.js'
+import { stageSource, gatewaySource } from '../../../helpers/sources.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 const lambdaUri = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations'
@@ -88,10 +89,10 @@ function compileCase(c: Case): Outcome {
     ? { swagger: '2.0', info: { title: 'audit', version: '1' }, securityDefinitions: SCHEMES }
     : { openapi: '3.0.1', info: { title: 'audit', version: '1' }, components: { securitySchemes: SCHEMES } }
   const doc = { ...base, ...c.doc, paths: { '/target': { get: { ...c.op, 'x-amazon-apigateway-integration': mock } } } }
-  const api = normalizeApi(doc, { file: 'audit.json', id: 'audit', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)
+  const api = normalizeApi(doc, { file: 'audit.json', id: 'audit', basePath: '', stages: [stageSource('prod')] }, problems)
   if (api === null) return { errors: problems.filter((p) => p.severity === 'error'), method: null }
   const access = loadAccess({ apiKeys: [{ id: 'k', value: 'audit-key-0123456789', enabled: true }], usagePlans: [{ id: 'p', apiStages: [{ apiId: 'audit', stage: 'prod' }], apiKeys: ['k'] }] }, { file: 'backplane.yaml', baseDir: '.', apis: [api], problems })
-  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access }, problems)
+  const gw = compileGateway(gatewaySource({ apis: [api], access }), problems)
   return { errors: problems.filter((p) => p.severity === 'error'), method: gw.apis[0]!.stages.get('prod')!.methods[0]! }
 }
 
@@ -133,7 +134,7 @@ t.test('what this branch enforces itself: API key requirements, whatever else th
 t.test('IAM (awsSigv4) and authorizer schemes are not taken for API key requirements', async (t) => {
   for (const name of ['sigv4', 'token', 'request', 'cognito', 'freeform', 'otherHeader', 'queryKey']) {
     const problems: ConfigProblem[] = []
-    const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, components: { securitySchemes: SCHEMES }, paths: { '/target': { get: { security: [{ [name]: [] }], 'x-amazon-apigateway-integration': mock } } } }, { file: 'a.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
+    const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, components: { securitySchemes: SCHEMES }, paths: { '/target': { get: { security: [{ [name]: [] }], 'x-amazon-apigateway-integration': mock } } } }, { file: 'a.json', id: 'a', basePath: '', stages: [stageSource('prod')] }, problems)!
     t.equal(api.operations[0]!.apiKeyRequired, false, name)
   }
 })
@@ -148,9 +149,9 @@ t.test('an empty security list overrides root-level security (OpenAPI: "an empty
   const api = normalizeApi({
     openapi: '3.0.1', info: { title: 'a', version: '1' }, components: { securitySchemes: SCHEMES }, security: [{ api_key: [] }],
     paths: { '/public': { get: { security: [], 'x-amazon-apigateway-integration': mock } }, '/private': { get: { 'x-amazon-apigateway-integration': mock } } },
-  }, { file: 'a.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
+  }, { file: 'a.json', id: 'a', basePath: '', stages: [stageSource('prod')] }, problems)!
   const access = loadAccess({ apiKeys: [{ id: 'k', value: 'audit-key-0123456789', enabled: true }], usagePlans: [{ id: 'p', apiStages: [{ apiId: 'a', stage: 'prod' }], apiKeys: ['k'] }] }, { file: 'b.yaml', baseDir: '.', apis: [api], problems })
-  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access }, problems)
+  const gw = compileGateway(gatewaySource({ apis: [api], access }), problems)
   t.strictSame(problems.filter((p) => p.severity === 'error'), [])
   const byPath = new Map(gw.apis[0]!.stages.get('prod')!.methods.map((m) => [m.resourcePath, protectingSteps(m)]))
   t.strictSame(byPath.get('/public'), [])
@@ -163,7 +164,7 @@ t.test('x-amazon-apigateway-auth at the document or path level would protect not
     [{ paths: { '/p': { 'x-amazon-apigateway-auth': { type: 'AWS_IAM' }, get: { 'x-amazon-apigateway-integration': mock } } } }, '/paths/~1p/x-amazon-apigateway-auth'],
   ] as const) {
     const problems: ConfigProblem[] = []
-    normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'a.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)
+    normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'a.json', id: 'a', basePath: '', stages: [stageSource('prod')] }, problems)
     t.strictSame(problems.filter((p) => p.severity === 'error').map((p) => `${p.pointer}: ${p.message}`), [`${pointer}: x-amazon-apigateway-auth applies to operations only: put it on each operation it protects (here it would protect nothing)`])
   }
 })

@@ -5,14 +5,15 @@ import { normalizeApi } from '../../../../src/config/normalize.js'
 import { DEFAULT_ACCESS, type AccessSource } from '../../../../src/config/model.js'
 import { compileGateway } from '../../../../src/pipeline/compile.js'
 import type { ConfigProblem } from '../../../../src/errors.js'
+import { stageSource, gatewaySource } from '../../../helpers/sources.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 const POOL = 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X'
 
 function compile(doc: Record<string, unknown>, access: AccessSource = DEFAULT_ACCESS): { errors: string[], steps: string[] } {
   const problems: ConfigProblem[] = []
-  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
-  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access }, problems)
+  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'api.json', id: 'a', basePath: '', stages: [stageSource('prod')] }, problems)!
+  const gw = compileGateway(gatewaySource({ apis: [api], access }), problems)
   // Only the authorization step (decompression and the others are not this file's).
   const steps = gw.apis[0]!.stages.get('prod')!.methods.map((m) => m.methodRequest.filter((s) => s.name === 'authorization').map((s) => `${s.name}:${s.constructor.name}`).join(','))
   return { errors: problems.filter((p) => p.severity === 'error').map((p) => `${p.pointer}: ${p.message}`), steps }

@@ -14,6 +14,7 @@ import { DEFAULT_ACCESS } from '../../../../src/config/model.js'
 import { compileGateway } from '../../../../src/pipeline/compile.js'
 import type { ConfigProblem } from '../../../../src/errors.js'
 import type { ProxyEventInput } from '../../../../src/functions/event.js'
+import { stageSource, gatewaySource } from '../../../helpers/sources.js'
 
 const enc = new TextEncoder()
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request'
@@ -37,6 +38,7 @@ const guideRequest: ProxyEventInput = {
   extendedRequestId: 'ABCDEFGHIJKLMNO=',
   accountId: '123456789012',
   apiId: 'abcdef123',
+  deploymentId: 'wvrtxs',
   domainName: 'abcdef123.execute-api.us-east-1.amazonaws.com',
   sourceIp: '127.0.0.1',
   requestTimeEpoch: 1_700_000_000_000,
@@ -128,8 +130,8 @@ function problemsOf(authorizer: Record<string, unknown>, scheme: Record<string, 
     components: { securitySchemes: { a: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': authorizer, ...scheme }, b: { type: 'apiKey', name: 'X', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: URI } } } },
     paths: { '/p': { get: { security, 'x-amazon-apigateway-integration': mock } } },
   }
-  const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: { fn: 'auth' } }, { name: 'dev', variables: {} }] }, problems)!
-  compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
+  const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [stageSource('prod', { fn: 'auth' }), stageSource('dev')] }, problems)!
+  compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
   return problems.filter((p) => p.severity === severity).map((p) => `${p.pointer}: ${p.message}`)
 }
 
@@ -189,8 +191,8 @@ t.test('methodArn takes the gateway config\'s region and accountId (access)', as
     components: { securitySchemes: { a: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: URI } } } },
     paths: { '/p': { get: { security: [{ a: [] }], 'x-amazon-apigateway-integration': mock } } },
   }
-  const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
-  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: { ...DEFAULT_ACCESS, region: 'eu-west-1', accountId: '111122223333' } }, problems)
+  const api = normalizeApi(doc, { file: 'api.json', id: 'a', basePath: '', stages: [stageSource('prod')] }, problems)!
+  const gw = compileGateway(gatewaySource({ apis: [api], access: { ...DEFAULT_ACCESS, region: 'eu-west-1', accountId: '111122223333' } }), problems)
   const step = gw.apis[0]!.stages.get('prod')!.methods[0]!.methodRequest.find((s) => s.name === 'authorization') as LambdaAuthorizerStep
   t.ok(step instanceof LambdaAuthorizerStep)
   t.match(step, { name: 'authorization', region: 'eu-west-1', accountId: '111122223333', authorizer: { name: 'a', type: 'TOKEN', functionName: 'auth', ttlMs: 300_000, identitySources: [{ kind: 'header', name: 'authorization' }] } })

@@ -5,13 +5,14 @@ import { normalizeApi } from '../../../../src/config/normalize.js'
 import { DEFAULT_ACCESS } from '../../../../src/config/model.js'
 import { compileGateway } from '../../../../src/pipeline/compile.js'
 import type { ConfigProblem } from '../../../../src/errors.js'
+import { stageSource, gatewaySource } from '../../../helpers/sources.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 
 function problemsOf(doc: Record<string, unknown>): string[] {
   const problems: ConfigProblem[] = []
-  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'api.json', id: 'a', basePath: '', stages: [{ name: 'prod', variables: {} }, { name: 'dev', variables: {} }] }, problems)!
-  compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
+  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'a', version: '1' }, ...doc }, { file: 'api.json', id: 'a', basePath: '', stages: [stageSource('prod'), stageSource('dev')] }, problems)!
+  compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
   return problems.filter((p) => p.severity === 'error').map((p) => `${p.pointer}: ${p.message}`)
 }
 

@@ -11,12 +11,13 @@ import type { ReplyRecord } from '../../../../src/pool/protocol.js'
 import type { ConfigProblem } from '../../../../src/errors.js'
 import type { PolicyDecision } from '../../../../src/method-request/authorization/policy.js'
 import { AuthorizationKind, checkResourcePolicyDeny, combineWithResourcePolicy, compileResourcePolicy } from '../../../../src/method-request/authorization/resource-policy.js'
+import { stageSource, gatewaySource } from '../../../helpers/sources.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } }
 
 function apiWith(policy: unknown) {
   const problems: ConfigProblem[] = []
-  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'rp', version: '1' }, 'x-amazon-apigateway-policy': policy, paths: { '/p': { get: { 'x-amazon-apigateway-integration': mock } } } }, { file: 'rp.json', id: 'rpapi', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
+  const api = normalizeApi({ openapi: '3.0.1', info: { title: 'rp', version: '1' }, 'x-amazon-apigateway-policy': policy, paths: { '/p': { get: { 'x-amazon-apigateway-integration': mock } } } }, { file: 'rp.json', id: 'rpapi', basePath: '', stages: [stageSource('prod')] }, problems)!
   return { api, problems }
 }
 
@@ -33,7 +34,7 @@ const policies = {
 function outcome(resource: keyof typeof policies | null, kind: AuthorizationKind, decision: PolicyDecision, principal: string | null): { status: number, message: string } | null {
   const { api } = apiWith(resource === null ? null : policies[resource])
   const problems: ConfigProblem[] = []
-  const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
+  const gw = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
   const rp = compileResourcePolicy(api, DEFAULT_ACCESS, problems)
   const replies: ReplyRecord[] = []
   const ctx = new RequestContext({ id: 1, method: 'GET', url: '/prod/p', query: '', headers: [], remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: 0 }, { reply: (r) => replies.push(r) })
@@ -96,7 +97,7 @@ t.test('the Lambda authorizer\'s first phase: an explicit Deny answers before th
   for (const [name, expectGo] of [['DENY', false], ['NONE', true], ['ALLOW', true]] as const) {
     const { api } = apiWith(policies[name])
     const problems: ConfigProblem[] = []
-    const gw = compileGateway({ host: '127.0.0.1', port: 0, workers: 1, apis: [api], access: DEFAULT_ACCESS }, problems)
+    const gw = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
     const replies: ReplyRecord[] = []
     const ctx = new RequestContext({ id: 1, method: 'GET', url: '/prod/p', query: '', headers: [], remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: 0 }, { reply: (r) => replies.push(r) })
     ctx.api = gw.apis[0]!
