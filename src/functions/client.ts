@@ -9,7 +9,7 @@
 
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import type { AuthorizerCacheStamp, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -31,11 +31,30 @@ export interface FunctionClient {
    * on a hit, not-found on a miss. Never rejects.
    */
   lookupAuthorizerResult(key: string): Promise<InvokeOutcome>
+  /**
+   * The host's entry for key as this client last read it, while it lives (same expiry) and
+   * the host has cleared or evicted nothing since: no message at all. Else null (ask the host).
+   */
+  mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null
   /** Keeps an authorizer result in the host's cache for ttlMs (fire and forget). */
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void
   /** Stops listening; pending calls get a crash outcome. */
   close(): void
 }
+
+/** An entry of the host's authorizer cache, as the client's mirror holds it. */
+export class MirroredAuthorizerResult {
+  constructor(
+    readonly payload: Uint8Array,
+    /** The host's entry id (the worker compiles each entry once by it). */
+    readonly cacheEntry: number,
+    /** The host entry's own expiry (epoch ms). */
+    readonly expiresAt: number,
+  ) {}
+}
+
+/** Mirrored entries kept; beyond it the mirror starts over (a miss costs one round trip). */
+const MAX_MIRRORED = 1_000
 
 /** How long a cache lookup may take before the host is presumed gone (it answers at once). */
 const LOOKUP_TIMEOUT_MS = 1_000
@@ -58,6 +77,12 @@ class Client implements FunctionClient {
   readonly #replyTo: string
   readonly #listener: { ref(): void; unref(): void; close(): void }
   #closed = false
+  /** Keys of the authorizer cache lookups in flight, by id: their replies fill the mirror. */
+  readonly #lookups = new Map<number, string>()
+  readonly #mirror = new Map<string, MirroredAuthorizerResult>()
+  /** The host's generation counter (null until a first lookup brings it) and the mirror's stamp. */
+  #generations: Int32Array | null = null
+  #mirrorGeneration = -1
 
   constructor(target: string | MessagePort) {
     const onReply = (msg: InvokeReply) => this.#onReply(msg)
@@ -99,10 +124,41 @@ class Client implements FunctionClient {
   lookupAuthorizerResult(key: string): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
     const id = this.#nextId++
+    this.#lookups.set(id, key)
     return new Promise<InvokeOutcome>((resolve) => {
       this.#track(id, resolve, LOOKUP_TIMEOUT_MS)
       this.#send({ type: 'authorizer-cache-get', id, replyTo: this.#replyTo, key }, [])
     })
+  }
+
+  mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null {
+    const gens = this.#generations
+    if (gens === null || this.#mirror.size === 0) return null
+    if (Atomics.load(gens, 0) !== this.#mirrorGeneration) {
+      // The host cleared or evicted since: what this mirror holds may be gone there.
+      this.#mirror.clear()
+      return null
+    }
+    const m = this.#mirror.get(key)
+    if (m === undefined) return null
+    if (m.expiresAt <= now) {
+      this.#mirror.delete(key)
+      return null
+    }
+    return m
+  }
+
+  /** A lookup's reply: a hit goes into the mirror, stamped with the generation it was read in. */
+  #mirrorReply(key: string, outcome: InvokeOutcome, stamp: AuthorizerCacheStamp): void {
+    if (this.#generations === null) this.#generations = new Int32Array(stamp.generations)
+    if (outcome.kind !== 'ok' || outcome.cacheEntry === undefined) return
+    // Cleared or evicted while the reply travelled: the entry may be gone already.
+    if (Atomics.load(this.#generations, 0) !== stamp.generation) return
+    if (this.#mirrorGeneration !== stamp.generation || this.#mirror.size >= MAX_MIRRORED) {
+      this.#mirror.clear()
+      this.#mirrorGeneration = stamp.generation
+    }
+    this.#mirror.set(key, new MirroredAuthorizerResult(outcome.payload, outcome.cacheEntry, stamp.expiresAt))
   }
 
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void {
@@ -123,6 +179,13 @@ class Client implements FunctionClient {
     if (p === undefined) return
     this.#pending.delete(msg.id)
     if (this.#pending.size === 0) this.#idle()
+    if (this.#lookups.size !== 0) {
+      const key = this.#lookups.get(msg.id)
+      if (key !== undefined) {
+        this.#lookups.delete(msg.id)
+        if (msg.cache !== undefined) this.#mirrorReply(key, msg.outcome, msg.cache)
+      }
+    }
     p.resolve(msg.outcome)
   }
 
@@ -131,6 +194,7 @@ class Client implements FunctionClient {
     for (const [id, p] of this.#pending) {
       if (p.giveUpAt <= now) {
         this.#pending.delete(id)
+        this.#lookups.delete(id)
         p.resolve({ kind: 'crash', reason: 'the function host did not answer' })
       }
     }
@@ -150,6 +214,8 @@ class Client implements FunctionClient {
     this.#listener.close()
     for (const p of this.#pending.values()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })
     this.#pending.clear()
+    this.#lookups.clear()
+    this.#mirror.clear()
   }
 }
 

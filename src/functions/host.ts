@@ -117,8 +117,10 @@ class Host implements FunctionHost {
       return null
     }
     if (req.type !== 'authorizer-cache-get') return null
-    const hit = this.#authorizerCache.get(req.key, Date.now())
-    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id } }
+    const cache = this.#authorizerCache
+    const hit = cache.get(req.key, Date.now())
+    const stamp = { generations: cache.generations, generation: cache.generation, expiresAt: hit === null ? 0 : hit.expiresAt }
+    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id }, cache: stamp }
   }
 
   #onChannelRequest(req: HostRequest): void {

@@ -83,6 +83,18 @@ export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheSt
 export interface InvokeReply {
   readonly id: number
   readonly outcome: InvokeOutcome
+  /** On an authorizer cache lookup's reply: what the client's mirror needs (authorizer-cache.ts). */
+  readonly cache?: AuthorizerCacheStamp
+}
+
+/** The authorizer cache's state as of a lookup. */
+export interface AuthorizerCacheStamp {
+  /** The host's generation counter (Int32 slot 0), shared with every client. */
+  readonly generations: SharedArrayBuffer
+  /** Its value when the lookup was answered: a mirror entry is good while it stays so. */
+  readonly generation: number
+  /** Epoch ms at which the entry found expires (0 on a miss). */
+  readonly expiresAt: number
 }
 
 /** Host → runner: run the handler once. */
