@@ -7,9 +7,11 @@
 // by id. The host enforces the timeouts; the client only guards against a host that never
 // answers (gone, or never created), with one sweep timer instead of a timer per call.
 
+import { randomUUID } from 'node:crypto'
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
+import { HeaderField, SlotField, SlotState, SlotTable, slotChannelName, type DirectFunction, type DirectGrant } from './direct.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { AuthorizerCacheStamp, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import type { AuthorizerCacheStamp, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, RunnerInvoke, RunnerMessage } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -38,6 +40,8 @@ export interface FunctionClient {
   mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null
   /** Keeps an authorizer result in the host's cache for ttlMs (fire and forget). */
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void
+  /** Invocations this client handed to a runner itself (direct.ts), for tests and metrics. */
+  readonly directInvocations: number
   /** Stops listening; pending calls get a crash outcome. */
   close(): void
 }
@@ -83,6 +87,21 @@ class Client implements FunctionClient {
   /** The host's generation counter (null until a first lookup brings it) and the mirror's stamp. */
   #generations: Int32Array | null = null
   #mirrorGeneration = -1
+  /** Direct invocations (direct.ts): the host's grant, once asked (null until it answers). */
+  #grant: DirectGrant | null = null
+  #table: SlotTable | null = null
+  /** Id of the DirectHello in flight, or 0. */
+  #helloId = 0
+  #asked = false
+  /** The channel shared with the runner in each slot, opened on first use. */
+  readonly #slotChannels: BroadcastChannel[] = []
+  /** Spreads direct calls over a function's slots. */
+  #turn = 0
+  #directCount = 0
+
+  get directInvocations(): number {
+    return this.#directCount
+  }
 
   constructor(target: string | MessagePort) {
     const onReply = (msg: InvokeReply) => this.#onReply(msg)
@@ -116,6 +135,7 @@ class Client implements FunctionClient {
     const id = this.#nextId++
     return new Promise<InvokeOutcome>((resolve) => {
       this.#track(id, resolve, options.timeoutMs)
+      if (this.#invokeDirect(id, name, payload, options)) return
       const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
       this.#send(req, [])
     })
@@ -129,6 +149,86 @@ class Client implements FunctionClient {
       this.#track(id, resolve, LOOKUP_TIMEOUT_MS)
       this.#send({ type: 'authorizer-cache-get', id, replyTo: this.#replyTo, key }, [])
     })
+  }
+
+  /** Asks the host for the slot table (once, and again after a directory change). */
+  #hello(): void {
+    if (this.#helloId !== 0 || this.#closed) return
+    this.#asked = true
+    const id = this.#nextId++
+    this.#helloId = id
+    this.#track(id, () => {}, LOOKUP_TIMEOUT_MS)
+    this.#send({ type: 'direct-hello', id, replyTo: this.#replyTo, client: this.#grant?.client ?? null }, [])
+  }
+
+  /** Hands the call to an idle runner of the function directly; false when none is free (then the host runs it). */
+  #invokeDirect(id: number, name: string, payload: Uint8Array, options: InvokeOptions): boolean {
+    const grant = this.#grant
+    const table = this.#table
+    if (grant === null || table === null) {
+      if (!this.#asked) this.#hello()
+      return false
+    }
+    if (grant.client === null) return false
+    const ints = table.ints
+    if (Atomics.load(ints, HeaderField.DirectoryVersion) !== grant.version) {
+      this.#hello()
+      return false
+    }
+    let fn: DirectFunction | undefined = grant.functions[name]
+    let qualifier: string | null = null
+    if (fn === undefined) {
+      const colon = name.indexOf(':')
+      if (colon === -1) return false
+      fn = grant.functions[name.slice(0, colon)]
+      if (fn === undefined) return false
+      qualifier = name.slice(colon + 1)
+    }
+    const bit = 1 << grant.client
+    const turn = this.#turn++
+    for (let i = 0; i < fn.count; i++) {
+      const slot = fn.base + ((turn + i) % fn.count)
+      const at = SlotTable.at(slot, SlotField.State)
+      if (Atomics.load(ints, at) !== SlotState.Idle || (Atomics.load(ints, SlotTable.at(slot, SlotField.Ready)) & bit) === 0) continue
+      if (Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Claiming) !== SlotState.Idle) continue
+      if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) {
+        // Retiring after a reload: not ours to use; the host's watchdog ends it.
+        Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.Idle)
+        continue
+      }
+      const now = Date.now()
+      const functionDeadline = now + fn.timeoutMs
+      const byFunction = functionDeadline <= now + options.timeoutMs
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Client), grant.client)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Call), id)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.ByFunction), byFunction ? 1 : 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.TimeoutMs), options.timeoutMs)
+      table.deadlines[slot] = byFunction ? functionDeadline : now + options.timeoutMs
+      // The host took the slot meanwhile (the runner died): the host path then.
+      if (Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.BusyDirect) !== SlotState.Claiming) return false
+      const msg: RunnerInvoke = { type: 'invoke', id, payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: qualifier === null ? fn.arn : `${fn.arn}:${qualifier}` }
+      this.#slotChannel(grant, slot).postMessage(msg)
+      this.#directCount++
+      return true
+    }
+    return false
+  }
+
+  #slotChannel(grant: DirectGrant, slot: number): BroadcastChannel {
+    let ch = this.#slotChannels[slot]
+    if (ch === undefined) {
+      ch = new BroadcastChannel(slotChannelName(grant.host, slot, grant.client!))
+      ch.onmessage = (ev: unknown) => this.#onRunnerMessage((ev as MessageEvent).data as RunnerMessage)
+      ch.unref()
+      this.#slotChannels[slot] = ch
+    }
+    return ch
+  }
+
+  /** A runner's answer to a direct call, as the host would have put it. */
+  #onRunnerMessage(msg: RunnerMessage): void {
+    if (msg.type === 'result') this.#onReply({ id: msg.id, outcome: { kind: 'ok', payload: msg.payload } })
+    else if (msg.type === 'error') this.#onReply({ id: msg.id, outcome: { kind: 'function-error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload } })
   }
 
   mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null {
@@ -175,6 +275,11 @@ class Client implements FunctionClient {
   }
 
   #onReply(msg: InvokeReply): void {
+    if (msg.direct !== undefined && msg.id === this.#helloId) {
+      this.#helloId = 0
+      this.#grant = msg.direct
+      if (this.#table === null || this.#table.buffer !== msg.direct.table) this.#table = new SlotTable(msg.direct.table)
+    }
     const p = this.#pending.get(msg.id)
     if (p === undefined) return
     this.#pending.delete(msg.id)
@@ -193,6 +298,7 @@ class Client implements FunctionClient {
     const now = Date.now()
     for (const [id, p] of this.#pending) {
       if (p.giveUpAt <= now) {
+        if (id === this.#helloId) this.#helloId = 0
         this.#pending.delete(id)
         this.#lookups.delete(id)
         p.resolve({ kind: 'crash', reason: 'the function host did not answer' })
@@ -210,6 +316,8 @@ class Client implements FunctionClient {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    if (this.#grant !== null && this.#grant.client !== null) this.#send({ type: 'direct-bye', client: this.#grant.client }, [])
+    for (const ch of this.#slotChannels) ch?.close()
     this.#idle()
     this.#listener.close()
     for (const p of this.#pending.values()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })

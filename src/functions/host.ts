@@ -23,6 +23,7 @@ import { LocalFunction } from './local.js'
 import type { HostRequest, InvokeOutcome, InvokeReply } from './protocol.js'
 import { RemoteFunction } from './remote.js'
 import { AuthorizerResultCache } from './authorizer-cache.js'
+import { DirectSlots } from './direct-host.js'
 
 export { DEFAULT_FUNCTION_HOST_NAME }
 
@@ -72,6 +73,8 @@ class Host implements FunctionHost {
   readonly #ports = new Set<MessagePort>()
   /** Lambda authorizer results, shared by every client (authorizer-cache.ts). */
   readonly #authorizerCache = new AuthorizerResultCache()
+  /** Slots of local instances that take direct calls from clients (direct.ts). */
+  readonly #direct: DirectSlots
   #closed = false
 
   constructor(config: FunctionsConfig, options: FunctionHostOptions) {
@@ -80,14 +83,34 @@ class Host implements FunctionHost {
     this.#region = options.region ?? DEFAULT_FUNCTION_REGION
     this.#accountId = options.accountId ?? DEFAULT_FUNCTION_ACCOUNT
     this.#compiled = compileFunctionsConfig(config, options.baseDir)
+    this.#direct = new DirectSlots(this.name)
     for (const fn of this.#compiled.values()) this.#functions.set(fn.name, this.#create(fn))
+    this.#publishDirectory()
     this.#channel = new BroadcastChannel(this.name)
     this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as HostRequest)
   }
 
   #create(fn: CompiledFunction): Fn {
     if (fn.kind === 'remote') return new RemoteFunction(fn)
-    return new LocalFunction(fn, { region: this.#region, accountId: this.#accountId, output: this.#options.output ?? 'inherit' })
+    return new LocalFunction(fn, { region: this.#region, accountId: this.#accountId, output: this.#options.output ?? 'inherit', direct: this.#direct })
+  }
+
+  /** The local functions clients may invoke directly, after any change of them. */
+  #publishDirectory(): void {
+    const owners = new Map<string, LocalFunction>()
+    for (const [name, fn] of this.#functions) if (fn instanceof LocalFunction) owners.set(name, fn)
+    this.#direct.setOwners(owners)
+  }
+
+  /** A client asking to invoke directly (reply says how), or leaving. Returns the reply, else null. */
+  #directRequest(req: HostRequest, reply: (r: InvokeReply) => void): InvokeReply | null {
+    if (req.type === 'direct-bye') {
+      this.#direct.removeClient(req.client)
+      return null
+    }
+    if (req.type !== 'direct-hello') return null
+    const client = this.#direct.addClient(reply, req.client)
+    return { id: req.id, outcome: { kind: 'not-found' }, direct: { client, host: this.name, table: this.#direct.table.buffer, version: this.#direct.version, functions: this.#direct.directory() } }
   }
 
   invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }): Promise<InvokeOutcome> {
@@ -112,6 +135,7 @@ class Host implements FunctionHost {
    * once, without a function call. Returns the lookup's reply, else null.
    */
   #cacheRequest(req: HostRequest): InvokeReply | null {
+    if (req.type === 'direct-hello' || req.type === 'direct-bye') return null
     if (req.type === 'authorizer-cache-store') {
       this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
       return null
@@ -125,8 +149,15 @@ class Host implements FunctionHost {
 
   #onChannelRequest(req: HostRequest): void {
     if (req.type !== undefined) {
+      if (this.#closed) return
+      if (req.type === 'direct-hello' || req.type === 'direct-bye') {
+        const replyTo = req.type === 'direct-hello' ? req.replyTo : ''
+        const grant = this.#directRequest(req, (r) => { if (!this.#closed) this.#replyChannel(replyTo).postMessage(r) })
+        if (grant !== null && req.type === 'direct-hello') this.#replyChannel(req.replyTo).postMessage(grant)
+        return
+      }
       const reply = this.#cacheRequest(req)
-      if (reply !== null && req.type === 'authorizer-cache-get' && !this.#closed) this.#replyChannel(req.replyTo).postMessage(reply)
+      if (reply !== null && req.type === 'authorizer-cache-get') this.#replyChannel(req.replyTo).postMessage(reply)
       return
     }
     void this.invoke(req.name, req.payload, req).then((outcome) => {
@@ -158,6 +189,11 @@ class Host implements FunctionHost {
     this.#ports.add(port1)
     port1.on('message', (req: HostRequest) => {
       if (req.type !== undefined) {
+        if (req.type === 'direct-hello' || req.type === 'direct-bye') {
+          const grant = this.#directRequest(req, (r) => { if (!this.#closed) port1.postMessage(r) })
+          if (grant !== null && !this.#closed) port1.postMessage(grant)
+          return
+        }
         const reply = this.#cacheRequest(req)
         if (reply !== null && !this.#closed) port1.postMessage(reply)
         return
@@ -181,6 +217,7 @@ class Host implements FunctionHost {
     this.#authorizerCache.clear()
     if (config === undefined) {
       for (const fn of this.#functions.values()) if (fn instanceof LocalFunction) fn.reload()
+      this.#publishDirectory()
       return
     }
     const next = compileFunctionsConfig(config, this.#options.baseDir)
@@ -199,11 +236,13 @@ class Host implements FunctionHost {
     }
     this.#functions = functions
     this.#compiled = next
+    this.#publishDirectory()
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#direct.close()
     this.#channel.close()
     for (const ch of this.#replyChannels.values()) ch.close()
     this.#replyChannels.clear()

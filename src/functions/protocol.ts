@@ -3,8 +3,11 @@
 //   hot-path worker ──InvokeRequest──▶ FunctionHost (main thread) ──RunnerInvoke──▶ runner Worker
 //                   ◀──InvokeReply────                           ◀──RunnerResult──
 //
+// Direct invocations (worker ⇄ runner, direct.ts) carry RunnerInvoke and RunnerMessage.
 // Nothing else crosses them, so this file is the whole contract (as pool/protocol.ts is
 // for the front and the hot-path workers).
+
+import type { DirectBye, DirectGrant, DirectHello } from './direct.js'
 
 /** How an invocation ended, as the pipeline sees it. */
 export type InvokeOutcome =
@@ -77,7 +80,7 @@ export interface AuthorizerCacheStore {
 }
 
 /** Everything a host receives from its clients. */
-export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore
+export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore | DirectHello | DirectBye
 
 /** Host → hot-path worker. */
 export interface InvokeReply {
@@ -85,6 +88,8 @@ export interface InvokeReply {
   readonly outcome: InvokeOutcome
   /** On an authorizer cache lookup's reply: what the client's mirror needs (authorizer-cache.ts). */
   readonly cache?: AuthorizerCacheStamp
+  /** On a DirectHello's reply: the slot table and the functions the client may invoke directly (direct.ts). */
+  readonly direct?: DirectGrant
 }
 
 /** The authorizer cache's state as of a lookup. */
@@ -110,8 +115,10 @@ export interface RunnerInvoke {
   readonly invokedFunctionArn: string
 }
 
-/** Runner → host. */
+/** Runner → host (and, for a direct call, runner → client on the slot channel, `idle` excepted). */
 export type RunnerMessage =
+  /** A direct call ended while the host queues invocations of this function: this instance is free. */
+  | { readonly type: 'idle' }
   | { readonly type: 'result'; readonly id: number; readonly payload: Uint8Array }
   | {
       readonly type: 'error'
@@ -136,4 +143,25 @@ export interface RunnerInit {
   readonly memoryLimitInMB: number
   readonly logGroupName: string
   readonly logStreamName: string
+  /** The instance's slot in the host's slot table (direct.ts), or null: host path only. */
+  readonly direct: RunnerSlot | null
+}
+
+/** A runner's slot, with the table's layout spelled out (the runner imports nothing). */
+export interface RunnerSlot {
+  readonly table: SharedArrayBuffer
+  /** Int32 elements of the table's integer part. */
+  readonly intCount: number
+  readonly host: string
+  readonly slot: number
+  /** Clients known when it starts: it opens their channels at once. */
+  readonly clients: readonly number[]
+  /** Int32 indexes of the slot's state, READY mask and HostWaiting flag. */
+  readonly stateIndex: number
+  readonly readyIndex: number
+  readonly hostWaitingIndex: number
+  /** The SlotState values it sets. */
+  readonly busyDirect: number
+  readonly idle: number
+  readonly gone: number
 }
