@@ -21,6 +21,8 @@ const SWEEP_MS = 500
 export interface InvokeOptions {
   /** The integration timeout (timeoutInMillis). */
   readonly timeoutMs: number
+  /** The gateway request (RequestRecord.id) the call is for, so cancelRequest() can stop it. */
+  readonly requestKey?: number
   /** API Gateway's request id, for log lines. */
   readonly requestId: string
 }
@@ -40,6 +42,11 @@ export interface FunctionClient {
   mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null
   /** Keeps an authorizer result in the host's cache for ttlMs (fire and forget). */
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void
+  /**
+   * The request `requestKey` went away: its call ends now as a crash, and the host stops what
+   * it can (a queued invocation never starts, a remote one is aborted).
+   */
+  cancelRequest(requestKey: number): void
   /** Invocations this client handed to a runner itself (direct.ts), for tests and metrics. */
   readonly directInvocations: number
   /** Stops listening; pending calls get a crash outcome. */
@@ -68,6 +75,8 @@ class Pending {
     readonly resolve: (o: InvokeOutcome) => void,
     /** Epoch ms after which the host is presumed gone. */
     readonly giveUpAt: number,
+    /** InvokeOptions.requestKey, when given. */
+    readonly requestKey: number | undefined,
   ) {}
 }
 
@@ -98,6 +107,9 @@ class Client implements FunctionClient {
   /** Spreads direct calls over a function's slots. */
   #turn = 0
   #directCount = 0
+  /** Calls made with a requestKey: key → call id, and whether the host runs it. */
+  readonly #byRequest = new Map<number, number>()
+  readonly #hostCalls = new Set<number>()
 
   get directInvocations(): number {
     return this.#directCount
@@ -133,9 +145,11 @@ class Client implements FunctionClient {
   invoke(name: string, payload: Uint8Array, options: InvokeOptions): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
     const id = this.#nextId++
+    if (options.requestKey !== undefined) this.#byRequest.set(options.requestKey, id)
     return new Promise<InvokeOutcome>((resolve) => {
-      this.#track(id, resolve, options.timeoutMs)
+      this.#track(id, resolve, options.timeoutMs, options.requestKey)
       if (this.#invokeDirect(id, name, payload, options)) return
+      if (options.requestKey !== undefined) this.#hostCalls.add(id)
       const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
       this.#send(req, [])
     })
@@ -149,6 +163,22 @@ class Client implements FunctionClient {
       this.#track(id, resolve, LOOKUP_TIMEOUT_MS)
       this.#send({ type: 'authorizer-cache-get', id, replyTo: this.#replyTo, key }, [])
     })
+  }
+
+  cancelRequest(requestKey: number): void {
+    const id = this.#byRequest.get(requestKey)
+    if (id === undefined) return
+    this.#byRequest.delete(requestKey)
+    if (this.#hostCalls.delete(id)) this.#send({ type: 'invoke-cancel', id, replyTo: this.#replyTo }, [])
+    // A direct call runs to its end in its runner; its answer finds no pending call.
+    this.#onReply({ id, outcome: { kind: 'crash', reason: 'the request went away' } })
+  }
+
+  /** The call ended: nothing to cancel any more. */
+  #forgetRequest(id: number, requestKey: number | undefined): void {
+    if (requestKey === undefined) return
+    if (this.#byRequest.get(requestKey) === id) this.#byRequest.delete(requestKey)
+    this.#hostCalls.delete(id)
   }
 
   /** Asks the host for the slot table (once, and again after a directory change). */
@@ -265,13 +295,13 @@ class Client implements FunctionClient {
     if (!this.#closed) this.#send({ type: 'authorizer-cache-store', key, payload, ttlMs }, [])
   }
 
-  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number): void {
+  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number, requestKey?: number): void {
     if (this.#pending.size === 0) {
       this.#listener.ref()
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
       this.#sweeper.unref()
     }
-    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS))
+    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS, requestKey))
   }
 
   #onReply(msg: InvokeReply): void {
@@ -283,6 +313,7 @@ class Client implements FunctionClient {
     const p = this.#pending.get(msg.id)
     if (p === undefined) return
     this.#pending.delete(msg.id)
+    if (p.requestKey !== undefined) this.#forgetRequest(msg.id, p.requestKey)
     if (this.#pending.size === 0) this.#idle()
     if (this.#lookups.size !== 0) {
       const key = this.#lookups.get(msg.id)
@@ -300,6 +331,7 @@ class Client implements FunctionClient {
       if (p.giveUpAt <= now) {
         if (id === this.#helloId) this.#helloId = 0
         this.#pending.delete(id)
+        if (p.requestKey !== undefined) this.#forgetRequest(id, p.requestKey)
         this.#lookups.delete(id)
         p.resolve({ kind: 'crash', reason: 'the function host did not answer' })
       }

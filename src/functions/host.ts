@@ -20,10 +20,11 @@ import {
 } from './config.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
 import { LocalFunction } from './local.js'
-import type { HostRequest, InvokeOutcome, InvokeReply } from './protocol.js'
+import type { HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
 import { RemoteFunction } from './remote.js'
 import { AuthorizerResultCache } from './authorizer-cache.js'
 import { DirectSlots } from './direct-host.js'
+import { CancelToken } from './cancel.js'
 
 export { DEFAULT_FUNCTION_HOST_NAME }
 
@@ -75,6 +76,9 @@ class Host implements FunctionHost {
   readonly #authorizerCache = new AuthorizerResultCache()
   /** Slots of local instances that take direct calls from clients (direct.ts). */
   readonly #direct: DirectSlots
+  /** Host-path invocations from clients, by `{client key}\n{id}`: what InvokeCancel stops. */
+  readonly #cancels = new Map<string, CancelToken>()
+  #portSeq = 0
   #closed = false
 
   constructor(config: FunctionsConfig, options: FunctionHostOptions) {
@@ -113,7 +117,7 @@ class Host implements FunctionHost {
     return { id: req.id, outcome: { kind: 'not-found' }, direct: { client, host: this.name, table: this.#direct.table.buffer, version: this.#direct.version, functions: this.#direct.directory() } }
   }
 
-  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }): Promise<InvokeOutcome> {
+  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }, cancel: CancelToken | null = null): Promise<InvokeOutcome> {
     void options.requestId // reserved for execution logs
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
     // `name:qualifier` may be configured as a function of its own; else the qualifier rides along.
@@ -127,7 +131,26 @@ class Host implements FunctionHost {
       }
     }
     if (fn === undefined) return Promise.resolve({ kind: 'not-found' })
-    return fn.invoke(payload, options.timeoutMs, qualifier)
+    return fn.invoke(payload, options.timeoutMs, qualifier, cancel)
+  }
+
+  /** A client's invocation, stoppable by its InvokeCancel while it runs here. */
+  #invokeFor(key: string, req: InvokeRequest): Promise<InvokeOutcome> {
+    const token = new CancelToken()
+    const k = key + '\n' + req.id
+    this.#cancels.set(k, token)
+    return this.invoke(req.name, req.payload, req, token).then((outcome) => {
+      this.#cancels.delete(k)
+      return outcome
+    })
+  }
+
+  #cancel(key: string, id: number): void {
+    const k = key + '\n' + id
+    const token = this.#cancels.get(k)
+    if (token === undefined) return
+    this.#cancels.delete(k)
+    token.cancel()
   }
 
   /**
@@ -135,7 +158,7 @@ class Host implements FunctionHost {
    * once, without a function call. Returns the lookup's reply, else null.
    */
   #cacheRequest(req: HostRequest): InvokeReply | null {
-    if (req.type === 'direct-hello' || req.type === 'direct-bye') return null
+    if (req.type === 'direct-hello' || req.type === 'direct-bye' || req.type === 'invoke-cancel') return null
     if (req.type === 'authorizer-cache-store') {
       this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
       return null
@@ -150,6 +173,7 @@ class Host implements FunctionHost {
   #onChannelRequest(req: HostRequest): void {
     if (req.type !== undefined) {
       if (this.#closed) return
+      if (req.type === 'invoke-cancel') return this.#cancel(req.replyTo, req.id)
       if (req.type === 'direct-hello' || req.type === 'direct-bye') {
         const replyTo = req.type === 'direct-hello' ? req.replyTo : ''
         const grant = this.#directRequest(req, (r) => { if (!this.#closed) this.#replyChannel(replyTo).postMessage(r) })
@@ -160,7 +184,7 @@ class Host implements FunctionHost {
       if (reply !== null && req.type === 'authorizer-cache-get') this.#replyChannel(req.replyTo).postMessage(reply)
       return
     }
-    void this.invoke(req.name, req.payload, req).then((outcome) => {
+    void this.#invokeFor(req.replyTo, req).then((outcome) => {
       if (this.#closed) return
       const msg: InvokeReply = { id: req.id, outcome }
       this.#replyChannel(req.replyTo).postMessage(msg)
@@ -187,8 +211,10 @@ class Host implements FunctionHost {
   connect(): MessagePort {
     const { port1, port2 } = new MessageChannel()
     this.#ports.add(port1)
+    const key = `port:${this.#portSeq++}`
     port1.on('message', (req: HostRequest) => {
       if (req.type !== undefined) {
+        if (req.type === 'invoke-cancel') return this.#cancel(key, req.id)
         if (req.type === 'direct-hello' || req.type === 'direct-bye') {
           const grant = this.#directRequest(req, (r) => { if (!this.#closed) port1.postMessage(r) })
           if (grant !== null && !this.#closed) port1.postMessage(grant)
@@ -198,7 +224,7 @@ class Host implements FunctionHost {
         if (reply !== null && !this.#closed) port1.postMessage(reply)
         return
       }
-      void this.invoke(req.name, req.payload, req).then((outcome) => {
+      void this.#invokeFor(key, req).then((outcome) => {
         if (this.#closed) return
         const msg: InvokeReply = { id: req.id, outcome }
         const transfer = outcome.kind === 'ok' || outcome.kind === 'function-error' ? [outcome.payload.buffer as ArrayBuffer] : []

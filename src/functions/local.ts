@@ -21,6 +21,7 @@ import type { InvokeOutcome, RunnerInit, RunnerInvoke, RunnerMessage } from './p
 import { RUNNER_SOURCE } from './runner.js'
 import { SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
 import type { DirectSlots, SlotOwner } from './direct-host.js'
+import type { CancelToken } from './cancel.js'
 
 /** Host-wide settings a local function needs. */
 export interface LocalFunctionOptions {
@@ -31,6 +32,13 @@ export interface LocalFunctionOptions {
   /** The host's slot table: instances in a slot also take direct calls (direct.ts); null: host path only. */
   readonly direct: DirectSlots | null
 }
+
+/**
+ * Lambda's quota on a synchronous (RequestResponse) invocation's response: 6 MB, and a
+ * larger result fails as the function error "Response payload size exceeded maximum allowed
+ * payload size (6291556 bytes)." (Function.ResponseSizeTooLarge, as Lambda's Invoke answers it).
+ */
+export const MAX_FUNCTION_RESPONSE_BYTES = 6_291_556
 
 /** Host environment variables a function sees (credentials and the basics), as on Lambda. */
 const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']
@@ -159,7 +167,7 @@ export class LocalFunction implements SlotOwner {
   }
 
   /** Runs the function once; never rejects. */
-  invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null): Promise<InvokeOutcome> {
+  invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null, cancel: CancelToken | null = null): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
     const arn = this.#arn(qualifier)
     return new Promise<InvokeOutcome>((resolve) => {
@@ -169,6 +177,8 @@ export class LocalFunction implements SlotOwner {
       else {
         inv.timer = setTimeout(() => this.#expireQueued(inv), integrationTimeoutMs)
         this.#queue.push(inv)
+        // Nobody waits for it any more: it never starts (running ones run to their end, as on Lambda).
+        if (cancel !== null) cancel.onCancel = () => this.#dropQueued(inv)
         // A direct call may have ended just before the flag was up: look once more.
         this.#setHostWaiting(true)
         this.#pump()
@@ -261,6 +271,7 @@ export class LocalFunction implements SlotOwner {
       memoryLimitInMB: fn.memoryMb,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`,
+      maxResponseBytes: MAX_FUNCTION_RESPONSE_BYTES,
       direct: null,
     }
     const slot = this.#takeSlot()
@@ -412,6 +423,15 @@ export class LocalFunction implements SlotOwner {
     }
     instance.exited = true
     void instance.worker.terminate()
+  }
+
+  #dropQueued(inv: Invocation): void {
+    const at = this.#queue.indexOf(inv)
+    if (at === -1) return
+    this.#queue.splice(at, 1)
+    if (inv.timer !== null) clearTimeout(inv.timer)
+    if (this.#queue.length === 0) this.#setHostWaiting(false)
+    inv.resolve({ kind: 'crash', reason: 'the request went away before the function ran' })
   }
 
   #expireQueued(inv: Invocation): void {

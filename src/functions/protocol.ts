@@ -41,6 +41,12 @@ export type InvokeOutcome =
   | { readonly kind: 'crash'; readonly reason: string }
   /** No function of that name in the functions config (or the remote answered 404). */
   | { readonly kind: 'not-found' }
+  /**
+   * A remote Invoke endpoint answered more than API Gateway's 10 MB integration response cap
+   * (MAX_INTEGRATION_RESPONSE_BYTES): length is its declared length, or the bytes read when
+   * it stopped. The rest is not read.
+   */
+  | { readonly kind: 'too-large'; readonly length: number }
 
 /** Hot-path worker → host. */
 export interface InvokeRequest {
@@ -79,8 +85,16 @@ export interface AuthorizerCacheStore {
   readonly ttlMs: number
 }
 
+/** Hot-path worker → host: the request of an invocation went away (its client left). No reply. */
+export interface InvokeCancel {
+  readonly type: 'invoke-cancel'
+  /** The InvokeRequest's id and replyTo. */
+  readonly id: number
+  readonly replyTo: string
+}
+
 /** Everything a host receives from its clients. */
-export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore | DirectHello | DirectBye
+export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore | DirectHello | DirectBye | InvokeCancel
 
 /** Host → hot-path worker. */
 export interface InvokeReply {
@@ -143,6 +157,8 @@ export interface RunnerInit {
   readonly memoryLimitInMB: number
   readonly logGroupName: string
   readonly logStreamName: string
+  /** Lambda's cap on a synchronous invocation's response (MAX_FUNCTION_RESPONSE_BYTES). */
+  readonly maxResponseBytes: number
   /** The instance's slot in the host's slot table (direct.ts), or null: host path only. */
   readonly direct: RunnerSlot | null
 }

@@ -149,6 +149,15 @@ export function runnerMain(): void {
       return
     }
     const payload = encoder.encode(json === undefined ? 'null' : json)
+    if (payload.byteLength > init.maxResponseBytes) {
+      // Lambda's synchronous response quota: Invoke answers this function error instead
+      // (X-Amz-Function-Error: Unhandled, no trace), and the instance lives on.
+      const doc = { errorMessage: `Response payload size exceeded maximum allowed payload size (${init.maxResponseBytes} bytes).`, errorType: 'Function.ResponseSizeTooLarge' }
+      const bytes = encoder.encode(JSON.stringify(doc))
+      current = null
+      post({ type: 'error', id, errorType: doc.errorType, errorMessage: doc.errorMessage, payload: bytes, fatal: false }, [bytes.buffer as ArrayBuffer])
+      return
+    }
     current = null
     post({ type: 'result', id, payload }, [payload.buffer as ArrayBuffer])
   }

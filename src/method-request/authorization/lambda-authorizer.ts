@@ -366,6 +366,9 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
       case 'not-found':
         console.error(`[${ctx.requestId}] Execution failed due to configuration error: authorizer ${a.name}: function ${a.functionName} is not in the functions config`)
         return this.#fail(ctx)
+      case 'too-large':
+        console.error(`[${ctx.requestId}] Execution failed due to configuration error: authorizer ${a.name}: its answer is larger than 10485760 bytes`)
+        return this.#fail(ctx)
     }
   }
 
