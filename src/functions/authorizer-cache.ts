@@ -12,6 +12,12 @@
 // variable-size values and a lock; the policies must be compiled per worker anyway, which
 // the worker does once per entry (keyed by cacheEntry), not once per request.
 //
+// Each worker also mirrors the entries it has read (client.ts): same entry, same expiry, so
+// a repeated identity costs no round trip at all. The host tells the mirrors to forget
+// through `generation`, a counter in a SharedArrayBuffer every client holds: it moves on a
+// reload and whenever an entry is evicted before its expiry, and a mirror whose stamp is
+// older starts empty. Entries that merely expire need no word: the mirror has the expiry.
+//
 // Only results the worker accepted are stored (a malformed result or a function error is
 // not cached: the next request calls the function again). Keys are built by the worker:
 // API, stage, authorizer and the identity sources' values.
@@ -32,9 +38,17 @@ class Entry {
 export class AuthorizerResultCache {
   readonly #entries = new Map<string, Entry>()
   #nextId = 1
+  /** Int32 slot 0: the generation (see the head of this file); shared with every client. */
+  readonly generations = new SharedArrayBuffer(4)
+  readonly #generation = new Int32Array(this.generations)
+
+  /** The current generation: a mirror stamped with another one is stale. */
+  get generation(): number {
+    return Atomics.load(this.#generation, 0)
+  }
 
   /** The live entry for key, or null (an expired one is dropped). */
-  get(key: string, now: number): { readonly id: number; readonly payload: Uint8Array } | null {
+  get(key: string, now: number): { readonly id: number; readonly payload: Uint8Array; readonly expiresAt: number } | null {
     const e = this.#entries.get(key)
     if (e === undefined) return null
     if (e.expiresAt <= now) {
@@ -51,7 +65,11 @@ export class AuthorizerResultCache {
     if (this.#entries.size >= MAX_AUTHORIZER_CACHE_ENTRIES) {
       // Expired entries first, then the oldest stored.
       for (const [k, e] of this.#entries) if (e.expiresAt <= now) this.#entries.delete(k)
-      if (this.#entries.size >= MAX_AUTHORIZER_CACHE_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string)
+      if (this.#entries.size >= MAX_AUTHORIZER_CACHE_ENTRIES) {
+        this.#entries.delete(this.#entries.keys().next().value as string)
+        // A live entry is gone before its expiry: the workers' mirrors must forget it too.
+        Atomics.add(this.#generation, 0, 1)
+      }
     }
     this.#entries.set(key, new Entry(this.#nextId++, payload, now + ttlMs))
   }
@@ -63,5 +81,6 @@ export class AuthorizerResultCache {
   /** Forgets every entry (a reload: the authorizers may have changed). */
   clear(): void {
     this.#entries.clear()
+    Atomics.add(this.#generation, 0, 1)
   }
 }

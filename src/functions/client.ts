@@ -7,9 +7,11 @@
 // by id. The host enforces the timeouts; the client only guards against a host that never
 // answers (gone, or never created), with one sweep timer instead of a timer per call.
 
+import { randomUUID } from 'node:crypto'
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
+import { HeaderField, SlotField, SlotState, SlotTable, slotChannelName, type DirectFunction, type DirectGrant } from './direct.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
+import type { AuthorizerCacheStamp, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, RunnerInvoke, RunnerMessage } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -19,6 +21,8 @@ const SWEEP_MS = 500
 export interface InvokeOptions {
   /** The integration timeout (timeoutInMillis). */
   readonly timeoutMs: number
+  /** The gateway request (RequestRecord.id) the call is for, so cancelRequest() can stop it. */
+  readonly requestKey?: number
   /** API Gateway's request id, for log lines. */
   readonly requestId: string
 }
@@ -31,11 +35,37 @@ export interface FunctionClient {
    * on a hit, not-found on a miss. Never rejects.
    */
   lookupAuthorizerResult(key: string): Promise<InvokeOutcome>
+  /**
+   * The host's entry for key as this client last read it, while it lives (same expiry) and
+   * the host has cleared or evicted nothing since: no message at all. Else null (ask the host).
+   */
+  mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null
   /** Keeps an authorizer result in the host's cache for ttlMs (fire and forget). */
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void
+  /**
+   * The request `requestKey` went away: its call ends now as a crash, and the host stops what
+   * it can (a queued invocation never starts, a remote one is aborted).
+   */
+  cancelRequest(requestKey: number): void
+  /** Invocations this client handed to a runner itself (direct.ts), for tests and metrics. */
+  readonly directInvocations: number
   /** Stops listening; pending calls get a crash outcome. */
   close(): void
 }
+
+/** An entry of the host's authorizer cache, as the client's mirror holds it. */
+export class MirroredAuthorizerResult {
+  constructor(
+    readonly payload: Uint8Array,
+    /** The host's entry id (the worker compiles each entry once by it). */
+    readonly cacheEntry: number,
+    /** The host entry's own expiry (epoch ms). */
+    readonly expiresAt: number,
+  ) {}
+}
+
+/** Mirrored entries kept; beyond it the mirror starts over (a miss costs one round trip). */
+const MAX_MIRRORED = 1_000
 
 /** How long a cache lookup may take before the host is presumed gone (it answers at once). */
 const LOOKUP_TIMEOUT_MS = 1_000
@@ -45,6 +75,8 @@ class Pending {
     readonly resolve: (o: InvokeOutcome) => void,
     /** Epoch ms after which the host is presumed gone. */
     readonly giveUpAt: number,
+    /** InvokeOptions.requestKey, when given. */
+    readonly requestKey: number | undefined,
   ) {}
 }
 
@@ -58,6 +90,30 @@ class Client implements FunctionClient {
   readonly #replyTo: string
   readonly #listener: { ref(): void; unref(): void; close(): void }
   #closed = false
+  /** Keys of the authorizer cache lookups in flight, by id: their replies fill the mirror. */
+  readonly #lookups = new Map<number, string>()
+  readonly #mirror = new Map<string, MirroredAuthorizerResult>()
+  /** The host's generation counter (null until a first lookup brings it) and the mirror's stamp. */
+  #generations: Int32Array | null = null
+  #mirrorGeneration = -1
+  /** Direct invocations (direct.ts): the host's grant, once asked (null until it answers). */
+  #grant: DirectGrant | null = null
+  #table: SlotTable | null = null
+  /** Id of the DirectHello in flight, or 0. */
+  #helloId = 0
+  #asked = false
+  /** The channel shared with the runner in each slot, opened on first use. */
+  readonly #slotChannels: BroadcastChannel[] = []
+  /** Spreads direct calls over a function's slots. */
+  #turn = 0
+  #directCount = 0
+  /** Calls made with a requestKey: key → call id, and whether the host runs it. */
+  readonly #byRequest = new Map<number, number>()
+  readonly #hostCalls = new Set<number>()
+
+  get directInvocations(): number {
+    return this.#directCount
+  }
 
   constructor(target: string | MessagePort) {
     const onReply = (msg: InvokeReply) => this.#onReply(msg)
@@ -89,8 +145,11 @@ class Client implements FunctionClient {
   invoke(name: string, payload: Uint8Array, options: InvokeOptions): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
     const id = this.#nextId++
+    if (options.requestKey !== undefined) this.#byRequest.set(options.requestKey, id)
     return new Promise<InvokeOutcome>((resolve) => {
-      this.#track(id, resolve, options.timeoutMs)
+      this.#track(id, resolve, options.timeoutMs, options.requestKey)
+      if (this.#invokeDirect(id, name, payload, options)) return
+      if (options.requestKey !== undefined) this.#hostCalls.add(id)
       const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
       this.#send(req, [])
     })
@@ -99,30 +158,170 @@ class Client implements FunctionClient {
   lookupAuthorizerResult(key: string): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function client is closed' })
     const id = this.#nextId++
+    this.#lookups.set(id, key)
     return new Promise<InvokeOutcome>((resolve) => {
       this.#track(id, resolve, LOOKUP_TIMEOUT_MS)
       this.#send({ type: 'authorizer-cache-get', id, replyTo: this.#replyTo, key }, [])
     })
   }
 
+  cancelRequest(requestKey: number): void {
+    const id = this.#byRequest.get(requestKey)
+    if (id === undefined) return
+    this.#byRequest.delete(requestKey)
+    if (this.#hostCalls.delete(id)) this.#send({ type: 'invoke-cancel', id, replyTo: this.#replyTo }, [])
+    // A direct call runs to its end in its runner; its answer finds no pending call.
+    this.#onReply({ id, outcome: { kind: 'crash', reason: 'the request went away' } })
+  }
+
+  /** The call ended: nothing to cancel any more. */
+  #forgetRequest(id: number, requestKey: number | undefined): void {
+    if (requestKey === undefined) return
+    if (this.#byRequest.get(requestKey) === id) this.#byRequest.delete(requestKey)
+    this.#hostCalls.delete(id)
+  }
+
+  /** Asks the host for the slot table (once, and again after a directory change). */
+  #hello(): void {
+    if (this.#helloId !== 0 || this.#closed) return
+    this.#asked = true
+    const id = this.#nextId++
+    this.#helloId = id
+    this.#track(id, () => {}, LOOKUP_TIMEOUT_MS)
+    this.#send({ type: 'direct-hello', id, replyTo: this.#replyTo, client: this.#grant?.client ?? null }, [])
+  }
+
+  /** Hands the call to an idle runner of the function directly; false when none is free (then the host runs it). */
+  #invokeDirect(id: number, name: string, payload: Uint8Array, options: InvokeOptions): boolean {
+    const grant = this.#grant
+    const table = this.#table
+    if (grant === null || table === null) {
+      if (!this.#asked) this.#hello()
+      return false
+    }
+    if (grant.client === null) return false
+    const ints = table.ints
+    if (Atomics.load(ints, HeaderField.DirectoryVersion) !== grant.version) {
+      this.#hello()
+      return false
+    }
+    let fn: DirectFunction | undefined = grant.functions[name]
+    let qualifier: string | null = null
+    if (fn === undefined) {
+      const colon = name.indexOf(':')
+      if (colon === -1) return false
+      fn = grant.functions[name.slice(0, colon)]
+      if (fn === undefined) return false
+      qualifier = name.slice(colon + 1)
+    }
+    const bit = 1 << grant.client
+    const turn = this.#turn++
+    for (let i = 0; i < fn.count; i++) {
+      const slot = fn.base + ((turn + i) % fn.count)
+      const at = SlotTable.at(slot, SlotField.State)
+      if (Atomics.load(ints, at) !== SlotState.Idle || (Atomics.load(ints, SlotTable.at(slot, SlotField.Ready)) & bit) === 0) continue
+      if (Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Claiming) !== SlotState.Idle) continue
+      if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) {
+        // Retiring after a reload: not ours to use; the host's watchdog ends it.
+        Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.Idle)
+        continue
+      }
+      const now = Date.now()
+      const functionDeadline = now + fn.timeoutMs
+      const byFunction = functionDeadline <= now + options.timeoutMs
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Client), grant.client)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Call), id)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.ByFunction), byFunction ? 1 : 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.TimeoutMs), options.timeoutMs)
+      table.deadlines[slot] = byFunction ? functionDeadline : now + options.timeoutMs
+      // The host took the slot meanwhile (the runner died): the host path then.
+      if (Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.BusyDirect) !== SlotState.Claiming) return false
+      const msg: RunnerInvoke = { type: 'invoke', id, payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: qualifier === null ? fn.arn : `${fn.arn}:${qualifier}` }
+      this.#slotChannel(grant, slot).postMessage(msg)
+      this.#directCount++
+      return true
+    }
+    return false
+  }
+
+  #slotChannel(grant: DirectGrant, slot: number): BroadcastChannel {
+    let ch = this.#slotChannels[slot]
+    if (ch === undefined) {
+      ch = new BroadcastChannel(slotChannelName(grant.host, slot, grant.client!))
+      ch.onmessage = (ev: unknown) => this.#onRunnerMessage((ev as MessageEvent).data as RunnerMessage)
+      ch.unref()
+      this.#slotChannels[slot] = ch
+    }
+    return ch
+  }
+
+  /** A runner's answer to a direct call, as the host would have put it. */
+  #onRunnerMessage(msg: RunnerMessage): void {
+    if (msg.type === 'result') this.#onReply({ id: msg.id, outcome: { kind: 'ok', payload: msg.payload } })
+    else if (msg.type === 'error') this.#onReply({ id: msg.id, outcome: { kind: 'function-error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload } })
+  }
+
+  mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null {
+    const gens = this.#generations
+    if (gens === null || this.#mirror.size === 0) return null
+    if (Atomics.load(gens, 0) !== this.#mirrorGeneration) {
+      // The host cleared or evicted since: what this mirror holds may be gone there.
+      this.#mirror.clear()
+      return null
+    }
+    const m = this.#mirror.get(key)
+    if (m === undefined) return null
+    if (m.expiresAt <= now) {
+      this.#mirror.delete(key)
+      return null
+    }
+    return m
+  }
+
+  /** A lookup's reply: a hit goes into the mirror, stamped with the generation it was read in. */
+  #mirrorReply(key: string, outcome: InvokeOutcome, stamp: AuthorizerCacheStamp): void {
+    if (this.#generations === null) this.#generations = new Int32Array(stamp.generations)
+    if (outcome.kind !== 'ok' || outcome.cacheEntry === undefined) return
+    // Cleared or evicted while the reply travelled: the entry may be gone already.
+    if (Atomics.load(this.#generations, 0) !== stamp.generation) return
+    if (this.#mirrorGeneration !== stamp.generation || this.#mirror.size >= MAX_MIRRORED) {
+      this.#mirror.clear()
+      this.#mirrorGeneration = stamp.generation
+    }
+    this.#mirror.set(key, new MirroredAuthorizerResult(outcome.payload, outcome.cacheEntry, stamp.expiresAt))
+  }
+
   storeAuthorizerResult(key: string, payload: Uint8Array, ttlMs: number): void {
     if (!this.#closed) this.#send({ type: 'authorizer-cache-store', key, payload, ttlMs }, [])
   }
 
-  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number): void {
+  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number, requestKey?: number): void {
     if (this.#pending.size === 0) {
       this.#listener.ref()
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
       this.#sweeper.unref()
     }
-    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS))
+    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS, requestKey))
   }
 
   #onReply(msg: InvokeReply): void {
+    if (msg.direct !== undefined && msg.id === this.#helloId) {
+      this.#helloId = 0
+      this.#grant = msg.direct
+      if (this.#table === null || this.#table.buffer !== msg.direct.table) this.#table = new SlotTable(msg.direct.table)
+    }
     const p = this.#pending.get(msg.id)
     if (p === undefined) return
     this.#pending.delete(msg.id)
+    if (p.requestKey !== undefined) this.#forgetRequest(msg.id, p.requestKey)
     if (this.#pending.size === 0) this.#idle()
+    if (this.#lookups.size !== 0) {
+      const key = this.#lookups.get(msg.id)
+      if (key !== undefined) {
+        this.#lookups.delete(msg.id)
+        if (msg.cache !== undefined) this.#mirrorReply(key, msg.outcome, msg.cache)
+      }
+    }
     p.resolve(msg.outcome)
   }
 
@@ -130,7 +329,10 @@ class Client implements FunctionClient {
     const now = Date.now()
     for (const [id, p] of this.#pending) {
       if (p.giveUpAt <= now) {
+        if (id === this.#helloId) this.#helloId = 0
         this.#pending.delete(id)
+        if (p.requestKey !== undefined) this.#forgetRequest(id, p.requestKey)
+        this.#lookups.delete(id)
         p.resolve({ kind: 'crash', reason: 'the function host did not answer' })
       }
     }
@@ -146,10 +348,14 @@ class Client implements FunctionClient {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    if (this.#grant !== null && this.#grant.client !== null) this.#send({ type: 'direct-bye', client: this.#grant.client }, [])
+    for (const ch of this.#slotChannels) ch?.close()
     this.#idle()
     this.#listener.close()
     for (const p of this.#pending.values()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })
     this.#pending.clear()
+    this.#lookups.clear()
+    this.#mirror.clear()
   }
 }
 

@@ -20,9 +20,11 @@ import {
 } from './config.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
 import { LocalFunction } from './local.js'
-import type { HostRequest, InvokeOutcome, InvokeReply } from './protocol.js'
+import type { HostRequest, InvokeOutcome, InvokeReply, InvokeRequest } from './protocol.js'
 import { RemoteFunction } from './remote.js'
 import { AuthorizerResultCache } from './authorizer-cache.js'
+import { DirectSlots } from './direct-host.js'
+import { CancelToken } from './cancel.js'
 
 export { DEFAULT_FUNCTION_HOST_NAME }
 
@@ -72,6 +74,11 @@ class Host implements FunctionHost {
   readonly #ports = new Set<MessagePort>()
   /** Lambda authorizer results, shared by every client (authorizer-cache.ts). */
   readonly #authorizerCache = new AuthorizerResultCache()
+  /** Slots of local instances that take direct calls from clients (direct.ts). */
+  readonly #direct: DirectSlots
+  /** Host-path invocations from clients, by `{client key}\n{id}`: what InvokeCancel stops. */
+  readonly #cancels = new Map<string, CancelToken>()
+  #portSeq = 0
   #closed = false
 
   constructor(config: FunctionsConfig, options: FunctionHostOptions) {
@@ -80,17 +87,37 @@ class Host implements FunctionHost {
     this.#region = options.region ?? DEFAULT_FUNCTION_REGION
     this.#accountId = options.accountId ?? DEFAULT_FUNCTION_ACCOUNT
     this.#compiled = compileFunctionsConfig(config, options.baseDir)
+    this.#direct = new DirectSlots(this.name)
     for (const fn of this.#compiled.values()) this.#functions.set(fn.name, this.#create(fn))
+    this.#publishDirectory()
     this.#channel = new BroadcastChannel(this.name)
     this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as HostRequest)
   }
 
   #create(fn: CompiledFunction): Fn {
     if (fn.kind === 'remote') return new RemoteFunction(fn)
-    return new LocalFunction(fn, { region: this.#region, accountId: this.#accountId, output: this.#options.output ?? 'inherit' })
+    return new LocalFunction(fn, { region: this.#region, accountId: this.#accountId, output: this.#options.output ?? 'inherit', direct: this.#direct })
   }
 
-  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }): Promise<InvokeOutcome> {
+  /** The local functions clients may invoke directly, after any change of them. */
+  #publishDirectory(): void {
+    const owners = new Map<string, LocalFunction>()
+    for (const [name, fn] of this.#functions) if (fn instanceof LocalFunction) owners.set(name, fn)
+    this.#direct.setOwners(owners)
+  }
+
+  /** A client asking to invoke directly (reply says how), or leaving. Returns the reply, else null. */
+  #directRequest(req: HostRequest, reply: (r: InvokeReply) => void): InvokeReply | null {
+    if (req.type === 'direct-bye') {
+      this.#direct.removeClient(req.client)
+      return null
+    }
+    if (req.type !== 'direct-hello') return null
+    const client = this.#direct.addClient(reply, req.client)
+    return { id: req.id, outcome: { kind: 'not-found' }, direct: { client, host: this.name, table: this.#direct.table.buffer, version: this.#direct.version, functions: this.#direct.directory() } }
+  }
+
+  invoke(name: string, payload: Uint8Array, options: { timeoutMs: number; requestId: string }, cancel: CancelToken | null = null): Promise<InvokeOutcome> {
     void options.requestId // reserved for execution logs
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
     // `name:qualifier` may be configured as a function of its own; else the qualifier rides along.
@@ -104,7 +131,26 @@ class Host implements FunctionHost {
       }
     }
     if (fn === undefined) return Promise.resolve({ kind: 'not-found' })
-    return fn.invoke(payload, options.timeoutMs, qualifier)
+    return fn.invoke(payload, options.timeoutMs, qualifier, cancel)
+  }
+
+  /** A client's invocation, stoppable by its InvokeCancel while it runs here. */
+  #invokeFor(key: string, req: InvokeRequest): Promise<InvokeOutcome> {
+    const token = new CancelToken()
+    const k = key + '\n' + req.id
+    this.#cancels.set(k, token)
+    return this.invoke(req.name, req.payload, req, token).then((outcome) => {
+      this.#cancels.delete(k)
+      return outcome
+    })
+  }
+
+  #cancel(key: string, id: number): void {
+    const k = key + '\n' + id
+    const token = this.#cancels.get(k)
+    if (token === undefined) return
+    this.#cancels.delete(k)
+    token.cancel()
   }
 
   /**
@@ -112,22 +158,33 @@ class Host implements FunctionHost {
    * once, without a function call. Returns the lookup's reply, else null.
    */
   #cacheRequest(req: HostRequest): InvokeReply | null {
+    if (req.type === 'direct-hello' || req.type === 'direct-bye' || req.type === 'invoke-cancel') return null
     if (req.type === 'authorizer-cache-store') {
       this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
       return null
     }
     if (req.type !== 'authorizer-cache-get') return null
-    const hit = this.#authorizerCache.get(req.key, Date.now())
-    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id } }
+    const cache = this.#authorizerCache
+    const hit = cache.get(req.key, Date.now())
+    const stamp = { generations: cache.generations, generation: cache.generation, expiresAt: hit === null ? 0 : hit.expiresAt }
+    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id }, cache: stamp }
   }
 
   #onChannelRequest(req: HostRequest): void {
     if (req.type !== undefined) {
+      if (this.#closed) return
+      if (req.type === 'invoke-cancel') return this.#cancel(req.replyTo, req.id)
+      if (req.type === 'direct-hello' || req.type === 'direct-bye') {
+        const replyTo = req.type === 'direct-hello' ? req.replyTo : ''
+        const grant = this.#directRequest(req, (r) => { if (!this.#closed) this.#replyChannel(replyTo).postMessage(r) })
+        if (grant !== null && req.type === 'direct-hello') this.#replyChannel(req.replyTo).postMessage(grant)
+        return
+      }
       const reply = this.#cacheRequest(req)
-      if (reply !== null && req.type === 'authorizer-cache-get' && !this.#closed) this.#replyChannel(req.replyTo).postMessage(reply)
+      if (reply !== null && req.type === 'authorizer-cache-get') this.#replyChannel(req.replyTo).postMessage(reply)
       return
     }
-    void this.invoke(req.name, req.payload, req).then((outcome) => {
+    void this.#invokeFor(req.replyTo, req).then((outcome) => {
       if (this.#closed) return
       const msg: InvokeReply = { id: req.id, outcome }
       this.#replyChannel(req.replyTo).postMessage(msg)
@@ -154,13 +211,20 @@ class Host implements FunctionHost {
   connect(): MessagePort {
     const { port1, port2 } = new MessageChannel()
     this.#ports.add(port1)
+    const key = `port:${this.#portSeq++}`
     port1.on('message', (req: HostRequest) => {
       if (req.type !== undefined) {
+        if (req.type === 'invoke-cancel') return this.#cancel(key, req.id)
+        if (req.type === 'direct-hello' || req.type === 'direct-bye') {
+          const grant = this.#directRequest(req, (r) => { if (!this.#closed) port1.postMessage(r) })
+          if (grant !== null && !this.#closed) port1.postMessage(grant)
+          return
+        }
         const reply = this.#cacheRequest(req)
         if (reply !== null && !this.#closed) port1.postMessage(reply)
         return
       }
-      void this.invoke(req.name, req.payload, req).then((outcome) => {
+      void this.#invokeFor(key, req).then((outcome) => {
         if (this.#closed) return
         const msg: InvokeReply = { id: req.id, outcome }
         const transfer = outcome.kind === 'ok' || outcome.kind === 'function-error' ? [outcome.payload.buffer as ArrayBuffer] : []
@@ -179,6 +243,7 @@ class Host implements FunctionHost {
     this.#authorizerCache.clear()
     if (config === undefined) {
       for (const fn of this.#functions.values()) if (fn instanceof LocalFunction) fn.reload()
+      this.#publishDirectory()
       return
     }
     const next = compileFunctionsConfig(config, this.#options.baseDir)
@@ -197,11 +262,13 @@ class Host implements FunctionHost {
     }
     this.#functions = functions
     this.#compiled = next
+    this.#publishDirectory()
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#direct.close()
     this.#channel.close()
     for (const ch of this.#replyChannels.values()) ch.close()
     this.#replyChannels.clear()

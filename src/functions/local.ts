@@ -19,6 +19,9 @@ import { Worker } from 'node:worker_threads'
 import type { CompiledLocalFunction } from './config.js'
 import type { InvokeOutcome, RunnerInit, RunnerInvoke, RunnerMessage } from './protocol.js'
 import { RUNNER_SOURCE } from './runner.js'
+import { SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
+import type { DirectSlots, SlotOwner } from './direct-host.js'
+import type { CancelToken } from './cancel.js'
 
 /** Host-wide settings a local function needs. */
 export interface LocalFunctionOptions {
@@ -26,7 +29,16 @@ export interface LocalFunctionOptions {
   readonly accountId: string
   /** Where handler console output goes. */
   readonly output: 'inherit' | 'ignore'
+  /** The host's slot table: instances in a slot also take direct calls (direct.ts); null: host path only. */
+  readonly direct: DirectSlots | null
 }
+
+/**
+ * Lambda's quota on a synchronous (RequestResponse) invocation's response: 6 MB, and a
+ * larger result fails as the function error "Response payload size exceeded maximum allowed
+ * payload size (6291556 bytes)." (Function.ResponseSizeTooLarge, as Lambda's Invoke answers it).
+ */
+export const MAX_FUNCTION_RESPONSE_BYTES = 6_291_556
 
 /** Host environment variables a function sees (credentials and the basics), as on Lambda. */
 const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']
@@ -54,6 +66,8 @@ class Instance {
   constructor(
     readonly worker: Worker,
     readonly generation: number,
+    /** Its slot in the host's slot table, or -1 (host path only). */
+    readonly slot: number,
   ) {}
 }
 
@@ -61,12 +75,19 @@ function taskTimedOut(ms: number): string {
   return `Task timed out after ${(ms / 1000).toFixed(2)} seconds`
 }
 
-export class LocalFunction {
+export class LocalFunction implements SlotOwner {
   #fn: CompiledLocalFunction
   readonly #options: LocalFunctionOptions
   #generation = 0
   readonly #instances = new Set<Instance>()
+  /** Idle instances without a slot; a slotted instance's idleness is its slot state. */
   readonly #idle: Instance[] = []
+  /** Live instances with a slot. */
+  readonly #slotted = new Set<Instance>()
+  /** This function's slots in the host's table, or null. */
+  readonly #slots: { readonly base: number; readonly count: number } | null
+  readonly #ints: Int32Array | null
+  #hostWaiting = false
   readonly #queue: Invocation[] = []
   #nextId = 1
   #closed = false
@@ -74,6 +95,66 @@ export class LocalFunction {
   constructor(fn: CompiledLocalFunction, options: LocalFunctionOptions) {
     this.#fn = fn
     this.#options = options
+    this.#slots = options.direct === null ? null : options.direct.allocate(fn.concurrency)
+    this.#ints = options.direct === null ? null : options.direct.table.ints
+  }
+
+  #arn(qualifier: string | null): string {
+    return `arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${this.#fn.name}` + (qualifier === null ? '' : ':' + qualifier)
+  }
+
+  directory(): DirectFunction | null {
+    if (this.#slots === null || this.#closed) return null
+    return { base: this.#slots.base, count: this.#slots.count, timeoutMs: this.#fn.timeoutMs, arn: this.#arn(null) }
+  }
+
+  clientAdded(client: number): void {
+    for (const instance of this.#slotted) instance.worker.postMessage({ type: 'client', client })
+  }
+
+  /** The watchdog: direct calls past their deadline, instances retired by a reload once idle, a queue nobody pumped. */
+  watch(now: number): void {
+    const ints = this.#ints
+    if (ints === null) return
+    const deadlines = this.#options.direct!.table.deadlines
+    for (const instance of this.#slotted) {
+      const at = SlotTable.at(instance.slot, SlotField.State)
+      const state = Atomics.load(ints, at)
+      if (state === SlotState.Idle) {
+        if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Retire)) !== 0 && Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Gone) === SlotState.Idle) this.#retire(instance)
+        continue
+      }
+      if (state !== SlotState.BusyDirect || deadlines[instance.slot]! > now) continue
+      const client = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
+      const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
+      if (Atomics.compareExchange(ints, at, SlotState.BusyDirect, SlotState.Gone) !== SlotState.BusyDirect) continue
+      // Gone: nobody writes the slot now. Another call may have slipped in between the reads
+      // and the exchange (it ended, another began): then it is not this one's to end.
+      if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call)) !== call || Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client)) !== client || deadlines[instance.slot]! > now) {
+        Atomics.store(ints, at, SlotState.BusyDirect)
+        continue
+      }
+      const byFunction = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.ByFunction)) !== 0
+      const afterMs = byFunction ? this.#fn.timeoutMs : Atomics.load(ints, SlotTable.at(instance.slot, SlotField.TimeoutMs))
+      // A handler past its time is stopped, as on the host path.
+      this.#retire(instance)
+      this.#options.direct!.answer(client, { id: call, outcome: { kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs, errorMessage: taskTimedOut(afterMs) } })
+    }
+    if (this.#queue.length > 0) this.#pump()
+  }
+
+  /** Claims a slotted instance's slot for the host path (IDLE → BUSY_HOST); false when it is not idle or retiring. */
+  #claim(instance: Instance): boolean {
+    const ints = this.#ints!
+    if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Retire)) !== 0) return false
+    return Atomics.compareExchange(ints, SlotTable.at(instance.slot, SlotField.State), SlotState.Idle, SlotState.BusyHost) === SlotState.Idle
+  }
+
+  /** While invocations queue here, runners ending direct calls must say so. */
+  #setHostWaiting(on: boolean): void {
+    if (this.#hostWaiting === on || this.#ints === null || this.#slots === null) return
+    this.#hostWaiting = on
+    for (let i = 0; i < this.#slots.count; i++) Atomics.store(this.#ints, SlotTable.at(this.#slots.base + i, SlotField.HostWaiting), on ? 1 : 0)
   }
 
   get name(): string {
@@ -86,11 +167,9 @@ export class LocalFunction {
   }
 
   /** Runs the function once; never rejects. */
-  invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null): Promise<InvokeOutcome> {
+  invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null, cancel: CancelToken | null = null): Promise<InvokeOutcome> {
     if (this.#closed) return Promise.resolve({ kind: 'crash', reason: 'the function host is closed' })
-    const arn =
-      `arn:aws:lambda:${this.#options.region}:${this.#options.accountId}:function:${this.#fn.name}` +
-      (qualifier === null ? '' : ':' + qualifier)
+    const arn = this.#arn(qualifier)
     return new Promise<InvokeOutcome>((resolve) => {
       const inv = new Invocation(this.#nextId++, payload, Date.now() + integrationTimeoutMs, integrationTimeoutMs, arn, resolve)
       const instance = this.#takeInstance()
@@ -98,6 +177,11 @@ export class LocalFunction {
       else {
         inv.timer = setTimeout(() => this.#expireQueued(inv), integrationTimeoutMs)
         this.#queue.push(inv)
+        // Nobody waits for it any more: it never starts (running ones run to their end, as on Lambda).
+        if (cancel !== null) cancel.onCancel = () => this.#dropQueued(inv)
+        // A direct call may have ended just before the flag was up: look once more.
+        this.#setHostWaiting(true)
+        this.#pump()
       }
     })
   }
@@ -107,6 +191,15 @@ export class LocalFunction {
     this.#fn = fn
     this.#generation++
     for (const instance of this.#idle.splice(0)) this.#retire(instance)
+    const ints = this.#ints
+    if (ints !== null) {
+      for (const instance of this.#slotted) {
+        if (instance.generation === this.#generation) continue
+        // No new claim; idle now: gone now; busy: gone once idle (the watchdog) or released (host path).
+        Atomics.store(ints, SlotTable.at(instance.slot, SlotField.Retire), 1)
+        if (Atomics.compareExchange(ints, SlotTable.at(instance.slot, SlotField.State), SlotState.Idle, SlotState.Gone) === SlotState.Idle) this.#retire(instance)
+      }
+    }
     // Busy instances retire when their invocation ends (see #release).
   }
 
@@ -125,9 +218,11 @@ export class LocalFunction {
         if (inv.timer !== null) clearTimeout(inv.timer)
         inv.resolve({ kind: 'crash', reason: 'the function host is closed' })
       }
+      if (instance.slot !== -1) this.#endDirect(instance, 'the function host is closed')
       all.push(instance.worker.terminate())
     }
     this.#idle.length = 0
+    this.#slotted.clear()
     await Promise.all(all)
   }
 
@@ -135,8 +230,34 @@ export class LocalFunction {
   #takeInstance(): Instance | null {
     const idle = this.#idle.pop()
     if (idle !== undefined) return idle
+    for (const instance of this.#slotted) if (instance.generation === this.#generation && this.#claim(instance)) return instance
     if (this.#instances.size < this.#fn.concurrency) return this.#spawn()
     return null
+  }
+
+  /** A free slot of this function, set up for a new instance (its first call is the host's), or -1. */
+  #takeSlot(): number {
+    const ints = this.#ints
+    if (ints === null || this.#slots === null) return -1
+    for (let i = 0; i < this.#slots.count; i++) {
+      const slot = this.#slots.base + i
+      if (Atomics.load(ints, SlotTable.at(slot, SlotField.State)) !== SlotState.Empty) continue
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Ready), 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Retire), 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.HostWaiting), this.#hostWaiting ? 1 : 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.State), SlotState.BusyHost)
+      return slot
+    }
+    return -1
+  }
+
+  /** The instance is gone: a direct call it was running ends as a crash (the client hears it from the host). */
+  #endDirect(instance: Instance, reason: string): void {
+    const ints = this.#ints!
+    const client = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
+    const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
+    const prev = Atomics.exchange(ints, SlotTable.at(instance.slot, SlotField.State), SlotState.Gone)
+    if (prev === SlotState.BusyDirect) this.#options.direct!.answer(client, { id: call, outcome: { kind: 'crash', reason } })
   }
 
   #spawn(): Instance {
@@ -150,7 +271,11 @@ export class LocalFunction {
       memoryLimitInMB: fn.memoryMb,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`,
+      maxResponseBytes: MAX_FUNCTION_RESPONSE_BYTES,
+      direct: null,
     }
+    const slot = this.#takeSlot()
+    if (slot !== -1) (init as { direct: RunnerInit['direct'] }).direct = this.#options.direct!.runnerSlot(slot)
     const env: Record<string, string> = {}
     for (const k of PASSED_ENV) {
       const v = process.env[k]
@@ -185,8 +310,9 @@ export class LocalFunction {
       worker.stdout.resume()
       worker.stderr.resume()
     }
-    const instance = new Instance(worker, this.#generation)
+    const instance = new Instance(worker, this.#generation, slot)
     this.#instances.add(instance)
+    if (slot !== -1) this.#slotted.add(instance)
     worker.on('message', (msg: RunnerMessage) => this.#onMessage(instance, msg))
     worker.on('error', (err: Error) => {
       instance.lastError = err
@@ -215,6 +341,7 @@ export class LocalFunction {
   }
 
   #onMessage(instance: Instance, msg: RunnerMessage): void {
+    if (msg.type === 'idle') return this.#pump()
     const inv = instance.busy
     if (inv === null || inv.id !== msg.id) return // a late answer after a timeout: dropped
     if (inv.timer !== null) clearTimeout(inv.timer)
@@ -228,6 +355,15 @@ export class LocalFunction {
   #onExit(instance: Instance, code: number): void {
     instance.exited = true
     this.#instances.delete(instance)
+    if (instance.slot !== -1) {
+      this.#slotted.delete(instance)
+      const err = instance.lastError as (Error & { code?: string }) | null
+      this.#endDirect(instance, err !== null && err.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? `Runtime.ExitError: Runtime exited with error: out of memory (memoryMb ${this.#fn.memoryMb})`
+        : `Runtime.ExitError: Runtime exited with error: ${err !== null ? `${err.name}: ${err.message}` : `exit status ${code}`}`)
+      // The thread is gone: the slot may take a new instance.
+      Atomics.store(this.#ints!, SlotTable.at(instance.slot, SlotField.State), SlotState.Empty)
+    }
     const at = this.#idle.indexOf(instance)
     if (at !== -1) this.#idle.splice(at, 1)
     const inv = instance.busy
@@ -258,6 +394,9 @@ export class LocalFunction {
     if (next !== undefined) {
       if (next.timer !== null) clearTimeout(next.timer)
       this.#run(instance, next)
+    } else if (instance.slot !== -1) {
+      this.#setHostWaiting(false)
+      Atomics.store(this.#ints!, SlotTable.at(instance.slot, SlotField.State), SlotState.Idle)
     } else {
       this.#idle.push(instance)
     }
@@ -272,18 +411,34 @@ export class LocalFunction {
       if (next.timer !== null) clearTimeout(next.timer)
       this.#run(instance, next)
     }
+    if (this.#queue.length === 0) this.#setHostWaiting(false)
   }
 
   #retire(instance: Instance): void {
     this.#instances.delete(instance)
+    if (instance.slot !== -1) {
+      this.#slotted.delete(instance)
+      // Never claimable again; it becomes EMPTY when the thread has exited (#onExit).
+      Atomics.store(this.#ints!, SlotTable.at(instance.slot, SlotField.State), SlotState.Gone)
+    }
     instance.exited = true
     void instance.worker.terminate()
+  }
+
+  #dropQueued(inv: Invocation): void {
+    const at = this.#queue.indexOf(inv)
+    if (at === -1) return
+    this.#queue.splice(at, 1)
+    if (inv.timer !== null) clearTimeout(inv.timer)
+    if (this.#queue.length === 0) this.#setHostWaiting(false)
+    inv.resolve({ kind: 'crash', reason: 'the request went away before the function ran' })
   }
 
   #expireQueued(inv: Invocation): void {
     const at = this.#queue.indexOf(inv)
     if (at === -1) return
     this.#queue.splice(at, 1)
+    if (this.#queue.length === 0) this.#setHostWaiting(false)
     inv.resolve({ kind: 'timeout', source: 'integration', afterMs: inv.integrationTimeoutMs, errorMessage: taskTimedOut(inv.integrationTimeoutMs) })
   }
 

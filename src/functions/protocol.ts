@@ -3,8 +3,11 @@
 //   hot-path worker ──InvokeRequest──▶ FunctionHost (main thread) ──RunnerInvoke──▶ runner Worker
 //                   ◀──InvokeReply────                           ◀──RunnerResult──
 //
+// Direct invocations (worker ⇄ runner, direct.ts) carry RunnerInvoke and RunnerMessage.
 // Nothing else crosses them, so this file is the whole contract (as pool/protocol.ts is
 // for the front and the hot-path workers).
+
+import type { DirectBye, DirectGrant, DirectHello } from './direct.js'
 
 /** How an invocation ended, as the pipeline sees it. */
 export type InvokeOutcome =
@@ -38,6 +41,12 @@ export type InvokeOutcome =
   | { readonly kind: 'crash'; readonly reason: string }
   /** No function of that name in the functions config (or the remote answered 404). */
   | { readonly kind: 'not-found' }
+  /**
+   * A remote Invoke endpoint answered more than API Gateway's 10 MB integration response cap
+   * (MAX_INTEGRATION_RESPONSE_BYTES): length is its declared length, or the bytes read when
+   * it stopped. The rest is not read.
+   */
+  | { readonly kind: 'too-large'; readonly length: number }
 
 /** Hot-path worker → host. */
 export interface InvokeRequest {
@@ -76,13 +85,35 @@ export interface AuthorizerCacheStore {
   readonly ttlMs: number
 }
 
+/** Hot-path worker → host: the request of an invocation went away (its client left). No reply. */
+export interface InvokeCancel {
+  readonly type: 'invoke-cancel'
+  /** The InvokeRequest's id and replyTo. */
+  readonly id: number
+  readonly replyTo: string
+}
+
 /** Everything a host receives from its clients. */
-export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore
+export type HostRequest = InvokeRequest | AuthorizerCacheGet | AuthorizerCacheStore | DirectHello | DirectBye | InvokeCancel
 
 /** Host → hot-path worker. */
 export interface InvokeReply {
   readonly id: number
   readonly outcome: InvokeOutcome
+  /** On an authorizer cache lookup's reply: what the client's mirror needs (authorizer-cache.ts). */
+  readonly cache?: AuthorizerCacheStamp
+  /** On a DirectHello's reply: the slot table and the functions the client may invoke directly (direct.ts). */
+  readonly direct?: DirectGrant
+}
+
+/** The authorizer cache's state as of a lookup. */
+export interface AuthorizerCacheStamp {
+  /** The host's generation counter (Int32 slot 0), shared with every client. */
+  readonly generations: SharedArrayBuffer
+  /** Its value when the lookup was answered: a mirror entry is good while it stays so. */
+  readonly generation: number
+  /** Epoch ms at which the entry found expires (0 on a miss). */
+  readonly expiresAt: number
 }
 
 /** Host → runner: run the handler once. */
@@ -98,8 +129,10 @@ export interface RunnerInvoke {
   readonly invokedFunctionArn: string
 }
 
-/** Runner → host. */
+/** Runner → host (and, for a direct call, runner → client on the slot channel, `idle` excepted). */
 export type RunnerMessage =
+  /** A direct call ended while the host queues invocations of this function: this instance is free. */
+  | { readonly type: 'idle' }
   | { readonly type: 'result'; readonly id: number; readonly payload: Uint8Array }
   | {
       readonly type: 'error'
@@ -124,4 +157,27 @@ export interface RunnerInit {
   readonly memoryLimitInMB: number
   readonly logGroupName: string
   readonly logStreamName: string
+  /** Lambda's cap on a synchronous invocation's response (MAX_FUNCTION_RESPONSE_BYTES). */
+  readonly maxResponseBytes: number
+  /** The instance's slot in the host's slot table (direct.ts), or null: host path only. */
+  readonly direct: RunnerSlot | null
+}
+
+/** A runner's slot, with the table's layout spelled out (the runner imports nothing). */
+export interface RunnerSlot {
+  readonly table: SharedArrayBuffer
+  /** Int32 elements of the table's integer part. */
+  readonly intCount: number
+  readonly host: string
+  readonly slot: number
+  /** Clients known when it starts: it opens their channels at once. */
+  readonly clients: readonly number[]
+  /** Int32 indexes of the slot's state, READY mask and HostWaiting flag. */
+  readonly stateIndex: number
+  readonly readyIndex: number
+  readonly hostWaitingIndex: number
+  /** The SlotState values it sets. */
+  readonly busyDirect: number
+  readonly idle: number
+  readonly gone: number
 }

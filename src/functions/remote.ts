@@ -11,6 +11,13 @@
 import { Pool } from 'undici'
 import type { CompiledRemoteFunction } from './config.js'
 import type { InvokeOutcome } from './protocol.js'
+import type { CancelToken } from './cancel.js'
+
+/**
+ * API Gateway's cap on an integration response (as integrations/upstream.ts
+ * MAX_INTEGRATION_RESPONSE_BYTES, which functions/ does not import): 10 MB.
+ */
+export const MAX_REMOTE_RESPONSE_BYTES = 10 * 1024 * 1024
 
 /** Connections per remote function: Lambda invocations are long next to a proxied GET. */
 const REMOTE_CONNECTIONS = 16
@@ -36,7 +43,7 @@ export class RemoteFunction {
   }
 
   /** Invokes the function once; never rejects. */
-  async invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null): Promise<InvokeOutcome> {
+  async invoke(payload: Uint8Array, integrationTimeoutMs: number, qualifier: string | null, cancel: CancelToken | null = null): Promise<InvokeOutcome> {
     const byFunction = this.#fn.timeoutMs <= integrationTimeoutMs
     const limit = byFunction ? this.#fn.timeoutMs : integrationTimeoutMs
     const path =
@@ -48,6 +55,7 @@ export class RemoteFunction {
       timedOut = true
       controller.abort()
     }, limit)
+    if (cancel !== null) cancel.onCancel = () => controller.abort()
     try {
       const res = await this.#pool.request({
         method: 'POST',
@@ -56,7 +64,23 @@ export class RemoteFunction {
         body: payload,
         signal: controller.signal,
       })
-      const bytes = new Uint8Array(await res.body.arrayBuffer())
+      // Counted as it arrives: past the cap the rest is not read and the connection goes.
+      const declared = Number(res.headers['content-length'])
+      if (declared > MAX_REMOTE_RESPONSE_BYTES) {
+        res.body.destroy()
+        return { kind: 'too-large', length: declared }
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length
+        if (size > MAX_REMOTE_RESPONSE_BYTES) {
+          res.body.destroy()
+          return { kind: 'too-large', length: size }
+        }
+        chunks.push(chunk)
+      }
+      const bytes = chunks.length === 1 ? new Uint8Array(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : new Uint8Array(Buffer.concat(chunks, size))
       if (res.statusCode === 404) return { kind: 'not-found' }
       if (res.statusCode !== 200) {
         const type = res.headers['x-amzn-errortype']
@@ -78,11 +102,13 @@ export class RemoteFunction {
       }
       return { kind: 'function-error', errorMessage, errorType, payload: bytes }
     } catch (err) {
+      if (cancel !== null && cancel.cancelled) return { kind: 'crash', reason: 'the request went away' }
       if (timedOut) return { kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs: limit, errorMessage: taskTimedOut(limit) }
       const e = err as Error & { code?: string }
       return { kind: 'crash', reason: `the Invoke API endpoint failed: ${e.code ?? e.name}: ${e.message}` }
     } finally {
       clearTimeout(timer)
+      if (cancel !== null) cancel.onCancel = null
     }
   }
 

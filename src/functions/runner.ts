@@ -24,6 +24,7 @@ export function runnerMain(): void {
   const util = require('node:util') as typeof import('node:util')
   const port = parentPort!
   const init = workerData as RunnerInit
+  const { BroadcastChannel } = require('node:worker_threads') as typeof import('node:worker_threads')
   const encoder = new TextEncoder()
   const decoder = new TextDecoder()
 
@@ -100,8 +101,40 @@ export function runnerMain(): void {
   let waiting = false
   let finished = true
 
-  function post(msg: object, transfer: ArrayBuffer[]) {
-    port.postMessage(msg, transfer)
+  // ---- direct invocations (direct.ts): hot-path workers on channels of their own -----------
+  // The slot's state is the contract: a call that came directly is answered only if this
+  // runner still holds it (BUSY_DIRECT → IDLE); else the host's watchdog took it (timeout).
+  type Via = { postMessage(msg: unknown): void }
+  const direct = init.direct
+  const ints = direct === null ? null : new Int32Array(direct.table, 0, direct.intCount)
+  const clientChannels = new Map<number, Via>()
+  /** Set while the invocation in progress came on a client's channel. */
+  let currentVia: Via | null = null
+  function openClient(client: number) {
+    if (direct === null || ints === null || clientChannels.has(client)) return
+    const ch = new BroadcastChannel(`${direct.host}:slot:${direct.slot}:${client}`)
+    ch.onmessage = (ev: unknown) => {
+      const msg = (ev as { data: RunnerInvoke }).data
+      if (msg.type === 'invoke') void invoke(msg, ch)
+    }
+    // Not a reason to stay alive, nor an "active" resource for the empty-loop check.
+    ch.unref()
+    clientChannels.set(client, ch)
+    Atomics.or(ints, direct.readyIndex, 1 << client)
+  }
+  if (direct !== null) for (const c of direct.clients) openClient(c)
+
+  function post(msg: object, transfer: ArrayBuffer[], fatal = false) {
+    const via = currentVia
+    currentVia = null
+    if (via === null || direct === null || ints === null) {
+      port.postMessage(msg, transfer)
+      return
+    }
+    if (Atomics.compareExchange(ints, direct.stateIndex, direct.busyDirect, fatal ? direct.gone : direct.idle) !== direct.busyDirect) return
+    via.postMessage(msg)
+    // The host queues invocations of this function: it would not know this instance is free.
+    if (!fatal && Atomics.load(ints, direct.hostWaitingIndex) !== 0) port.postMessage({ type: 'idle' })
   }
 
   function complete(id: number, value: unknown) {
@@ -116,6 +149,15 @@ export function runnerMain(): void {
       return
     }
     const payload = encoder.encode(json === undefined ? 'null' : json)
+    if (payload.byteLength > init.maxResponseBytes) {
+      // Lambda's synchronous response quota: Invoke answers this function error instead
+      // (X-Amz-Function-Error: Unhandled, no trace), and the instance lives on.
+      const doc = { errorMessage: `Response payload size exceeded maximum allowed payload size (${init.maxResponseBytes} bytes).`, errorType: 'Function.ResponseSizeTooLarge' }
+      const bytes = encoder.encode(JSON.stringify(doc))
+      current = null
+      post({ type: 'error', id, errorType: doc.errorType, errorMessage: doc.errorMessage, payload: bytes, fatal: false }, [bytes.buffer as ArrayBuffer])
+      return
+    }
     current = null
     post({ type: 'result', id, payload }, [payload.buffer as ArrayBuffer])
   }
@@ -126,7 +168,7 @@ export function runnerMain(): void {
     current = null
     console.error(`Invoke Error \t${JSON.stringify(doc)}`)
     const payload = encoder.encode(JSON.stringify(doc))
-    post({ type: 'error', id, errorType: doc.errorType, errorMessage: doc.errorMessage, payload, fatal }, [payload.buffer as ArrayBuffer])
+    post({ type: 'error', id, errorType: doc.errorType, errorMessage: doc.errorMessage, payload, fatal }, [payload.buffer as ArrayBuffer], fatal)
   }
 
   /** True when only the runtime's own port keeps the loop alive. */
@@ -164,9 +206,10 @@ export function runnerMain(): void {
     setImmediate(check)
   }
 
-  async function invoke(msg: RunnerInvoke) {
+  async function invoke(msg: RunnerInvoke, via: Via | null) {
     const id = msg.id
     current = msg
+    currentVia = via
     finished = false
     pendingResult = null
     currentRequestId = msg.awsRequestId
@@ -262,8 +305,9 @@ export function runnerMain(): void {
     process.exit(128)
   })
 
-  port.on('message', (msg: RunnerInvoke) => {
-    if (msg.type === 'invoke') void invoke(msg)
+  port.on('message', (msg: RunnerInvoke | { readonly type: 'client'; readonly client: number }) => {
+    if (msg.type === 'invoke') void invoke(msg, null)
+    else if (msg.type === 'client') openClient(msg.client)
   })
 }
 

@@ -16,6 +16,38 @@ import type { InvokeOutcome } from '../functions/protocol.js'
 import { authorizerProxyObject } from '../method-request/authorization/authorizer-outcome.js'
 import { lambdaEventHeaders, pushResponseHeader } from './headers.js'
 import { findHeader } from '../util/header-pairs.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, trackExchange, untrackExchange, type Cancellable } from './upstream.js'
+
+/** A Lambda call in flight, stopped when the front says its client has gone (upstream.ts cancelExchange). */
+class LambdaCall implements Cancellable {
+  cancelled = false
+  constructor(
+    readonly client: FunctionClient,
+    readonly requestKey: number,
+    readonly integ: CompiledIntegration,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true
+    this.client.cancelRequest(this.requestKey)
+  }
+}
+
+/**
+ * Starts a call for ctx, tracked for cancellation; null when the client has gone already
+ * (nothing goes out, as for HTTP integrations). `then` runs unless the call was cancelled.
+ */
+function startCall(ctx: RequestContext, c: FunctionClient, integ: CompiledIntegration, payload: Uint8Array, then: (ctx: RequestContext, integ: CompiledIntegration, outcome: InvokeOutcome) => void): void {
+  const key = ctx.request.id
+  if (clientGone(key)) return
+  const call = new LambdaCall(c, key, integ)
+  trackExchange(key, call)
+  c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId, requestKey: key }).then((outcome) => {
+    if (call.cancelled) return
+    untrackExchange(key)
+    then(ctx, call.integ, outcome)
+  })
+}
 
 /**
  * Path parameters as the Lambda proxy event carries them: the request path's own text,
@@ -84,6 +116,11 @@ function answerFailure(ctx: RequestContext, outcome: InvokeOutcome): boolean {
       console.error(`[${ctx.requestId}] Execution failed due to configuration error: function ${ctx.method!.integration!.lambdaFunction} is not in the functions config`)
       sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
       return true
+    case 'too-large':
+      // As for HTTP integrations (http.ts): API Gateway's 10 MB cap is a configuration error, 500.
+      console.error(`[${ctx.requestId}] Execution failed due to configuration error: Integration response of reported length ${outcome.length} is larger than allowed maximum of ${MAX_INTEGRATION_RESPONSE_BYTES} bytes.`)
+      sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR', 'Internal server error')
+      return true
     default:
       return false
   }
@@ -93,7 +130,7 @@ function answerFailure(ctx: RequestContext, outcome: InvokeOutcome): boolean {
 function noteInvokeOutcome(ctx: RequestContext, outcome: InvokeOutcome): void {
   if (outcome.kind === 'ok' || outcome.kind === 'function-error') noteIntegrationResponse(ctx, 200, null, outcome.payload)
   else if (outcome.kind === 'timeout' && outcome.source === 'function') noteIntegrationResponse(ctx, 200, null, null)
-  else noteIntegrationError(ctx, { message: outcome.kind === 'crash' ? outcome.reason : outcome.kind === 'timeout' ? 'Endpoint request timed out' : 'function not found' })
+  else noteIntegrationError(ctx, { message: outcome.kind === 'crash' ? outcome.reason : outcome.kind === 'timeout' ? 'Endpoint request timed out' : outcome.kind === 'too-large' ? 'Integration response too large' : 'function not found' })
 }
 
 function noHost(ctx: RequestContext): void {
@@ -137,30 +174,33 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     identity: ctx.identity === null && ctx.apiKey === null ? null : { ...(ctx.identity as Readonly<Record<string, string | null>> | null), ...(ctx.apiKey === null ? {} : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id }) },
   })
   noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, payload)
-  c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
-    noteInvokeOutcome(ctx, outcome)
-    if (outcome.kind === 'timeout' && outcome.source === 'function') {
-      // Lambda reports its own timeout as a function error: 502, as for any other.
-      console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
-      sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
-      return
-    }
-    if (answerFailure(ctx, outcome)) return
-    if (outcome.kind === 'function-error') {
-      console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
-      sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
-      return
-    }
-    if (outcome.kind !== 'ok') return
-    // isBase64Encoded is decoded only for a binary response: binaryMediaTypes matching Accept.
-    const result = parseProxyResult(outcome.payload, api.binary.isBinary(ctx.header('accept')))
-    if (result.kind === 'malformed') {
-      console.error(`[${ctx.requestId}] Execution failed due to configuration error: Malformed Lambda proxy response (${result.reason})`)
-      sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
-      return
-    }
-    sendProxyResult(ctx, result.statusCode, result.headers, result.body)
-  })
+  startCall(ctx, c, integ, payload, afterProxyCall)
+}
+
+function afterProxyCall(ctx: RequestContext, _integ: CompiledIntegration, outcome: InvokeOutcome): void {
+  const api = ctx.api!
+  noteInvokeOutcome(ctx, outcome)
+  if (outcome.kind === 'timeout' && outcome.source === 'function') {
+    // Lambda reports its own timeout as a function error: 502, as for any other.
+    console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
+    sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
+    return
+  }
+  if (answerFailure(ctx, outcome)) return
+  if (outcome.kind === 'function-error') {
+    console.error(`[${ctx.requestId}] Lambda execution failed with status 200 due to customer function error: ${outcome.errorMessage}`)
+    sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
+    return
+  }
+  if (outcome.kind !== 'ok') return
+  // isBase64Encoded is decoded only for a binary response: binaryMediaTypes matching Accept.
+  const result = parseProxyResult(outcome.payload, api.binary.isBinary(ctx.header('accept')))
+  if (result.kind === 'malformed') {
+    console.error(`[${ctx.requestId}] Execution failed due to configuration error: Malformed Lambda proxy response (${result.reason})`)
+    sendGatewayResponse(ctx, 'DEFAULT_5XX', 'Internal server error', 502)
+    return
+  }
+  sendProxyResult(ctx, result.statusCode, result.headers, result.body)
 }
 
 /**
@@ -184,21 +224,23 @@ export function runLambda(ctx: RequestContext, integ: CompiledIntegration): void
   // Lambda's Invoke takes an empty payload as the event {}.
   const payload = prepared.body === null || prepared.body.byteLength === 0 ? EMPTY_EVENT : prepared.body
   noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, payload)
-  c.invoke(integ.lambdaFunction!, payload, { timeoutMs: integ.timeoutMs, requestId: ctx.requestId }).then((outcome) => {
-    noteInvokeOutcome(ctx, outcome)
-    if (outcome.kind === 'timeout' && outcome.source === 'function') {
-      // The function's own timeout is a function error: its errorMessage ("Task timed out
-      // after N.00 seconds") is what selectionPattern matches, as Lambda reports it.
-      const doc = JSON.stringify({ errorMessage: outcome.errorMessage })
-      completeIntegration(ctx, integ, { selector: outcome.errorMessage, headers: [], body: new TextEncoder().encode(doc) })
-      return
-    }
-    if (answerFailure(ctx, outcome)) return
-    if (outcome.kind === 'function-error') {
-      // selectionPattern is matched against the function's errorMessage.
-      completeIntegration(ctx, integ, { selector: outcome.errorMessage, headers: [], body: outcome.payload })
-      return
-    }
-    if (outcome.kind === 'ok') completeIntegration(ctx, integ, { selector: null, headers: [], body: outcome.payload })
-  })
+  startCall(ctx, c, integ, payload, afterCall)
+}
+
+function afterCall(ctx: RequestContext, integ: CompiledIntegration, outcome: InvokeOutcome): void {
+  noteInvokeOutcome(ctx, outcome)
+  if (outcome.kind === 'timeout' && outcome.source === 'function') {
+    // The function's own timeout is a function error: its errorMessage ("Task timed out
+    // after N.00 seconds") is what selectionPattern matches, as Lambda reports it.
+    const doc = JSON.stringify({ errorMessage: outcome.errorMessage })
+    completeIntegration(ctx, integ, { selector: outcome.errorMessage, headers: [], body: new TextEncoder().encode(doc) })
+    return
+  }
+  if (answerFailure(ctx, outcome)) return
+  if (outcome.kind === 'function-error') {
+    // selectionPattern is matched against the function's errorMessage.
+    completeIntegration(ctx, integ, { selector: outcome.errorMessage, headers: [], body: outcome.payload })
+    return
+  }
+  if (outcome.kind === 'ok') completeIntegration(ctx, integ, { selector: null, headers: [], body: outcome.payload })
 }

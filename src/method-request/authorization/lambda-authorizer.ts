@@ -302,6 +302,15 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     ctx.authorizerStart = Date.now()
     if (a.ttlMs > 0) {
       const key = authorizerCacheKey(this.#cachePrefix, values)
+      const mirrored = client.mirroredAuthorizerResult(key, ctx.authorizerStart)
+      if (mirrored !== null) {
+        // An entry of the shared cache this worker has read, alive there still: no hop.
+        const result = cachedAuthorizerResult(mirrored.cacheEntry, mirrored.payload)
+        if (result.kind === 'result') {
+          ctx.authorizerLatency = 0
+          return this.#allows(ctx, result, arn, 0) ? StepOutcome.Continue : StepOutcome.Answered
+        }
+      }
       client.lookupAuthorizerResult(key).then((outcome) => this.#afterLookup(ctx, client, outcome, key, values, arn))
     } else {
       this.#invoke(ctx, client, null, values, arn)
@@ -357,16 +366,24 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
       case 'not-found':
         console.error(`[${ctx.requestId}] Execution failed due to configuration error: authorizer ${a.name}: function ${a.functionName} is not in the functions config`)
         return this.#fail(ctx)
+      case 'too-large':
+        console.error(`[${ctx.requestId}] Execution failed due to configuration error: authorizer ${a.name}: its answer is larger than 10485760 bytes`)
+        return this.#fail(ctx)
     }
   }
 
   /** The policy against this request's methodArn, then the resource policy (seam), then the answer. */
   #decide(ctx: RequestContext, result: AuthorizerResult, arn: string, latency: number): void {
+    if (this.#allows(ctx, result, arn, latency)) resumeMethodRequest(ctx)
+  }
+
+  /** #decide's work, for a synchronous caller too: true when the request goes on (else it has been answered). */
+  #allows(ctx: RequestContext, result: AuthorizerResult, arn: string, latency: number): boolean {
     const decision = evaluatePolicy(result.policy, { action: 'execute-api:Invoke', resource: arn, principalArn: null, conditionKeys: { 'aws:sourceip': ctx.request.remoteAddress } })
     // Set before any answer: gateway responses may use $context.authorizer.* too.
     ctx.authorizer = { principalId: result.principalId, context: result.context, claims: null, usageIdentifierKey: result.usageIdentifierKey, integrationLatency: latency }
     // Table A with the resource policy; the denials (the authorizer's and the policy's) are answered there.
-    if (combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.LambdaAuthorizer, decision, null, arn)) resumeMethodRequest(ctx)
+    return combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.LambdaAuthorizer, decision, null, arn)
   }
 
   /** 500 AUTHORIZER_CONFIGURATION_ERROR, `{"message": null}` as API Gateway sends it. */
