@@ -55,6 +55,8 @@ export interface WorkerInit {
   readonly cancelChannel: string
   /** Int32 slots, ABORT_SLOTS of them: slot `id & ABORT_SLOT_MASK` holds `id | 0` once that request's client has gone. */
   readonly abortFlags: SharedArrayBuffer
+  /** Throttling's token buckets, shared by every worker (traffic/throttle.ts createThrottleMemory). */
+  readonly throttleMemory: SharedArrayBuffer
 }
 
 /**

@@ -13,8 +13,10 @@ import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
 import { configurationCompiled, linkObservability } from '../observability/worker-link.js'
 import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
+import { attachThrottleMemory } from '../traffic/throttle.js'
 
 const init = workerData as WorkerInit
+attachThrottleMemory(init.throttleMemory)
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
 let gateway = compileGateway(init.gateway as GatewaySource, [])
 let version = 0
