@@ -87,6 +87,8 @@ export class RedisThrottle {
   readonly #client: Redis & ThrottleCommands
   /** This thread has lost Redis (and counted itself in the table's outage count). */
   #down = false
+  /** close() was called: the end of the connection is no outage. */
+  #closed = false
   readonly #where: string
 
   constructor(url: string) {
@@ -119,7 +121,7 @@ export class RedisThrottle {
   }
 
   #lost(reason: string): void {
-    if (this.#down || this.#client.status === 'ready') return
+    if (this.#down || this.#closed || this.#client.status === 'ready') return
     this.#down = true
     if (throttleTable().outageStarted()) {
       console.error(`throttling: Redis at ${this.#where} is unreachable (${reason}): this process throttles on its own buckets until it is back`)
@@ -133,6 +135,7 @@ export class RedisThrottle {
   }
 
   close(): void {
+    this.#closed = true
     this.#client.disconnect()
   }
 }
