@@ -40,31 +40,43 @@ class PendingTake {
   ctx: RequestContext | null = null
   compiled: CompiledChain | null = null
   table: TokenBucketTable | null = null
+  redis: RedisThrottle | null = null
   readonly onResult = (r: number): void => {
     const { ctx, compiled } = this
     this.#release()
     if (ctx === null || compiled === null) return
-    if (r === 0) resumeMethodRequest(ctx)
-    else throttled(ctx)
+    proceed(ctx, r === 0)
   }
 
-  /** Redis failed (gone, restarting, too slow): the local buckets decide. */
-  readonly onError = (): void => {
-    const { ctx, compiled, table } = this
+  /** Redis failed (gone, restarting, too slow, an error answer): the local buckets decide. */
+  readonly onError = (err: unknown): void => {
+    const { ctx, compiled, table, redis } = this
     this.#release()
     if (ctx === null || compiled === null || table === null) return
-    if (compiled.chain.take(table) < 0) resumeMethodRequest(ctx)
-    else throttled(ctx)
+    redis?.noteError(err)
+    proceed(ctx, compiled.chain.take(table) < 0)
   }
 
   #release(): void {
     this.ctx = null
     this.compiled = null
     this.table = null
+    this.redis = null
     pool.push(this)
   }
 }
 const pool: PendingTake[] = []
+
+/** After Redis answered: the rest of the method request, or 429. Outside the promise chain's reach: a bug costs this request a 500, never the worker. */
+function proceed(ctx: RequestContext, admitted: boolean): void {
+  try {
+    if (admitted) resumeMethodRequest(ctx)
+    else throttled(ctx)
+  } catch (err) {
+    console.error('request failed:', err)
+    sendGatewayResponse(ctx, 'API_CONFIGURATION_ERROR')
+  }
+}
 
 /** The run step: one chain lookup, then a few atomic operations (or one Redis round trip). */
 export class ThrottleStep implements MethodRequestStep {
@@ -87,6 +99,7 @@ export class ThrottleStep implements MethodRequestStep {
       p.ctx = ctx
       p.compiled = c
       p.table = this.table
+      p.redis = this.redis
       this.redis.take(c.redisArgs).then(p.onResult, p.onError)
       return StepOutcome.Pending
     }

@@ -89,6 +89,8 @@ export class RedisThrottle {
   #down = false
   /** close() was called: the end of the connection is no outage. */
   #closed = false
+  /** noteError has said it once for this thread. */
+  #errorLogged = false
   readonly #where: string
 
   constructor(url: string) {
@@ -118,6 +120,13 @@ export class RedisThrottle {
   /** One round trip: 0 when let through, else the 1-based position of the bucket that throttled. */
   take(args: (string | number)[]): Promise<number> {
     return this.#client.bpThrottleTake(args)
+  }
+
+  /** A take failed while connected (a timeout, an error answer): said once per thread, the request decided locally. */
+  noteError(err: unknown): void {
+    if (this.#errorLogged || this.#client.status !== 'ready') return
+    this.#errorLogged = true
+    console.error(`throttling: Redis at ${this.#where} failed a take (${err instanceof Error ? err.message : String(err)}): such requests are decided on this process's own buckets`)
   }
 
   #lost(reason: string): void {

@@ -154,3 +154,41 @@ t.test('the account level: one bucket for every API and stage of the gateway, cu
   t.equal(r.headers['retry-after'], '1000')
   t.equal(r.headers['x-amzn-errortype'], 'TooManyRequestsException')
 })
+
+t.test('with the AUTHORIZER key source the usage plan limit follows the Lambda authorizer; a denied caller takes no token', async (t) => {
+  // "Choose an API key source in API Gateway": with AUTHORIZER the key is the authorizer's
+  // usageIdentifierKey, so the usage plan's throttle can only apply after the authorizer ran.
+  const arn = (fn: string) => `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${fn}/invocations`
+  const apiFile = writeApi(t, {
+    openapi: '3.0.1',
+    info: { title: 'authkeys', version: '1' },
+    'x-amazon-apigateway-api-key-source': 'AUTHORIZER',
+    components: {
+      securitySchemes: {
+        api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' },
+        tokenAuth: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: arn('keyAuth'), authorizerResultTtlInSeconds: 0 } },
+      },
+    },
+    paths: { '/keyed': { get: { security: [{ tokenAuth: [], api_key: [] }], 'x-amazon-apigateway-integration': mock() } } },
+  }, 'authkeys.json')
+  const dir = t.testdirName
+  writeFileSync(join(dir, 'auth.mjs'), `export const handler = async (event) => ({
+  principalId: event.authorizationToken,
+  policyDocument: { Version: '2012-10-17', Statement: [{ Effect: event.authorizationToken === 'mallory' ? 'Deny' : 'Allow', Action: 'execute-api:Invoke', Resource: event.methodArn }] },
+  usageIdentifierKey: ${JSON.stringify(KEY1)},
+})
+`)
+  const config = join(dir, 'gateway.json')
+  writeFileSync(config, JSON.stringify({
+    workers: 1,
+    apis: [{ id: 'authkeys', file: apiFile, stages: { prod: {} } }],
+    functions: { keyAuth: { handler: join(dir, 'auth.mjs') + '#handler' } },
+    apiKeys: [{ id: 'k1', value: KEY1, enabled: true }],
+    usagePlans: [{ id: 'gold', apiStages: [{ apiId: 'authkeys', stage: 'prod' }], throttle: { rateLimit: SLOW, burstLimit: 2 }, apiKeys: ['k1'] }],
+  }))
+  const gw = await startGateway({ args: ['--config', config] })
+  t.teardown(gw.stop)
+  const get = async (token: string) => (await request(`${gw.url}/prod/keyed`, { headers: { authorization: token } })).status
+  t.strictSame([await get('mallory'), await get('mallory'), await get('mallory')], [403, 403, 403], 'denied by the authorizer: 403, before throttling')
+  t.strictSame([await get('alice'), await get('alice'), await get('alice')], [200, 200, 429], 'the key\'s usage plan bucket (burst 2), untouched by the denied calls')
+})
