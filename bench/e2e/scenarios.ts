@@ -93,7 +93,9 @@ export const TARGETS: Record<string, Target> = {
   // and detailed metrics on (the admin listener serves them).
   'gateway-observed': gatewayTarget('bench-gateway-observed.json'),
   // nginx and haproxy (when installed) proxying the http-proxy route to the echo backend.
-  ...NATIVE_TARGETS
+  ...NATIVE_TARGETS,
+  // The same API with a methodSettings throttle on GET /mock far above any load (shared buckets, one more per request).
+  'gateway-throttled': gatewayTarget('bench-gateway-throttled.json'),
 }
 
 export interface Scenario {
@@ -227,6 +229,13 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: echoedPath('/hello') }
   },
   {
+    name: 'mock-throttled',
+    description: 'gateway with a method throttle far above the load (100 M req/s), GET /mock',
+    target: 'gateway-throttled',
+    path: '/test/mock',
+    expect: { status: 200, body: (text) => text.includes('Hello World!') }
+  },
+  {
     name: 'backend',
     description: 'the echo backend directly',
     target: 'echo',
@@ -312,5 +321,6 @@ export const GOALS: readonly Goal[] = [
   ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected'),
   ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s'),
   ratioGoal('mock-observed', 'mock', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (mock)'),
-  ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)')
+  ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)'),
+  ratioGoal('mock-throttled', 'mock', 0.9, 'a throttled route whose limit is far above the load ≥ 90% of the same route unthrottled (mock)')
 ]

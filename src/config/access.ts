@@ -14,6 +14,7 @@ import {
   type UsagePlanApiStageSource, type UsagePlanSource, type UserPoolSource,
 } from './model.js'
 import { resolveEnvRefs } from './secrets.js'
+import { parseApiStageThrottle, parseThrottleLimits } from './throttling.js'
 import { warnUnknownKeys } from './unknown-keys.js'
 import { isRecord } from '../util/is-record.js'
 import { QUOTA_KEYS, parseQuotaSettings } from './quota-settings.js'
@@ -217,14 +218,6 @@ function loadApiKeys(raw: unknown, cx: AccessLoadContext, err: Err): ApiKeySourc
   return out
 }
 
-/** throttle / quota (issue 9): carried raw, only checked to be maps here. */
-function rawMap(raw: unknown, pointer: string, err: Err): Readonly<Record<string, unknown>> | null {
-  if (raw === undefined || raw === null) return null
-  if (isRecord(raw)) return raw
-  err(pointer, 'must be a map')
-  return null
-}
-
 /** A list of strings, or null with an error. */
 function stringList(raw: unknown, pointer: string, err: Err, what: string): string[] | null {
   if (raw === undefined) return []
@@ -264,8 +257,7 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
       if (typeof s.stage !== 'string' || !api.stages.some((st) => st.name === s.stage)) {
         return err(pointerJoin(sptr, 'stage'), `names no stage of API ${api.id}: ${JSON.stringify(s.stage)} (stages: ${api.stages.map((st) => st.name).join(', ')})`)
       }
-      const throttle = rawMap(s.throttle, pointerJoin(sptr, 'throttle'), err)
-      if (throttle !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(sptr, 'throttle'), message: 'a usage plan stage throttle is not enforced yet (throttling is not served by this version)', severity: 'warning' })
+      const throttle = parseApiStageThrottle(s.throttle, api, cx.file, pointerJoin(sptr, 'throttle'), cx.problems)
       apiStages.push(Object.freeze({ apiId: api.id, stage: s.stage, throttle }))
     })
     const planKeys = stringList(entry.apiKeys, pointerJoin(ptr, 'apiKeys'), err, 'API key ids') ?? []
@@ -273,11 +265,9 @@ function loadUsagePlans(raw: unknown, keys: readonly ApiKeySource[], cx: AccessL
       // Not echoed: a key's value written here by mistake must not reach a log.
       if (!keyIds.has(k)) err(pointerJoin(ptr, 'apiKeys', j), 'names no API key id of /apiKeys (list the keys\' ids, not their values)')
     })
-    const throttle = rawMap(entry.throttle, pointerJoin(ptr, 'throttle'), err)
+    const throttle = entry.throttle === undefined || entry.throttle === null ? null : parseThrottleLimits(entry.throttle, cx.file, pointerJoin(ptr, 'throttle'), cx.problems)
     const qptr = pointerJoin(ptr, 'quota')
     const quota = parseQuotaSettings(entry.quota, qptr, err, (q) => warnUnknownKeys(q, QUOTA_KEYS, cx.file, qptr, cx.problems))
-    // Throttles (issue 9) are not served yet: say so rather than let a limit look enforced.
-    if (throttle !== null) cx.problems.push({ code: Codes.NOT_ENFORCED, file: cx.file, pointer: pointerJoin(ptr, 'throttle'), message: 'a usage plan throttle is not enforced yet (throttling is not served by this version)', severity: 'warning' })
     if (id !== null) out.push(Object.freeze({ id, apiStages: Object.freeze(apiStages), apiKeys: Object.freeze(planKeys.filter((k) => keyIds.has(k))), throttle, quota }))
   })
   refuseKeysInTwoPlansOfOneStage(raw, err)

@@ -16,15 +16,15 @@ import { loadCanarySettings } from './canary-settings.js'
 /**
  * The gateway config's top-level keys: anything else is warned of with "did you mean".
  * Besides this loader's own, the names other sections of the config take (admin, tracing,
- * endpoints, roles, vpcLinks, state). `throttling` joins them when account-level throttling is
- * served: until then it warns, so that nobody believes a limit is in force.
+ * endpoints, roles, vpcLinks, state, and `throttling`: the account-level limit, config/throttling.ts).
  */
 export const GATEWAY_CONFIG_KEYS: readonly string[] = [
   'listen', 'host', 'port', 'workers', 'apis', 'functions', ...ACCESS_KEYS,
-  'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks', 'state',
+  'admin', 'tracing', 'endpoints', 'roles', 'vpcLinks', 'state', 'throttling',
 ]
 import { DEFAULT_STAGE_SETTINGS, parseStageSettings } from './stage-settings.js'
 import { defaultState, parseState, type StateSource } from './state.js'
+import { DEFAULT_ACCOUNT_THROTTLING, parseAccountThrottling, type ThrottleLimits } from './throttling.js'
 
 /** Where `serve` listens when neither the CLI nor the config says. */
 export const DEFAULT_HOST = '127.0.0.1'
@@ -149,6 +149,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   let admin: AdminSource | null = null
   let tracing: TracingSource = { otlp: null }
   let state: StateSource = defaultState()
+  let throttling: ThrottleLimits = DEFAULT_ACCOUNT_THROTTLING
   const extraVars = opts.stageVariables ?? {}
 
   if (opts.configFile !== null) {
@@ -192,6 +193,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
         if (cfg.admin !== undefined) admin = parseAdmin(cfg.admin, file, problems)
         if (cfg.tracing !== undefined) tracing = parseTracing(cfg.tracing, file, problems)
         if (cfg.state !== undefined) state = parseState(cfg.state, file, problems)
+        if (cfg.throttling !== undefined) throttling = parseAccountThrottling(cfg.throttling, file, problems)
         if (cfg.functions !== undefined) {
           if (isRecord(cfg.functions)) {
             functions = { file, baseDir: dirname(file), entries: cfg.functions }
@@ -247,7 +249,7 @@ export function loadGateway(opts: LoadOptions): LoadResult {
   if (opts.workers !== undefined) workers = opts.workers
   if (opts.adminPort !== undefined) admin = { host: admin?.host ?? DEFAULT_HOST, port: opts.adminPort }
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems)
-  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws, admin, tracing, state }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
+  return { gateway: { host, port, workers, apis, access, ...(config !== null && config.map.accountId !== undefined ? { accountId: access.accountId } : {}), region: access.region, vpcLinks, aws, admin, tracing, state, throttling }, warnings: problems.filter((p) => p.severity === 'warning'), functions }
 }
 
 /** `admin: { host, port }`: the admin listener; absent means off. */

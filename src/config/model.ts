@@ -6,6 +6,7 @@ import type { QuotaSettingsSource } from './quota-settings.js'
 import type { StageSettings } from './stage-settings.js'
 import type { StateSource } from './state.js'
 import type { CanarySource } from './canary-settings.js'
+import type { ThrottleLimits } from './throttling.js'
 
 export type IntegrationType = 'MOCK' | 'HTTP' | 'HTTP_PROXY' | 'AWS' | 'AWS_PROXY'
 export type PassthroughBehavior = 'WHEN_NO_MATCH' | 'WHEN_NO_TEMPLATES' | 'NEVER'
@@ -219,8 +220,8 @@ export interface ApiKeySource {
 export interface UsagePlanApiStageSource {
   readonly apiId: string
   readonly stage: string
-  /** "/resource/METHOD" → limits (issue 9), raw. */
-  readonly throttle: Readonly<Record<string, unknown>> | null
+  /** Per client per method: "/resource/METHOD" → limits, each naming a method of the API; null when absent. */
+  readonly throttle: Readonly<Record<string, ThrottleLimits>> | null
 }
 
 /** A usage plan (gateway config `usagePlans`): which keys may call which API stages. */
@@ -229,8 +230,8 @@ export interface UsagePlanSource {
   readonly apiStages: readonly UsagePlanApiStageSource[]
   /** API key ids in this plan. */
   readonly apiKeys: readonly string[]
-  /** Plan-wide throttle (issue 9), raw; null when absent. */
-  readonly throttle: Readonly<Record<string, unknown>> | null
+  /** Per client: each key of the plan gets a bucket with these limits; null when absent. */
+  readonly throttle: ThrottleLimits | null
   /** Requests per DAY, WEEK or MONTH per key (QuotaSettings, validated); null when absent. */
   readonly quota: QuotaSettingsSource | null
 }
@@ -278,6 +279,8 @@ export interface GatewaySource {
   readonly tracing: TracingSource
   /** Where quotas, usage and (with Redis) shared limits and caches live. */
   readonly state: StateSource
+  /** The account-level throttle (top-level `throttling`); absent: DEFAULT_ACCOUNT_THROTTLING. */
+  readonly throttling?: ThrottleLimits
 }
 
 /** `admin:` of the gateway config: where /metrics, /health and /ready are served. */

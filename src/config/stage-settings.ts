@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path'
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
 import { warnUnknownKeys } from './unknown-keys.js'
+import { checkBurstLimit, checkRateLimit } from './throttling.js'
 
 export type LoggingLevel = 'OFF' | 'ERROR' | 'INFO'
 
@@ -83,8 +84,8 @@ export function stageSettingsOf(stage: { readonly settings?: StageSettings }): S
 }
 
 /** The keys of API Gateway's MethodSetting. */
-/** MethodSetting keys read and carried, but not acted on yet (throttling, caching). */
-const NOT_YET_ENFORCED = ['throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
+/** MethodSetting keys read and carried, but not acted on yet (caching; throttling is served by traffic/throttle.ts). */
+const NOT_YET_ENFORCED = ['cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
 
 export const METHOD_SETTING_KEYS = ['metricsEnabled', 'loggingLevel', 'dataTraceEnabled', 'throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
 /** The keys a stage of the gateway config may hold. */
@@ -169,10 +170,10 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
           error(pointerJoin(ptr, k), `must be one of ${allowed.join(', ')}`)
           return null
         }
-        // Throttling and the stage cache (issue 9) are not served yet: say so rather than let a
+        // The stage cache (issue 9) is not served yet: say so rather than let a
         // limit look enforced.
         for (const k of NOT_YET_ENFORCED) {
-          if (entry[k] !== undefined) problems.push({ code: Codes.NOT_ENFORCED, file, pointer: pointerJoin(ptr, k), message: `${k} is not enforced yet (throttling and caching are not served by this version)`, severity: 'warning' })
+          if (entry[k] !== undefined) problems.push({ code: Codes.NOT_ENFORCED, file, pointer: pointerJoin(ptr, k), message: `${k} is not enforced yet (caching is not served by this version)`, severity: 'warning' })
         }
         methodSettings.push(Object.freeze({
           key,
@@ -181,8 +182,8 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
           metricsEnabled: bool('metricsEnabled'),
           loggingLevel: oneOf('loggingLevel', LOGGING_LEVELS) as LoggingLevel | null,
           dataTraceEnabled: bool('dataTraceEnabled'),
-          throttlingBurstLimit: num('throttlingBurstLimit', true),
-          throttlingRateLimit: num('throttlingRateLimit', false),
+          throttlingBurstLimit: entry.throttlingBurstLimit === undefined ? null : checkBurstLimit(entry.throttlingBurstLimit, pointerJoin(ptr, 'throttlingBurstLimit'), error),
+          throttlingRateLimit: entry.throttlingRateLimit === undefined ? null : checkRateLimit(entry.throttlingRateLimit, pointerJoin(ptr, 'throttlingRateLimit'), error),
           cachingEnabled: bool('cachingEnabled'),
           cacheTtlInSeconds: num('cacheTtlInSeconds', true),
           cacheDataEncrypted: bool('cacheDataEncrypted'),

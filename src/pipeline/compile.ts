@@ -138,7 +138,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         operationId: op.operationId,
         apiKeyRequired: op.apiKeyRequired,
         validation: validations[routeIndex]!,
-        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems }),
+        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems, gateway }),
         integration: compileIntegration(op, vars, settings),
         settings: methodSettings,
         observe: compileMethodObservability(gateway, api, stage, methodSettings, op.path, op.method, op.integration === null ? null : op.integration.type),

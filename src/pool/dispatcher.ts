@@ -6,6 +6,8 @@ import { BroadcastChannel } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
+import { createThrottleMemory } from '../traffic/throttle.js'
+import type { GatewaySource } from '../config/model.js'
 import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type WorkerInit } from './protocol.js'
 
 /**
@@ -68,7 +70,7 @@ export class RequestDispatcher {
     const configChannel = `backplane-config-${randomUUID()}`
     const cancelChannel = `backplane-cancel-${randomUUID()}`
     const abortFlags = new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT)
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, quota: opts.quota }
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, quota: opts.quota, throttleMemory: createThrottleMemory(opts.gateway as GatewaySource) }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,

@@ -57,6 +57,8 @@ export interface WorkerInit {
   readonly abortFlags: SharedArrayBuffer
   /** Usage plan quota counters shared by every worker (traffic/quota-table.ts), made by the main thread. */
   readonly quota?: SharedArrayBuffer
+  /** Throttling's token buckets, shared by every worker (traffic/throttle.ts createThrottleMemory). */
+  readonly throttleMemory: SharedArrayBuffer
 }
 
 /**

@@ -14,9 +14,11 @@ import { setFunctionHost } from '../integrations/lambda.js'
 import { configurationCompiled, linkObservability } from '../observability/worker-link.js'
 import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
 import { installQuotaMemory } from '../method-request/quota-step.js'
+import { attachThrottleMemory } from '../traffic/throttle.js'
 
 const init = workerData as WorkerInit
 installQuotaMemory(init.quota)
+attachThrottleMemory(init.throttleMemory)
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
 let gateway = compileGateway(init.gateway as GatewaySource, [])
 let version = 0

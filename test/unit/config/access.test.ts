@@ -63,13 +63,11 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
       { id: 'k2', value: '${env:KEY2}', enabled: false },
     ],
     usagePlans: [
-      { id: 'basic', name: 'Basic', description: 'descriptive only', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
+      { id: 'basic', name: 'Basic', description: 'descriptive only', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1, burstLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY' } },
     ],
   }, { ALICE_SECRET: 'wJalrXUtnFEMI', TOKEN_PART: 'xyz', KEY2 }, dir)
-  // Throttles are read but not served yet: each one present warns (never silent). Quotas are enforced: no warning.
-  t.strictSame(r.problems.filter((p) => p.code !== 'BP_WARN_CONFIG_NOT_ENFORCED'), [])
-  t.ok(r.problems.length > 0 && r.problems.every((p) => p.severity === 'warning' && / is not enforced yet /.test(p.message)))
-  t.notOk(r.problems.some((p) => p.pointer.endsWith('/quota')), 'no not-enforced warning for a quota')
+  // Throttles and quotas are both served: no not-enforced warning.
+  t.strictSame(r.problems, [])
   t.equal(r.access.region, 'eu-west-1')
   t.equal(r.access.accountId, '111122223333')
   t.strictSame(r.access.credentials, [
@@ -84,8 +82,8 @@ t.test('a full section loads, secrets read from the environment', async (t) => {
     { id: 'k2', name: 'k2', value: KEY2, enabled: false },
   ])
   t.strictSame(r.access.usagePlans, [
-    { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY', offset: 0 } },
-  ], 'throttle is carried raw; the quota is validated, offset 0 when absent')
+    { id: 'basic', apiStages: [{ apiId: 'petstore', stage: 'prod', throttle: { '/p/GET': { rateLimit: 1, burstLimit: 1 } } }], apiKeys: ['k1', 'k2'], throttle: { rateLimit: 10, burstLimit: 2 }, quota: { limit: 100, period: 'DAY', offset: 0 } },
+  ], 'throttles typed (config/throttling.ts), the quota validated, offset 0 when absent')
   t.ok(Object.isFrozen(r.access.usagePlans[0]!.quota))
   t.ok(Object.isFrozen(r.access) && Object.isFrozen(r.access.apiKeys[0]))
 })
@@ -158,9 +156,9 @@ t.test('malformed entries are errors with their JSON pointers', async (t) => {
     '/apiKeys/4/value: the key value must be a non-empty string (or ${env:NAME})',
     '/usagePlans/0/apiStages/0/apiId: names no API of this gateway: "nope" (APIs: petstore, orders)',
     '/usagePlans/0/apiStages/1/stage: names no stage of API petstore: "test" (stages: prod, dev)',
-    '/usagePlans/0/apiStages/2/throttle: must be a map',
+    '/usagePlans/0/apiStages/2/throttle: must be a map of "{resourcePath}/{httpMethod}" ("/pets/GET") to { rateLimit, burstLimit }',
     "/usagePlans/0/apiKeys/1: names no API key id of /apiKeys (list the keys' ids, not their values)",
-    '/usagePlans/0/throttle: must be a map',
+    '/usagePlans/0/throttle: must be a map with rateLimit (requests per second) and burstLimit (requests)',
     '/usagePlans/0/quota: must be a map',
     '/usagePlans/1/id: usage plan id p1 is used twice',
     '/usagePlans/1/apiStages: must be a list',

@@ -96,8 +96,8 @@ function compileCase(c: Case): Outcome {
   return { errors: problems.filter((p) => p.severity === 'error'), method: gw.apis[0]!.stages.get('prod')!.methods[0]! }
 }
 
-/** Steps that only read or reshape the request: any other step stands between the caller and the integration. */
-const NON_PROTECTING = new Set(['decompression', 'validation'])
+/** Steps that only read, reshape or rate-limit the request: any other step stands between the caller and the integration. */
+const NON_PROTECTING = new Set(['decompression', 'validation', 'throttling'])
 const protectingSteps = (m: CompiledMethod) => m.methodRequest.filter((s) => !NON_PROTECTING.has(s.name)).map((s) => s.name)
 
 for (const c of CASES) {
