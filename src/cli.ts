@@ -5,6 +5,7 @@ import { checkTemplates } from './mapping/check-templates.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
+import { runCacheCommand } from './response-cache/flush.js'
 
 /** How long the reload line waits for every worker to compile the new configuration. */
 const RELOAD_ANNOUNCE_WAIT_MS = 10_000
@@ -25,6 +26,7 @@ Usage:
   backplane check FILE ... [--strict]
                                 validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
+  backplane cache flush --config F --api ID --stage NAME [--admin URL]
   backplane --help | --version
 
 --strict makes every warning an error. Without it, serve answers 500 for a method whose
@@ -202,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('backplane 0.1.0\n')
       return EXIT_OK
     }
+    if (argv[0] === 'cache') return await runCacheCommand(argv.slice(1))
     const args = parseArgs(argv)
     switch (args.command) {
       case 'serve':

@@ -15,6 +15,7 @@ import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
 import { ObservabilityHub } from './observability/hub.js'
 import { startAdminListener, type AdminListener } from './observability/admin.js'
+import { ResponseCacheMemory } from './response-cache/memory.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -80,11 +81,13 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
   const hub = new ObservabilityHub()
+  // The stage caches' shared memory (response-cache/memory.ts), on the gateway the workers get.
+  const responseCaches = new ResponseCacheMemory()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
     functionsHost: functions === null ? null : functions.name,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
-    gateway: loaded.gateway,
+    gateway: responseCaches.attach(loaded.gateway),
     workers: loaded.gateway.workers,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
@@ -101,7 +104,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   let admin: AdminListener | null = null
   try {
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
-    if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port)
+    if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port, responseCaches)
   } catch (err) {
     front.close()
     hub.close()
@@ -145,7 +148,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       if ((g.admin === null) !== (loaded.gateway.admin === null) || (g.admin !== null && (g.admin.host !== loaded.gateway.admin!.host || g.admin.port !== loaded.gateway.admin!.port))) {
         notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/admin', message: 'the admin listener changes on restart only', severity: 'warning' })
       }
-      const version = dispatcher.publishConfig(g)
+      const version = dispatcher.publishConfig(responseCaches.attach(g))
       hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
       return { ok: true, version, warnings: notes }
@@ -162,6 +165,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       hub.close()
       await dispatcher.close()
       await functions?.close()
+      responseCaches.close()
     },
   }
 }
