@@ -7,6 +7,7 @@
 // setting), TTL 300 s by default, at most 3600, 0 disables; cache keys from the method's
 // parameters (cacheKeyParameters) within the integration's cacheNamespace, whose default
 // is the resource.
+import { isMainThread } from 'node:worker_threads'
 import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import type { AccessSource, ApiSource, GatewaySource, OperationSource, StageSource } from '../config/model.js'
 import { stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
@@ -120,12 +121,13 @@ export function compileResponseCache(api: ApiSource, stage: StageSource, op: Ope
     problems.push({ code: Codes.GATEWAY, file: api.file, pointer: cache.pointer, message: `stage ${stage.name}: cacheDataEncrypted cannot be honoured with state.redis (entries are stored in Redis unencrypted); set it to false or cache in process memory`, severity: 'error' })
     return null
   }
+  // The main thread compiles to report problems only: it serves nothing and opens no connection.
+  if (isMainThread) return null
   let local: SharedStore | null = null
   let redis: RedisCacheClient | null = null
   if (redisUrl !== null) redis = redisCacheClient(redisUrl)
   else {
     const memory = gateway?.responseCacheMemory?.[stageCacheKey(api.id, stage.name)]
-    // The main thread's own compile (problems only) has no memory: nothing is served there.
     if (memory === undefined) return null
     local = new SharedStore(memory)
   }

@@ -21,6 +21,8 @@ export function redisStagePrefix(apiId: string, stage: string): string {
 export class RedisCacheClient {
   readonly redis: Redis
   #down = false
+  /** Connected once: a later disconnection is an outage (misses at once), while the first connect is waited for. */
+  #everReady = false
 
   constructor(url: string) {
     this.redis = new Redis(url, {
@@ -33,6 +35,7 @@ export class RedisCacheClient {
     })
     this.redis.on('error', (err: Error & { code?: string }) => this.#outage(err))
     this.redis.on('ready', () => {
+      this.#everReady = true
       if (!this.#down) return
       this.#down = false
       process.stderr.write('backplane: response cache: Redis reachable again\n')
@@ -43,12 +46,20 @@ export class RedisCacheClient {
     if (this.#down) return
     this.#down = true
     // The URL may carry a password: only the error's code is printed.
-    process.stderr.write(`backplane: response cache: Redis unreachable (${err.code ?? err.name}); serving cache misses until it is back\n`)
+    process.stderr.write(`backplane: response cache: Redis unreachable (${err.code ?? err.message}); serving cache misses until it is back\n`)
   }
 
   /** The bytes under `key`, or null when absent or when Redis cannot answer. */
   async get(key: string): Promise<Uint8Array | null> {
     try {
+      // A worker's first requests may arrive while its client still connects: wait (bounded) for it.
+      if (this.redis.status !== 'ready') {
+        if (!this.#everReady) await this.ready(COMMAND_TIMEOUT_MS)
+        else {
+          this.#outage(Object.assign(new Error('connection lost'), { code: 'CONNECTION_LOST' }))
+          return null
+        }
+      }
       return await this.redis.getBuffer(key)
     } catch (err) {
       this.#outage(err as Error)
@@ -58,6 +69,7 @@ export class RedisCacheClient {
 
   /** Stores `value` under `key` for `ttlMs`; a failure is an outage, not an error. */
   set(key: string, value: Uint8Array, ttlMs: number): void {
+    if (this.redis.status !== 'ready') return
     this.redis.set(key, Buffer.from(value.buffer, value.byteOffset, value.byteLength), 'PX', ttlMs).catch((err: Error) => this.#outage(err))
   }
 
