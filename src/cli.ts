@@ -7,6 +7,7 @@ import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
 import { createGateway, describeFrontEnd } from './index.js'
 import { USAGE_HELP, UsageCommandError, usageReport } from './cli/usage.js'
+import { runCacheCommand } from './response-cache/flush.js'
 
 /** How long the reload line waits for every worker to compile the new configuration. */
 const RELOAD_ANNOUNCE_WAIT_MS = 10_000
@@ -28,6 +29,7 @@ Usage:
                                 validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
   ${USAGE_HELP}
+  backplane cache flush --config F --api ID --stage NAME [--admin URL]
   backplane --help | --version
 
 --strict makes every warning an error. Without it, serve answers 500 for a method whose
@@ -209,6 +211,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(await usageReport(argv.slice(1)), null, 2)}\n`)
       return EXIT_OK
     }
+    if (argv[0] === 'cache') return await runCacheCommand(argv.slice(1))
     const args = parseArgs(argv)
     switch (args.command) {
       case 'serve':

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { ObservabilityHub } from './observability/hub.js'
 import { startAdminListener, type AdminListener } from './observability/admin.js'
 import { QuotaState } from './traffic/quota-state.js'
+import { ResponseCacheMemory } from './response-cache/memory.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -84,11 +85,13 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
   const front = new FrontServer()
   const hub = new ObservabilityHub()
+  // The stage caches' shared memory (response-cache/memory.ts), on the gateway the workers get.
+  const responseCaches = new ResponseCacheMemory()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
     functionsHost: functions === null ? null : functions.name,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
-    gateway: loaded.gateway,
+    gateway: responseCaches.attach(loaded.gateway),
     workers: loaded.gateway.workers,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
@@ -106,7 +109,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
   let admin: AdminListener | null = null
   try {
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
-    if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port)
+    if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port, responseCaches)
   } catch (err) {
     front.close()
     hub.close()
@@ -157,7 +160,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
         hub.reloadRefused()
         return { ok: false, problems: [{ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/usagePlans', message: (err as Error).message, severity: 'error' }] }
       }
-      const version = dispatcher.publishConfig(g)
+      const version = dispatcher.publishConfig(responseCaches.attach(g))
       hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
       return { ok: true, version, warnings: notes }
@@ -176,6 +179,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       await functions?.close()
       // After the last request: the last counts reach the store.
       await quotas.close()
+      responseCaches.close()
     },
   }
 }

@@ -50,7 +50,10 @@ export interface IntegrationSource {
   readonly passthroughBehavior: PassthroughBehavior
   readonly contentHandling: ContentHandling | null
   readonly timeoutInMillis: number
+  /** method.request.{path|querystring|header}.* (or integration.request.*) whose values key the response cache. */
   readonly cacheKeyParameters: readonly string[]
+  /** Entries of methods sharing a namespace are shared; null means the resource's own (API Gateway uses the resource id). */
+  readonly cacheNamespace: string | null
   /** AWS integrations: the IAM role ARN API Gateway assumes to call the service, or null. */
   readonly credentials: string | null
   /** 'INTERNET' or 'VPC_LINK' (a private integration through connectionId). */
@@ -281,6 +284,8 @@ export interface GatewaySource {
   readonly state: StateSource
   /** The account-level throttle (top-level `throttling`); absent: DEFAULT_ACCOUNT_THROTTLING. */
   readonly throttling?: ThrottleLimits
+  /** Shared memory of each stage's response cache, by "apiId/stage": set by the main thread (response-cache/memory.ts) on the copy the workers get; absent at load. */
+  readonly responseCacheMemory?: Readonly<Record<string, SharedArrayBuffer>>
 }
 
 /** `admin:` of the gateway config: where /metrics, /health and /ready are served. */

@@ -7,6 +7,7 @@ import { Codes, pointerJoin, type ConfigProblem } from '../errors.js'
 import { isRecord } from '../util/is-record.js'
 import { warnUnknownKeys } from './unknown-keys.js'
 import { checkBurstLimit, checkRateLimit } from './throttling.js'
+import { DEFAULT_STAGE_CACHE, STAGE_CACHE_KEYS, parseStageCache, type StageCacheSource } from './stage-cache.js'
 
 export type LoggingLevel = 'OFF' | 'ERROR' | 'INFO'
 
@@ -74,9 +75,11 @@ export interface StageSettings {
   readonly methodSettings: readonly MethodSettingSource[]
   /** X-Ray tracing (X-Amzn-Trace-Id generated and passed on). */
   readonly tracingEnabled: boolean
+  /** cacheClusterEnabled, cacheClusterSize (config/stage-cache.ts); read by src/response-cache/. */
+  readonly cache: StageCacheSource
 }
 
-export const DEFAULT_STAGE_SETTINGS: StageSettings = Object.freeze({ accessLogSettings: null, methodSettings: Object.freeze([]), tracingEnabled: false })
+export const DEFAULT_STAGE_SETTINGS: StageSettings = Object.freeze({ accessLogSettings: null, methodSettings: Object.freeze([]), tracingEnabled: false, cache: DEFAULT_STAGE_CACHE })
 
 /** A stage's settings; a StageSource built by hand without them (tests, other tools) has the defaults. */
 export function stageSettingsOf(stage: { readonly settings?: StageSettings }): StageSettings {
@@ -84,12 +87,12 @@ export function stageSettingsOf(stage: { readonly settings?: StageSettings }): S
 }
 
 /** The keys of API Gateway's MethodSetting. */
-/** MethodSetting keys read and carried, but not acted on yet (caching; throttling is served by traffic/throttle.ts). */
-const NOT_YET_ENFORCED = ['cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
+/** cacheTtlInSeconds at most: API Gateway's maximum TTL, 3600 s. */
+export const MAX_CACHE_TTL_SECONDS = 3600
 
 export const METHOD_SETTING_KEYS = ['metricsEnabled', 'loggingLevel', 'dataTraceEnabled', 'throttlingBurstLimit', 'throttlingRateLimit', 'cachingEnabled', 'cacheTtlInSeconds', 'cacheDataEncrypted', 'requireAuthorizationForCacheControl', 'unauthorizedCacheControlHeaderStrategy'] as const
 /** The keys a stage of the gateway config may hold. */
-export const STAGE_KEYS = ['name', 'variables', 'accessLogSettings', 'methodSettings', 'tracingEnabled', 'canarySettings'] as const
+export const STAGE_KEYS = ['name', 'variables', 'accessLogSettings', 'methodSettings', 'tracingEnabled', 'canarySettings', ...STAGE_CACHE_KEYS] as const
 
 const LOGGING_LEVELS: readonly string[] = ['OFF', 'ERROR', 'INFO']
 const CACHE_CONTROL_STRATEGIES: readonly string[] = ['FAIL_WITH_403', 'SUCCEED_WITH_RESPONSE_HEADER', 'SUCCEED_WITHOUT_RESPONSE_HEADER']
@@ -170,11 +173,8 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
           error(pointerJoin(ptr, k), `must be one of ${allowed.join(', ')}`)
           return null
         }
-        // The stage cache (issue 9) is not served yet: say so rather than let a
-        // limit look enforced.
-        for (const k of NOT_YET_ENFORCED) {
-          if (entry[k] !== undefined) problems.push({ code: Codes.NOT_ENFORCED, file, pointer: pointerJoin(ptr, k), message: `${k} is not enforced yet (caching is not served by this version)`, severity: 'warning' })
-        }
+        // "The maximum TTL value is 3600 seconds" (the guide, "Cache settings for REST APIs").
+        if (typeof entry.cacheTtlInSeconds === 'number' && entry.cacheTtlInSeconds > MAX_CACHE_TTL_SECONDS) error(pointerJoin(ptr, 'cacheTtlInSeconds'), `must be from 0 to ${MAX_CACHE_TTL_SECONDS} (API Gateway's maximum TTL; 0 disables caching)`)
         methodSettings.push(Object.freeze({
           key,
           resourcePath: where.resourcePath,
@@ -185,7 +185,7 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
           throttlingBurstLimit: entry.throttlingBurstLimit === undefined ? null : checkBurstLimit(entry.throttlingBurstLimit, pointerJoin(ptr, 'throttlingBurstLimit'), error),
           throttlingRateLimit: entry.throttlingRateLimit === undefined ? null : checkRateLimit(entry.throttlingRateLimit, pointerJoin(ptr, 'throttlingRateLimit'), error),
           cachingEnabled: bool('cachingEnabled'),
-          cacheTtlInSeconds: num('cacheTtlInSeconds', true),
+          cacheTtlInSeconds: typeof entry.cacheTtlInSeconds === 'number' && entry.cacheTtlInSeconds > MAX_CACHE_TTL_SECONDS ? null : num('cacheTtlInSeconds', true),
           cacheDataEncrypted: bool('cacheDataEncrypted'),
           requireAuthorizationForCacheControl: bool('requireAuthorizationForCacheControl'),
           unauthorizedCacheControlHeaderStrategy: oneOf('unauthorizedCacheControlHeaderStrategy', CACHE_CONTROL_STRATEGIES),
@@ -200,8 +200,9 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
     if (typeof body.tracingEnabled === 'boolean') tracingEnabled = body.tracingEnabled
     else error(pointerJoin(pointer, 'tracingEnabled'), 'must be true or false')
   }
-  if (accessLogSettings === null && methodSettings.length === 0 && !tracingEnabled) return DEFAULT_STAGE_SETTINGS
-  return Object.freeze({ accessLogSettings, methodSettings: Object.freeze(methodSettings), tracingEnabled })
+  const cache = parseStageCache(body, file, pointer, problems)
+  if (accessLogSettings === null && methodSettings.length === 0 && !tracingEnabled && cache === DEFAULT_STAGE_CACHE) return DEFAULT_STAGE_SETTINGS
+  return Object.freeze({ accessLogSettings, methodSettings: Object.freeze(methodSettings), tracingEnabled, cache })
 }
 
 /** A method's settings after merging: every key has its value (API Gateway's defaults where unset). */
@@ -215,7 +216,7 @@ export interface EffectiveMethodSetting {
   readonly cacheTtlInSeconds: number | null
   readonly cacheDataEncrypted: boolean
   readonly requireAuthorizationForCacheControl: boolean
-  readonly unauthorizedCacheControlHeaderStrategy: string | null
+  readonly unauthorizedCacheControlHeaderStrategy: string
 }
 
 /**
@@ -249,7 +250,10 @@ export function resolveMethodSetting(settings: readonly MethodSettingSource[], r
     cachingEnabled: (merged.cachingEnabled as boolean | undefined) ?? false,
     cacheTtlInSeconds: (merged.cacheTtlInSeconds as number | undefined) ?? null,
     cacheDataEncrypted: (merged.cacheDataEncrypted as boolean | undefined) ?? false,
-    requireAuthorizationForCacheControl: (merged.requireAuthorizationForCacheControl as boolean | undefined) ?? false,
-    unauthorizedCacheControlHeaderStrategy: (merged.unauthorizedCacheControlHeaderStrategy as string | undefined) ?? null,
+    // AWS's defaults for a MethodSetting, as GetStage answers (AWS-validated: LocalStack
+    // test_apigateway_common.py::TestStages::test_create_update_stages): authorization
+    // required, SUCCEED_WITH_RESPONSE_HEADER.
+    requireAuthorizationForCacheControl: (merged.requireAuthorizationForCacheControl as boolean | undefined) ?? true,
+    unauthorizedCacheControlHeaderStrategy: (merged.unauthorizedCacheControlHeaderStrategy as string | undefined) ?? 'SUCCEED_WITH_RESPONSE_HEADER',
   })
 }

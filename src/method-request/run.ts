@@ -5,6 +5,7 @@
 import type { RequestContext } from '../pipeline/context.js'
 import { runIntegration } from '../integrations/run.js'
 import { StepOutcome } from './step.js'
+import { runResponseCache } from '../response-cache/run.js'
 
 /** Runs the method request from its first step, then the integration. */
 export function runMethodRequest(ctx: RequestContext): void {
@@ -20,5 +21,8 @@ export function resumeMethodRequest(ctx: RequestContext): void {
     const step = steps[ctx.methodRequestStep++]!
     if (step.run(ctx) !== StepOutcome.Continue) return
   }
-  runIntegration(ctx)
+  // The stage cache sits between the method request and the integration request.
+  const cache = ctx.method!.responseCache
+  if (cache !== null) runResponseCache(ctx, cache)
+  else runIntegration(ctx)
 }

@@ -14,9 +14,23 @@ export interface AdminListener {
   close(): Promise<void>
 }
 
-export function startAdminListener(hub: ObservabilityHub, host: string, port: number): Promise<AdminListener> {
+/** What `POST /cache/flush?api=&stage=` calls (response-cache/memory.ts): null when flushed, else why not. */
+export interface StageCacheFlusher {
+  flush(apiId: string, stage: string): Promise<string | null>
+}
+
+export function startAdminListener(hub: ObservabilityHub, host: string, port: number, caches: StageCacheFlusher | null = null): Promise<AdminListener> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    // FlushStageCache for `backplane cache flush` (src/response-cache/flush.ts).
+    if (path === '/cache/flush' && req.method === 'POST' && caches !== null) {
+      const q = new URL(req.url ?? '/', 'http://admin').searchParams
+      caches.flush(q.get('api') ?? '', q.get('stage') ?? '').then(
+        (why) => (why === null ? res.writeHead(202, { 'content-type': 'text/plain' }).end('flushed\n') : res.writeHead(404, { 'content-type': 'text/plain' }).end(`${why}\n`)),
+        (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`flush failed: ${(err as Error).message}\n`),
+      )
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n')
       return

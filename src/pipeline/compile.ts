@@ -14,6 +14,7 @@ import { compileBinaryMediaTypes, type BinaryMediaTypeMatcher } from '../payload
 import { DEFAULT_INTEGRATION_SETTINGS, compileIntegration, type CompiledIntegration, type IntegrationSettings } from '../integrations/compile.js'
 import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
 import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
+import { compileResponseCache, type CompiledResponseCache } from '../response-cache/compile.js'
 import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
 import { compileCanary, type CompiledCanary } from '../canary/compile.js'
 
@@ -31,6 +32,8 @@ export interface CompiledMethod {
   /** The method request's prebuilt steps in API Gateway's order (method-request/compile.ts). */
   readonly methodRequest: readonly MethodRequestStep[]
   readonly integration: CompiledIntegration | null
+  /** The stage cache for this method (response-cache/compile.ts), or null when its responses are not cached. */
+  readonly responseCache: CompiledResponseCache | null
   /** The stage's methodSettings in force for this method ("*\/*" merged with its own entry). */
   readonly settings: EffectiveMethodSetting
   /** Execution log level, detailed-metrics series, trace header rule. */
@@ -140,6 +143,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         validation: validations[routeIndex]!,
         methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems, gateway }),
         integration: compileIntegration(op, vars, settings),
+        responseCache: compileResponseCache(api, stage, op, methodSettings, access, gateway, problems, stageIndex === 0),
         settings: methodSettings,
         observe: compileMethodObservability(gateway, api, stage, methodSettings, op.path, op.method, op.integration === null ? null : op.integration.type),
         source: op,

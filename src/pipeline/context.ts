@@ -11,6 +11,7 @@ import { parseQuery } from '../util/query.js'
 import type { CallerIdentity } from '../method-request/authorization/identity.js'
 import type { ApiKeySource, UsagePlanSource } from '../config/model.js'
 import { observeReply, type TraceState } from '../observability/observe.js'
+import { CACHE_CONTROL_WARNING, storeCachedResponse } from '../response-cache/store.js'
 
 /** Where a finished reply goes: the worker's reply channel. */
 export interface ReplySink {
@@ -77,6 +78,10 @@ export class RequestContext {
   authorizerLatency = -1
   /** X-Amzn-Trace-Id / traceparent / span ids when the stage traces; null otherwise. */
   trace: TraceState | null = null
+  /** The response cache entry this request's answer is stored under (a miss or an invalidation); null otherwise. */
+  cacheKey: string | null = null
+  /** SUCCEED_WITH_RESPONSE_HEADER ignored this request's Cache-Control: the reply says so. */
+  cacheWarning = false
   /** The query string parsed, on first use (validation, mappings and templates share it). */
   #query: Map<string, string[]> | null = null
   /** X-Amzn-Trace-Id: the client's, or one made on first use. */
@@ -114,6 +119,9 @@ export class RequestContext {
   send(status: number, headers: string[], body: Uint8Array | null): void {
     if (this.done) return
     this.done = true
+    // The response cache keeps what the integration response made, before per-request parts.
+    if (this.cacheKey !== null) storeCachedResponse(this, this.cacheKey, status, headers, body)
+    if (this.cacheWarning) headers.push('Warning', CACHE_CONTROL_WARNING)
     const min = this.api === null ? null : this.api.minimumCompressionSize
     if (min !== null && body !== null) {
       let current: string | null = null

@@ -187,6 +187,8 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
   const passthroughBehavior = readEnum(ctx, raw.passthroughBehavior, PASSTHROUGH, pointerJoin(pointer, 'passthroughBehavior')) ?? 'WHEN_NO_MATCH'
   const contentHandling = readEnum(ctx, raw.contentHandling, HANDLING, pointerJoin(pointer, 'contentHandling'))
   const cacheKeyParameters: string[] = Array.isArray(raw.cacheKeyParameters) ? raw.cacheKeyParameters.filter((x): x is string => typeof x === 'string') : []
+  // API Gateway's default cacheNamespace is the resource id: null here, the response cache fills it in.
+  const cacheNamespace = typeof raw.cacheNamespace === 'string' && raw.cacheNamespace !== '' ? raw.cacheNamespace : null
 
   const responses: IntegrationResponseSource[] = []
   if (raw.responses !== undefined) {
@@ -219,5 +221,5 @@ export function normalizeIntegration(ctx: ExtensionContext, raw: unknown, pointe
       }
     }
   }
-  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, credentials, connectionType, connectionId, insecureSkipVerification, serverNameToVerify, responses, pointer, templateError: null }
+  return { type, httpMethod, uri, requestParameters, requestTemplates, passthroughBehavior, contentHandling, timeoutInMillis, cacheKeyParameters, cacheNamespace, credentials, connectionType, connectionId, insecureSkipVerification, serverNameToVerify, responses, pointer, templateError: null }
 }

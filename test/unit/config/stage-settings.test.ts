@@ -70,5 +70,28 @@ t.test('a method\'s settings: */* then /res/* then /res/METHOD, key by key', asy
   t.match(resolveMethodSetting(settings.methodSettings, '/pets', 'GET'), { loggingLevel: 'OFF', metricsEnabled: true, dataTraceEnabled: true, throttlingRateLimit: 5 })
   t.match(resolveMethodSetting(settings.methodSettings, '/pets', 'POST'), { loggingLevel: 'INFO', dataTraceEnabled: true, throttlingRateLimit: 5 })
   t.match(resolveMethodSetting(settings.methodSettings, '/orders', 'GET'), { loggingLevel: 'INFO', dataTraceEnabled: false, throttlingRateLimit: 10 })
-  t.strictSame(resolveMethodSetting([], '/x', 'GET'), { metricsEnabled: false, loggingLevel: 'ERROR', dataTraceEnabled: false, throttlingBurstLimit: null, throttlingRateLimit: null, cachingEnabled: false, cacheTtlInSeconds: null, cacheDataEncrypted: false, requireAuthorizationForCacheControl: false, unauthorizedCacheControlHeaderStrategy: null })
+  t.strictSame(resolveMethodSetting([], '/x', 'GET'), { metricsEnabled: false, loggingLevel: 'ERROR', dataTraceEnabled: false, throttlingBurstLimit: null, throttlingRateLimit: null, cachingEnabled: false, cacheTtlInSeconds: null, cacheDataEncrypted: false, requireAuthorizationForCacheControl: true, unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER' })
+})
+
+t.test('cache settings: the defaults AWS answers for a MethodSetting; TTL at most 3600; the stage\'s cache cluster', async (t) => {
+  // AWS-validated (LocalStack test_apigateway_common.py::TestStages::test_create_update_stages):
+  // a method setting that names no cache-control keys reads requireAuthorizationForCacheControl
+  // true and unauthorizedCacheControlHeaderStrategy SUCCEED_WITH_RESPONSE_HEADER.
+  const { settings } = parse({ methodSettings: { '*/*': { cachingEnabled: true } } })
+  t.match(resolveMethodSetting(settings.methodSettings, '/test', 'GET'), { cachingEnabled: true, cacheTtlInSeconds: null, cacheDataEncrypted: false, requireAuthorizationForCacheControl: true, unauthorizedCacheControlHeaderStrategy: 'SUCCEED_WITH_RESPONSE_HEADER' })
+  // "The maximum TTL value is 3600 seconds" (the guide, "Cache settings for REST APIs").
+  t.strictSame(parse({ methodSettings: { '*/*': { cacheTtlInSeconds: 3601 } } }).problems.map((p) => [p.severity, p.pointer, p.message]), [
+    ['error', '/apis/0/stages/prod/methodSettings/*~1*/cacheTtlInSeconds', 'must be from 0 to 3600 (API Gateway\'s maximum TTL; 0 disables caching)'],
+  ])
+  t.strictSame(parse({ methodSettings: { '*/*': { cacheTtlInSeconds: 3600 } } }).problems, [])
+  // cacheClusterSize: API Gateway's sizes (API reference, CreateStage), 0.5 GB by default; YAML's number 0.5 is accepted.
+  t.strictSame(parse({ cacheClusterEnabled: true }).settings.cache, { enabled: true, size: '0.5', bytes: 0.5 * 2 ** 30, pointer: '/apis/0/stages/prod/cacheClusterEnabled' })
+  t.equal(parse({ cacheClusterEnabled: true, cacheClusterSize: 1.6 }).settings.cache.bytes, Math.round(1.6 * 2 ** 30))
+  t.equal(parse({ cacheClusterEnabled: true, cacheClusterSize: '237' }).settings.cache.size, '237')
+  t.equal(parse({ cacheClusterEnabled: true, cacheMemoryBytes: 65536 }).settings.cache.bytes, 65536)
+  t.strictSame(parse({ cacheClusterEnabled: 'yes', cacheClusterSize: '1', cacheMemoryBytes: 100 }).problems.map((p) => [p.pointer, p.message]), [
+    ['/apis/0/stages/prod/cacheClusterEnabled', 'must be true or false'],
+    ['/apis/0/stages/prod/cacheClusterSize', "must be one of API Gateway's cache sizes in GB: 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237"],
+    ['/apis/0/stages/prod/cacheMemoryBytes', `must be an integer from 65536 to the cacheClusterSize in bytes (${0.5 * 2 ** 30})`],
+  ])
 })
