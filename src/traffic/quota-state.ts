@@ -16,6 +16,9 @@ import { DAY_MS, dayNumber, dayString, periodOf } from './quota.js'
 import { USAGE_FLUSH_MS, UsageStore, type UsageDelta } from './usage-store.js'
 import { REDIS_SYNC_MS, RedisQuotaClient, redisAddress, type RedisSyncEntry } from './quota-redis.js'
 
+/** Redis: a pair that counted here within this long is synced every REDIS_SYNC_MS, the others every USAGE_FLUSH_MS. */
+const ACTIVE_KEY_MS = 5_000
+
 /** One (plan, key) pair with a quota, as the latest configuration has it. */
 interface SlotInfo {
   readonly slot: number
@@ -194,6 +197,9 @@ export class QuotaState {
   }
 
   #syncing = false
+  /** Redis: when each pair last counted here ("plan\nkey" → Date.now()). */
+  readonly #activeAt = new Map<string, number>()
+  #lastFullSync = 0
 
   /** One Redis sync: the pending counts out, the shared totals in. Never overlaps itself. */
   async #syncRedis(): Promise<void> {
@@ -214,7 +220,13 @@ export class QuotaState {
         }
         return out
       }
+      // Keys counted here lately get the shared total every sync; the others once a second.
+      const now = Date.now()
+      const full = now - this.#lastFullSync >= USAGE_FLUSH_MS
+      if (full) this.#lastFullSync = now
+      for (const id of this.#pending.keys()) this.#activeAt.set(id, now)
       for (const [id, s] of this.#slots) {
+        if (!full && now - (this.#activeAt.get(id) ?? -Infinity) > ACTIVE_KEY_MS) continue
         sent.add(id)
         entries.push({ planId: s.planId, keyId: s.keyId, currentPeriodStart: periodOf(s.quota.period, today).start, deltas: deltasOf(id, s.quota.period) })
         identities.push(s)
@@ -234,7 +246,6 @@ export class QuotaState {
           this.#log(`state: Redis at ${redisAddress(this.#redisUrl!)} is unreachable (${(err as Error).message}): quotas are counted locally until it is back`)
         }
         // Kept: a kill -9 during the outage loses at most USAGE_FLUSH_MS of it.
-        const now = Date.now()
         if (this.#store !== null && now - this.#lastPendingSave >= USAGE_FLUSH_MS) {
           this.#lastPendingSave = now
           try {

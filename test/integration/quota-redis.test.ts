@@ -85,6 +85,8 @@ t.test('kill -9 during a Redis outage: what was counted meanwhile (up to 1 s bef
   let gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
   t.equal((await get(gw)).status, 200)
+  const one = { usagePlanId: 'gold', startDate: today, endDate: today, items: { k1: [[1, 99]] } }
+  t.strictSame(await usageOnceFlushed(['--config', config, '--plan', 'gold', '--from', today, '--to', today], one), one, 'the first request is in Redis before it stops')
   await redis.stop()
   for (let i = 0; i < 20; i++) t.equal((await get(gw)).status, 200)
   await waitFor('the unreachable line', () => /is unreachable/.test(gw.output()))
