@@ -13,8 +13,15 @@
 // without persistence start full (one extra burst); during the outage, plus at most
 // REDIS_RECONNECT_MAX_DELAY_MS after Redis is back, a limit shared by P processes admits up
 // to P times it. No request waits longer than REDIS_COMMAND_TIMEOUT_MS for Redis.
-import { Redis } from 'ioredis'
+import { createRequire } from 'node:module'
+import type { Redis, RedisOptions } from 'ioredis'
 import { throttleTable, type ThrottleChain } from './throttle.js'
+
+/** ioredis, loaded by the first thread that needs it: a gateway without Redis never pays its import (≈ 1 s of start-up per thread on a loaded machine). */
+const require = createRequire(import.meta.url)
+function loadRedis(): new (url: string, options: RedisOptions) => Redis {
+  return (require('ioredis') as { Redis: new (url: string, options: RedisOptions) => Redis }).Redis
+}
 
 /** A Redis answer slower than this decides the request on local buckets instead (Redis on loopback answers in well under 1 ms). */
 export const REDIS_COMMAND_TIMEOUT_MS = 200
@@ -96,7 +103,8 @@ export class RedisThrottle {
   constructor(url: string) {
     this.url = url
     this.#where = describeRedis(url)
-    this.#client = new Redis(url, {
+    const RedisClient = loadRedis()
+    this.#client = new RedisClient(url, {
       // Fail at once while disconnected, never queue: the request is decided locally instead.
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,

@@ -56,32 +56,33 @@ t.test('a chain takes a token from every bucket or from none, and names the empt
   t.equal(table.tryTakeAll(slots, rates, bursts, 2, 2_000), 0, 'a second later each has one token again')
 })
 
-t.test('4 threads overloading one 100 req/s, burst 10 bucket share it: never more than rate × time + burst', async (t) => {
+t.test('4 threads overloading one 100 req/s, burst 10 bucket share it exactly: burst + rate × time, never more, nothing lost', async (t) => {
   const memory = createTokenBucketMemory(16)
   const table = new TokenBucketTable(memory)
+  const clock = new SharedArrayBuffer(4)
   const rate = 100
   const burst = 10
-  const durationMs = 4_000
-  const workers = Array.from({ length: 4 }, () => new Worker(new URL('../../fixtures/traffic/bucket-worker.ts', import.meta.url), { workerData: { memory, hash: [42, 4242], rate, burst } }))
+  // 400 000 attempts 0.01 ms apart: 4 s of virtual time, a try every 10 µs against a refill every 10 ms.
+  const ticks = 400_000
+  const tickMs = 0.01
+  const startMs = 1_000_000
+  const workerData = { memory, clock, hash: [42, 4242], rate, burst, startMs, tickMs, ticks }
+  const workers = Array.from({ length: 4 }, () => new Worker(new URL('../../fixtures/traffic/bucket-worker.ts', import.meta.url), { workerData }))
   t.teardown(() => Promise.all(workers.map((w) => w.terminate())))
-  // Wait until every thread runs (start-up is slow on a loaded machine), then open one window for all.
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject) })))
-  const start = sharedNow() + 100
   const done = workers.map((w) => new Promise<{ taken: number; tries: number; slot: number }>((resolve, reject) => { w.once('message', resolve); w.once('error', reject) }))
-  for (const w of workers) w.postMessage({ fromMs: start, untilMs: start + durationMs })
+  for (const w of workers) w.postMessage('go')
   const results = await Promise.all(done)
   t.equal(new Set(results.map((r) => r.slot)).size, 1, 'every thread found the same slot for the same identity')
   t.equal(table.slotOf(42, 4242), results[0]!.slot, 'and so does the main thread')
+  t.equal(results.reduce((n, r) => n + r.tries, 0), ticks, 'every tick tried once')
+  t.ok(results.filter((r) => r.tries > 0).length >= 2, `threads took part together: ${results.map((r) => r.tries).join(', ')} tries`)
   const taken = results.reduce((n, r) => n + r.taken, 0)
-  const tries = results.reduce((n, r) => n + r.tries, 0)
-  // The bucket starts full: burst + rate × (the time since the window opened, fractional tokens dropped).
-  const expected = burst + (rate * durationMs) / 1000
-  t.ok(tries > expected * 10, `overloaded: ${tries} tries`)
-  // Never more than the limit, whatever the threads do (N private copies would give 4×).
-  t.ok(taken <= expected + 1, `${taken} taken, at most ${expected}`)
-  // Only a scheduler that parks all four threads longer than a refill (100 ms) leaves tokens
-  // untaken, so on a loaded machine fewer can be taken; an idle one gets within 1 %.
-  t.ok(taken >= expected * 0.9, `${taken} taken, at least 90 % of ${expected}`)
+  // The bucket starts full and refills until the last tick: burst + rate × (ticks - 1) × tickMs.
+  const expected = Math.floor(burst + (rate * (ticks - 1) * tickMs) / 1000)
+  // N private copies would give up to N × this; a lost update under contention, fewer.
+  t.ok(taken <= expected, `${taken} taken, at most ${expected}`)
+  t.ok(taken >= expected - 1, `${taken} taken, at least ${expected - 1}`)
 })
 
 t.test('the outage count says which thread is first to lose Redis and last to get it back', async (t) => {
