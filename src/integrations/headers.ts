@@ -20,6 +20,8 @@ const DROPPED_FROM_REQUEST = new Set([
 ])
 /** HTTP_PROXY also drops these client headers (Host is the backend's, Via and Content-Encoding are not passed). */
 const DROPPED_FROM_HTTP_PROXY = new Set(['host', 'via', 'content-encoding'])
+/** Both lists in one set: one lookup per client header on the HTTP_PROXY path. */
+const DROPPED_FROM_PROXY_REQUEST = new Set([...DROPPED_FROM_REQUEST, ...DROPPED_FROM_HTTP_PROXY])
 /**
  * Mapped (requestParameters or template override) headers dropped before the request goes
  * out: HTTP and HTTP_PROXY drop Expect, Proxy-Authenticate, TE and Via as recorded; the
@@ -79,7 +81,7 @@ export function buildProxyRequestHeaders(ctx: RequestContext, integ: CompiledInt
     // RequestRecord names are lower-case (pool/protocol.ts): no per-header toLowerCase on the hot path.
     const name = h[i]!
     const lower = name
-    if (DROPPED_FROM_REQUEST.has(lower) || DROPPED_FROM_HTTP_PROXY.has(lower)) continue
+    if (DROPPED_FROM_PROXY_REQUEST.has(lower)) continue
     if (nominated !== null && nominated.includes(lower)) continue
     if (lower === 'x-forwarded-for') {
       xff = xff === null ? h[i + 1]! : xff + ', ' + h[i + 1]!

@@ -243,9 +243,15 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
       return false
     }
     const at = this.size - chunk.length
+    // The usual small answer: the whole declared body in its first chunk, kept as it is (no
+    // allocation, no copy); a later chunk (more than declared) falls back to the list below.
+    if (at === 0 && chunk.length === this.declared && this.chunks.length === 0) {
+      this.chunks.push(chunk)
+      return true
+    }
     // Known length: one buffer, each chunk copied in once and let go (allocated with the
     // first chunk, so a HEAD or 304 answer costs nothing).
-    if (at === 0 && this.declared >= chunk.length && this.chunks.length === 0) this.buffer = Buffer.allocUnsafe(this.declared)
+    if (at === 0 && this.declared > chunk.length && this.chunks.length === 0) this.buffer = Buffer.allocUnsafe(this.declared)
     const buffer = this.buffer
     if (buffer !== null) {
       if (this.size <= buffer.length) {
