@@ -1,7 +1,7 @@
 // JSON output: the compact copy behind $input.json, a serialiser for values built in the template,
 // and $util.escapeJavaScript (commons-lang 2 StringEscapeUtils.escapeJavaScript, which API Gateway uses).
 import { Value, Kind, javaDouble } from "../vtl/values";
-import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, rewindOut, writeRaw } from "../util/out";
+import { writeByte, writeBytes, writeString, reserveOut, outPtr, outLen, outCap, rewindOut, writeRaw } from "../util/out";
 import { SB } from "../util/sb";
 import { decodeUtf8 } from "../util/utf8";
 
@@ -153,13 +153,17 @@ export function escapeJavaScript(s: string): string {
 export function writeEscapedJavaScript(s: string): void {
   let n = s.length;
   let src = changetype<usize>(s);
-  let need = n;
-  for (let i = 0; i < n; i++) {
-    let e = escapeOf(<i32>load<u16>(src + (<usize>i << 1)));
-    if (e != 0) need += e == 117 ? 5 : 1;
+  // one pass when even the worst case (6 bytes a unit) fits the buffer as it is; else count first
+  if (outLen + n * 6 > outCap) {
+    let need = n;
+    for (let i = 0; i < n; i++) {
+      let e = escapeOf(<i32>load<u16>(src + (<usize>i << 1)));
+      if (e != 0) need += e == 117 ? 5 : 1;
+    }
+    if (!reserveOut(need)) return;
   }
-  if (!reserveOut(need)) return;
   let dst = outPtr + <usize>outLen;
+  let start = dst;
   for (let i = 0; i < n; i++) {
     let c = <i32>load<u16>(src + (<usize>i << 1));
     let e = escapeOf(c);
@@ -172,7 +176,7 @@ export function writeEscapedJavaScript(s: string): void {
     store<u8>(dst++, <u8>HEX.charCodeAt((c >> 4) & 15));
     store<u8>(dst++, <u8>HEX.charCodeAt(c & 15));
   }
-  writeRaw(need);
+  writeRaw(<i32>(dst - start));
 }
 
 // The same for the ASCII bytes [p, p+n) of an undecoded JSON string (Value.raw == RAW_ASCII).

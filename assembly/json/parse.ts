@@ -307,7 +307,7 @@ function parseString(): string {
   }
   p = q;
   let sb = new SB(<i32>(p - start) + 16);
-  if (p > start) sb.str(decodeBytes(start, p - start));
+  if (p > start) sb.str(decodeBytes(start, p - start)); // (decodeBytes: ASCII or not, it was not checked)
   while (p < end) {
     let c = load<u8>(p);
     if (c == 0x22) { p++; return sb.toString(); }
@@ -341,14 +341,17 @@ function parseString(): string {
       }
       continue;
     }
-    // a run of plain bytes
+    // a run of plain bytes: ASCII widened straight into the builder, anything else decoded
     let runStart = p;
+    let high: u32 = 0;
     while (p < end) {
-      let d = load<u8>(p);
+      let d = <u32>load<u8>(p);
       if (d == 0x22 || d == 0x5c || d < 0x20) break;
+      high |= d;
       p++;
     }
-    sb.str(decodeBytes(runStart, p - runStart));
+    if (high < 0x80) sb.ascii(runStart, <i32>(p - runStart));
+    else sb.str(decodeBytes(runStart, p - runStart));
   }
   jsonFailed = true;
   return "";

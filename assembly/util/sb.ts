@@ -36,6 +36,14 @@ export class SB {
     memory.copy(this.ptr + (<usize>this.len << 1), changetype<usize>(s) + (<usize>from << 1), <usize>n << 1);
     this.len += n;
   }
+  // appends the ASCII bytes [p, p+n), one unit each
+  ascii(p: usize, n: i32): void {
+    if (n <= 0) return;
+    this.grow(n);
+    let dst = this.ptr + (<usize>this.len << 1);
+    for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), load<u8>(p + <usize>i));
+    this.len += n;
+  }
   toString(): string {
     return String.UTF16.decodeUnsafe(this.ptr, <usize>this.len << 1);
   }
