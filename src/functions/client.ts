@@ -3,7 +3,9 @@
 //   const outcome = await invoke('pets', payload, { timeoutMs: 29_000, requestId })
 //
 // Requests go to the host by BroadcastChannel name (nothing to wire up), or over a
-// MessagePort from host.connect(). Replies come back on this client's own channel, matched
+// MessagePort from host.connect(); a call to a local function with an idle warm instance
+// goes to that instance directly (direct.ts) and its answer comes back on the slot's channel.
+// Authorizer cache entries read from the host are mirrored here until their expiry. Replies come back on this client's own channel, matched
 // by id. The host enforces the timeouts; the client only guards against a host that never
 // answers (gone, or never created), with one sweep timer instead of a timer per call.
 

@@ -6,6 +6,10 @@
 //                   ◀ BroadcastChannel `{name}:reply:{client}`
 //   or a dedicated MessagePort from host.connect() (transferable to a worker), same messages.
 //
+// Once a local function has a warm instance, a client hands calls to it directly
+// (direct.ts: worker ⇄ runner, two messages instead of four); the host still spawns,
+// bounds concurrency, retires on reload and answers the timeouts and crashes of those calls.
+//
 // Placement: the main thread only forwards messages here (no parsing, no user code), so it
 // keeps its front-end job; user code runs in the runner workers, apart from the piscina
 // workers of the hot path, so a handler that loops, leaks or throws never stalls routing.
