@@ -90,7 +90,9 @@ export const TARGETS: Record<string, Target> = {
   gateway: gatewayTarget('bench-gateway.json'),
   // The same API with access logs (CLF, to /dev/null: formatting, batching and write calls, no disk)
   // and detailed metrics on (the admin listener serves them).
-  'gateway-observed': gatewayTarget('bench-gateway-observed.json')
+  'gateway-observed': gatewayTarget('bench-gateway-observed.json'),
+  // The same API with the stage cache on for the ANY /proxy/{proxy+} method (shared-memory store, TTL 3600 s).
+  'gateway-cached': gatewayTarget('bench-gateway-cached.json')
 }
 
 export interface Scenario {
@@ -220,6 +222,13 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: echoedPath('/hello') }
   },
   {
+    name: 'cache-hit',
+    description: 'gateway with the stage cache on, GET /proxy/{proxy+}: every request after the first a cache hit (no backend call)',
+    target: 'gateway-cached',
+    path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
     name: 'backend',
     description: 'the echo backend directly',
     target: 'echo',
@@ -301,5 +310,6 @@ export const GOALS: readonly Goal[] = [
   ratioGoal('authorizer-token', 'mock', 0.8, 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected'),
   ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s'),
   ratioGoal('mock-observed', 'mock', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (mock)'),
-  ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)')
+  ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)'),
+  ratioGoal('cache-hit', 'mock', 1, 'a stage cache hit ≥ the mock route req/s')
 ]
