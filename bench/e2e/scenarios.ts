@@ -96,6 +96,8 @@ export const TARGETS: Record<string, Target> = {
   ...NATIVE_TARGETS,
   // The same API with a methodSettings throttle on GET /mock far above any load (shared buckets, one more per request).
   'gateway-throttled': gatewayTarget('bench-gateway-throttled.json'),
+  // The same API with the stage cache on for the ANY /proxy/{proxy+} method (shared-memory store, TTL 3600 s).
+  'gateway-cached': gatewayTarget('bench-gateway-cached.json'),
 }
 
 export interface Scenario {
@@ -236,6 +238,13 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: { status: 200, body: (text) => text.includes('Hello World!') }
   },
   {
+    name: 'cache-hit',
+    description: 'gateway with the stage cache on, GET /proxy/{proxy+}: every request after the first a cache hit (no backend call)',
+    target: 'gateway-cached',
+    path: '/test/proxy/hello',
+    expect: { status: 200, body: echoedPath('/hello') }
+  },
+  {
     name: 'backend',
     description: 'the echo backend directly',
     target: 'echo',
@@ -322,5 +331,6 @@ export const GOALS: readonly Goal[] = [
   ratioGoal('grpc', 'http-proxy', 0.6, 'transcoded gRPC ≥ 60% of the http_proxy route req/s'),
   ratioGoal('mock-observed', 'mock', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (mock)'),
   ratioGoal('http-proxy-observed', 'http-proxy', 0.9, 'access logs and metrics on: ≤ 10 % of req/s cost (http_proxy)'),
-  ratioGoal('mock-throttled', 'mock', 0.9, 'a throttled route whose limit is far above the load ≥ 90% of the same route unthrottled (mock)')
+  ratioGoal('mock-throttled', 'mock', 0.9, 'a throttled route whose limit is far above the load ≥ 90% of the same route unthrottled (mock)'),
+  ratioGoal('cache-hit', 'mock', 1, 'a stage cache hit ≥ the mock route req/s')
 ]

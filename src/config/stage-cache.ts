@@ -22,11 +22,12 @@ export interface StageCacheSource {
   readonly size: string
   /** The memory bound in bytes: cacheMemoryBytes, else cacheClusterSize GB × 2^30. */
   readonly bytes: number
-  /** JSON pointer of cacheClusterEnabled (or of the stage), for compile-time messages. */
+  /** The gateway config file and the JSON pointer of cacheClusterEnabled, for compile-time messages. */
+  readonly file: string
   readonly pointer: string
 }
 
-export const DEFAULT_STAGE_CACHE: StageCacheSource = Object.freeze({ enabled: false, size: DEFAULT_CACHE_CLUSTER_SIZE, bytes: 0, pointer: '' })
+export const DEFAULT_STAGE_CACHE: StageCacheSource = Object.freeze({ enabled: false, size: DEFAULT_CACHE_CLUSTER_SIZE, bytes: 0, file: '', pointer: '' })
 
 /** Reads cacheClusterEnabled, cacheClusterSize and cacheMemoryBytes of one stage body. */
 export function parseStageCache(body: Readonly<Record<string, unknown>>, file: string, pointer: string, problems: ConfigProblem[]): StageCacheSource {
@@ -50,5 +51,5 @@ export function parseStageCache(body: Readonly<Record<string, unknown>>, file: s
     if (typeof v === 'number' && Number.isInteger(v) && v >= MIN_CACHE_MEMORY_BYTES && v <= bytes) bytes = v
     else error('cacheMemoryBytes', `must be an integer from ${MIN_CACHE_MEMORY_BYTES} to the cacheClusterSize in bytes (${bytes})`)
   }
-  return Object.freeze({ enabled, size, bytes, pointer: pointerJoin(pointer, 'cacheClusterEnabled') })
+  return Object.freeze({ enabled, size, bytes, file, pointer: pointerJoin(pointer, 'cacheClusterEnabled') })
 }

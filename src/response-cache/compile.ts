@@ -118,7 +118,7 @@ export function compileResponseCache(api: ApiSource, stage: StageSource, op: Ope
   if (ttl === 0) return null
   const redisUrl = gateway === null ? null : gateway.state.redis
   if (redisUrl !== null && effective.cacheDataEncrypted) {
-    problems.push({ code: Codes.GATEWAY, file: api.file, pointer: cache.pointer, message: `stage ${stage.name}: cacheDataEncrypted cannot be honoured with state.redis (entries are stored in Redis unencrypted); set it to false or cache in process memory`, severity: 'error' })
+    problems.push({ code: Codes.GATEWAY, file: cache.file, pointer: cache.pointer, message: `stage ${stage.name}: cacheDataEncrypted cannot be honoured with state.redis (entries are stored in Redis unencrypted); set it to false or cache in process memory`, severity: 'error' })
     return null
   }
   // The main thread compiles to report problems only: it serves nothing and opens no connection.

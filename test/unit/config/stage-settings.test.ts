@@ -85,7 +85,7 @@ t.test('cache settings: the defaults AWS answers for a MethodSetting; TTL at mos
   ])
   t.strictSame(parse({ methodSettings: { '*/*': { cacheTtlInSeconds: 3600 } } }).problems, [])
   // cacheClusterSize: API Gateway's sizes (API reference, CreateStage), 0.5 GB by default; YAML's number 0.5 is accepted.
-  t.strictSame(parse({ cacheClusterEnabled: true }).settings.cache, { enabled: true, size: '0.5', bytes: 0.5 * 2 ** 30, pointer: '/apis/0/stages/prod/cacheClusterEnabled' })
+  t.strictSame(parse({ cacheClusterEnabled: true }).settings.cache, { enabled: true, size: '0.5', bytes: 0.5 * 2 ** 30, file: '/cfg/gateway.yaml', pointer: '/apis/0/stages/prod/cacheClusterEnabled' })
   t.equal(parse({ cacheClusterEnabled: true, cacheClusterSize: 1.6 }).settings.cache.bytes, Math.round(1.6 * 2 ** 30))
   t.equal(parse({ cacheClusterEnabled: true, cacheClusterSize: '237' }).settings.cache.size, '237')
   t.equal(parse({ cacheClusterEnabled: true, cacheMemoryBytes: 65536 }).settings.cache.bytes, 65536)
