@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeApi, type TestdirOwner } from './api.js'
 import { CLI_PATH, REPO_ROOT } from './gateway.js'
+import { request } from './request.js'
 
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } } } }
 
@@ -72,5 +73,20 @@ export async function usageOnceFlushed(args: string[], expected: unknown, timeou
     if (r.code === 0) last = JSON.parse(r.stdout)
     if (JSON.stringify(last) === JSON.stringify(expected) || Date.now() > until) return last
     await new Promise((res) => setTimeout(res, 200))
+  }
+}
+
+/** Today, UTC, as GetUsage names days (the real clock: the Redis tests run without the test clock). */
+export const utcToday = () => new Date().toISOString().slice(0, 10)
+
+/** GET /prod/pets with test key `key`. */
+export const getPets = (gw: { url: string }, key = 'k1') => request(`${gw.url}/prod/pets`, { headers: { 'x-api-key': keyValue(key) } })
+
+/** Waits (bounded) until `ok()`. */
+export async function waitFor(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
