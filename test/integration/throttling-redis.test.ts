@@ -74,9 +74,9 @@ t.test('two gateways and one Redis hold one 100 req/s, burst 10 limit together, 
   const durationS = 10
   const expected = 10 + 100 * durationS
   // More than the limit only if the sharing is wrong; fewer when every process stalls longer
-  // than a refill of the burst (100 ms) on a loaded machine: a second run may confirm the lower bound.
+  // than a refill of the burst (100 ms) on a loaded machine: a later run (three at most) may confirm the lower bound.
   let lowest = Infinity
-  for (let run = 1; run <= 2; run++) {
+  for (let run = 1; run <= 3; run++) {
     await new Promise((r) => setTimeout(r, 200))
     const runs = await Promise.all(gws.map((gw) => autocannon({ url: `${gw.url}/prod/limited`, connections: 16, duration: durationS, timeout: 10 })))
     const ok = runs.reduce((n, r) => n + r['2xx'], 0)

@@ -33,10 +33,10 @@ t.test('4 workers, 10 s of overload, a 100 req/s burst 10 limit: 1010 let throug
 
   // A run lets through more than the limit only if the buckets are wrong; it lets through fewer
   // when every thread of the gateway (or the load generator) stalls longer than a refill of
-  // the burst (100 ms) on a loaded machine, so a second run may confirm the lower bound.
+  // the burst (100 ms) on a loaded machine, so a later run (three at most) may confirm the lower bound.
   const expected = BURST + RATE * DURATION_S
   let lowest = Infinity
-  for (let run = 1; run <= 2; run++) {
+  for (let run = 1; run <= 3; run++) {
     // The bucket is full again after burst / rate = 100 ms without requests.
     await new Promise((r) => setTimeout(r, 200))
     const started = performance.now()
