@@ -106,8 +106,6 @@ class Client implements FunctionClient {
   #asked = false
   /** The channel shared with the runner in each slot, opened on first use. */
   readonly #slotChannels: BroadcastChannel[] = []
-  /** Spreads direct calls over a function's slots. */
-  #turn = 0
   #directCount = 0
   /** Calls made with a requestKey: key → call id, and whether the host runs it. */
   readonly #byRequest = new Map<number, number>()
@@ -217,9 +215,10 @@ class Client implements FunctionClient {
       qualifier = name.slice(colon + 1)
     }
     const bit = 1 << grant.client
-    const turn = this.#turn++
+    // Lowest idle slot first: calls stay on the fewest (warmest) runners, as the host's
+    // most-recently-idle choice does; more wake only under concurrency.
     for (let i = 0; i < fn.count; i++) {
-      const slot = fn.base + ((turn + i) % fn.count)
+      const slot = fn.base + i
       const at = SlotTable.at(slot, SlotField.State)
       if (Atomics.load(ints, at) !== SlotState.Idle || (Atomics.load(ints, SlotTable.at(slot, SlotField.Ready)) & bit) === 0) continue
       if (Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Claiming) !== SlotState.Idle) continue

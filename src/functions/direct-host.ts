@@ -3,13 +3,19 @@
 import { MAX_DIRECT_CLIENTS, MAX_SLOTS, SLOT_HEADER_INTS, SLOT_INTS, SLOT_TABLE_BYTES, HeaderField, SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
 import type { InvokeReply, RunnerSlot } from './protocol.js'
 
-/** How often the watchdog looks at direct calls: their timeouts fire at most this late. */
-export const WATCHDOG_MS = 20
+/**
+ * The watchdog looks again at the earliest deadline of the direct calls it saw, and at least
+ * every WATCHDOG_MAX_MS (a call that began since: its timeout fires at most that late).
+ * Measured: a fixed 20 ms tick cost the host thread ≈ 20 µs of CPU per request at 1,000
+ * req/s on the loaded 2-core machine, most of what the direct path saved there.
+ */
+export const WATCHDOG_MAX_MS = 100
+const WATCHDOG_MIN_MS = 5
 
 /** What the watchdog and new clients need from each local function. */
 export interface SlotOwner {
-  /** Deadlines and retirements of its slots (the watchdog's tick). */
-  watch(now: number): void
+  /** Deadlines and retirements of its slots (the watchdog's tick); returns the earliest deadline still ahead (Infinity: none). */
+  watch(now: number): number
   /** A new client: its running instances must open the client's channel. */
   clientAdded(client: number): void
   /** Its directory entry, or null when it has no slots. */
@@ -40,10 +46,7 @@ export class DirectSlots {
     this.#owners.clear()
     for (const [name, o] of owners) this.#owners.set(name, o)
     Atomics.add(this.table.ints, HeaderField.DirectoryVersion, 1)
-    if (this.#timer === null) {
-      this.#timer = setInterval(() => this.#tick(), WATCHDOG_MS)
-      this.#timer.unref()
-    }
+    if (this.#timer === null) this.#schedule(WATCHDOG_MAX_MS)
   }
 
   /** A client asks to invoke directly: its number (null when all are given), after every runner listens for it. */
@@ -105,13 +108,20 @@ export class DirectSlots {
     }
   }
 
-  #tick(): void {
+  #schedule(ms: number): void {
+    this.#timer = setTimeout(this.#tick, ms)
+    this.#timer.unref()
+  }
+
+  readonly #tick = (): void => {
     const now = Date.now()
-    for (const o of this.#owners.values()) o.watch(now)
+    let next = Infinity
+    for (const o of this.#owners.values()) next = Math.min(next, o.watch(now))
+    this.#schedule(Math.max(WATCHDOG_MIN_MS, Math.min(WATCHDOG_MAX_MS, next - now + 1)))
   }
 
   close(): void {
-    if (this.#timer !== null) clearInterval(this.#timer)
+    if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
     this.#clients.clear()
   }

@@ -113,9 +113,10 @@ export class LocalFunction implements SlotOwner {
   }
 
   /** The watchdog: direct calls past their deadline, instances retired by a reload once idle, a queue nobody pumped. */
-  watch(now: number): void {
+  watch(now: number): number {
     const ints = this.#ints
-    if (ints === null) return
+    if (ints === null) return Infinity
+    let earliest = Infinity
     const deadlines = this.#options.direct!.table.deadlines
     for (const instance of this.#slotted) {
       const at = SlotTable.at(instance.slot, SlotField.State)
@@ -124,7 +125,11 @@ export class LocalFunction implements SlotOwner {
         if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Retire)) !== 0 && Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Gone) === SlotState.Idle) this.#retire(instance)
         continue
       }
-      if (state !== SlotState.BusyDirect || deadlines[instance.slot]! > now) continue
+      if (state !== SlotState.BusyDirect) continue
+      if (deadlines[instance.slot]! > now) {
+        if (deadlines[instance.slot]! < earliest) earliest = deadlines[instance.slot]!
+        continue
+      }
       const client = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
       const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
       if (Atomics.compareExchange(ints, at, SlotState.BusyDirect, SlotState.Gone) !== SlotState.BusyDirect) continue
@@ -141,6 +146,7 @@ export class LocalFunction implements SlotOwner {
       this.#options.direct!.answer(client, { id: call, outcome: { kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs, errorMessage: taskTimedOut(afterMs) } })
     }
     if (this.#queue.length > 0) this.#pump()
+    return earliest
   }
 
   /** Claims a slotted instance's slot for the host path (IDLE → BUSY_HOST); false when it is not idle or retiring. */
