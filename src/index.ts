@@ -10,6 +10,7 @@ import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { probePort } from './front/port-probe.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
+import { WorkerFronts } from './front/supervisor.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
@@ -46,6 +47,12 @@ export interface Gateway {
    * `drainMs`, default DEFAULT_DRAIN_MS); then the workers stop, after the last reply.
    */
   close(drainMs?: number): Promise<void>
+  /**
+   * The immediate stop (a second signal), before process.exit: with the per-worker front,
+   * every worker closes its sockets first (a worker ending with uWS sockets open aborts
+   * the process). Bounded; a no-op for the main-thread front.
+   */
+  closeNow(): Promise<void>
 }
 
 /** Which uWebSockets.js build runs: the native binary, or the slow JS fallback. */
@@ -71,15 +78,28 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
   return { loaded, warnings: [...loaded.warnings, ...problems] }
 }
 
-export async function createGateway(opts: LoadOptions): Promise<Gateway> {
-  const { loaded, warnings } = loadChecked(opts)
-  // Before anything starts: a port another process holds is refused, not shared.
-  await probePort(loaded.gateway.host, loaded.gateway.port)
+/** Where requests are served: one front on the main thread batching to the workers, or one front per worker. */
+export type FrontMode = 'main' | 'workers'
 
-  // Functions run in their own threads, apart from the hot-path workers (issue 5).
-  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+/** createGateway's options: what the loader reads, and how the front runs. */
+export interface GatewayOptions extends LoadOptions {
+  /** 'workers': each worker runs its own uWebSockets.js app on the shared port (issue 11); default 'main'. */
+  readonly front?: FrontMode | undefined
+}
+
+/** The front as createGateway drives it, whichever mode runs. */
+interface RunningFront {
+  listen(host: string, port: number): Promise<number>
+  publishConfig(gateway: unknown): number
+  stopListening(): void
+  drain(ms: number): Promise<void>
+  close(): Promise<void>
+  closeNow(): Promise<void>
+}
+
+/** The main-thread front and the batching dispatcher (the design card's first shape). */
+function startMainFront(hub: ObservabilityHub, loaded: LoadResult, functions: FunctionHostThread | null): RunningFront {
   const front = new FrontServer()
-  const hub = new ObservabilityHub()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
     functionsHost: functions === null ? null : functions.name,
@@ -97,15 +117,63 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     utilization: () => dispatcher.pool.utilization,
     inFlight: () => front.pending.size,
   }
+  return {
+    listen: (host, port) => front.listen(host, port),
+    publishConfig: (g) => dispatcher.publishConfig(g),
+    stopListening: () => front.stopListening(),
+    drain: (ms) => front.drain(ms),
+    async close() {
+      front.close()
+      await dispatcher.close()
+    },
+    closeNow: () => Promise.resolve(),
+  }
+}
+
+/** One front per worker (front/supervisor.ts); the main thread serves no request. */
+function startWorkerFronts(hub: ObservabilityHub, loaded: LoadResult, functions: FunctionHostThread | null): RunningFront {
+  const fronts = new WorkerFronts({
+    observabilityChannel: hub.channelName,
+    functionsHost: functions === null ? null : functions.name,
+    workerUrl: new URL('./pool/worker.js', import.meta.url),
+    gateway: loaded.gateway,
+    workers: loaded.gateway.workers,
+  })
+  hub.gauges = {
+    // /ready: every front listens (threadIds) and has compiled the newest configuration.
+    threads: () => fronts.threads,
+    threadIds: () => fronts.listeningThreadIds(),
+    queueSize: () => 0,
+    utilization: () => fronts.pool.utilization,
+    inFlight: () => fronts.inFlight(),
+  }
+  return {
+    listen: (host, port) => fronts.listen(host, port),
+    publishConfig: (g) => fronts.publishConfig(g),
+    stopListening: () => fronts.stopListening(),
+    drain: (ms) => fronts.drain(ms),
+    close: () => fronts.close(),
+    closeNow: () => fronts.closeNow(),
+  }
+}
+
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { loaded, warnings } = loadChecked(opts)
+  // Before anything starts: a port another process holds is refused, not shared.
+  await probePort(loaded.gateway.host, loaded.gateway.port)
+
+  // Functions run in their own threads, apart from the hot-path workers (issue 5).
+  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+  const hub = new ObservabilityHub()
+  const front = opts.front === 'workers' ? startWorkerFronts(hub, loaded, functions) : startMainFront(hub, loaded, functions)
   let port: number
   let admin: AdminListener | null = null
   try {
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
     if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port)
   } catch (err) {
-    front.close()
     hub.close()
-    await dispatcher.close()
+    await front.close()
     await functions?.close()
     throw err
   }
@@ -145,7 +213,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       if ((g.admin === null) !== (loaded.gateway.admin === null) || (g.admin !== null && (g.admin.host !== loaded.gateway.admin!.host || g.admin.port !== loaded.gateway.admin!.port))) {
         notes.push({ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/admin', message: 'the admin listener changes on restart only', severity: 'warning' })
       }
-      const version = dispatcher.publishConfig(g)
+      const version = front.publishConfig(g)
       hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
       return { ok: true, version, warnings: notes }
@@ -157,11 +225,13 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       await front.drain(drainMs)
       // Access and execution log lines and spans still queued in the workers go out first.
       await hub.flush()
-      front.close()
       await admin?.close()
       hub.close()
-      await dispatcher.close()
+      await front.close()
       await functions?.close()
+    },
+    closeNow() {
+      return front.closeNow()
     },
   }
 }

@@ -1,12 +1,20 @@
-// The front end on the main thread: copy each request out of uWebSockets.js at once,
-// collect its body, hand it to the dispatcher, write the reply when it comes back.
+// The front end: copy each request out of uWebSockets.js at once, collect its body, hand
+// it to the dispatcher, write the reply when it comes back. It runs on the main thread
+// (the dispatcher batches requests to the piscina workers) or, with the per-worker front,
+// in each worker (front/worker-front.ts: the dispatcher runs the request in that thread).
 import uWS from 'uWebSockets.js'
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js'
 import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
-import type { RequestDispatcher } from '../pool/dispatcher.js'
 import { PendingResponse, writeFrontReply, writeReply } from './respond.js'
 import { FrontCheck, checkRequestHead } from './request-limits.js'
+
+/** Where the front sends the requests it copied, and names those whose client went away. */
+export interface FrontDispatcher {
+  submit(record: RequestRecord): void
+  /** The client of request `id` has gone: leave it out if not started, cancel its backend exchange if under way. */
+  cancel(id: number): void
+}
 
 const decoder = new TextDecoder()
 /** How often a draining front checks for requests still open. */
@@ -23,7 +31,7 @@ export class FrontServer {
   readonly app: TemplatedApp
   /** Requests received and not yet answered whole (a streaming reply stays until its last byte). */
   readonly pending = new Map<number, PendingResponse>()
-  dispatcher: RequestDispatcher | null = null
+  dispatcher: FrontDispatcher | null = null
   /** Set once a stop began: every reply closes its connection. */
   draining = false
   #listenSocket: us_listen_socket | null = null
@@ -156,6 +164,16 @@ export class FrontServer {
     this.#stallTimer = null
     for (const p of this.pending.values()) if (!p.aborted) p.res.close()
     this.pending.clear()
+  }
+
+  /**
+   * Closes every connection, idle keep-alive ones too, and the app. A worker must do this
+   * before it ends: a worker thread that stops with uWebSockets.js sockets open aborts the
+   * whole process (Node's uv_loop_close check; measured with the 20.30 build).
+   */
+  closeAll(): void {
+    this.close()
+    ;(this.app as TemplatedApp & { close(): void }).close()
   }
 }
 

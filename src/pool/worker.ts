@@ -13,6 +13,8 @@ import { installMappingEngine } from '../mapping/install-engine.js'
 import { setFunctionHost } from '../integrations/lambda.js'
 import { configurationCompiled, linkObservability } from '../observability/worker-link.js'
 import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
+import { runWorkerFront } from '../front/worker-front.js'
+import type { FrontTask } from './protocol.js'
 
 const init = workerData as WorkerInit
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
@@ -95,4 +97,13 @@ export default function runBatch(task: BatchTask): ReplyRecord[] {
   }
   sink.collecting = null
   return done
+}
+
+/**
+ * The per-worker front (issue 11, front/worker-front.ts): piscina runs this once per worker
+ * as a long-lived task; the thread then serves requests from its own uWebSockets.js app,
+ * each on the configuration in force when it starts (a reload swaps `gateway` between requests).
+ */
+export function serveFront(task: FrontTask): Promise<void> {
+  return runWorkerFront(task, { run: (record, sink) => void handleRequest(gateway, record, sink), cancelExchange, setAbortFlags })
 }
