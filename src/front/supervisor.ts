@@ -7,10 +7,13 @@ import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
 import { defaultWorkerCount } from '../pool/dispatcher.js'
+import { pickFreePort } from './port-probe.js'
 import { ABORT_SLOTS, type ConfigMessage, type FrontCommand, type FrontEvent, type FrontTask, type WorkerInit } from '../pool/protocol.js'
 
 /** How long the immediate stop (a second signal) waits for the fronts to close their sockets. */
 export const CLOSE_NOW_WAIT_MS = 1_000
+/** Tries at a free port for port 0 before start-up fails. */
+const PICK_PORT_ATTEMPTS = 3
 /** A worker that died is given its front again after this pause (no hot loop if it dies at once). */
 const RESTART_DELAY_MS = 100
 
@@ -85,16 +88,24 @@ export class WorkerFronts {
   }
 
   /**
-   * Starts every front on `host:port` (the port was probed free before). With port 0 the
-   * first front picks one and the others join it. Resolves with the port once all listen.
+   * Starts every front on `host:port` (the port was probed free before). For port 0 a free
+   * port is picked first (uWS sets SO_REUSEPORT only for a given port; another process may
+   * take it between the pick and the listen: then a new one is picked). Resolves with the
+   * port once every front listens.
    */
   async listen(host: string, port: number): Promise<number> {
     this.#host = host
-    this.#port = port
-    const first = await this.#start(this.#slots[0]!)
-    this.#port = first
+    for (let attempt = 1; ; attempt++) {
+      this.#port = port === 0 ? await pickFreePort(host) : port
+      try {
+        await this.#start(this.#slots[0]!)
+        break
+      } catch (err) {
+        if (port !== 0 || attempt === PICK_PORT_ATTEMPTS) throw err
+      }
+    }
     await Promise.all(this.#slots.slice(1).map((s) => this.#start(s)))
-    return first
+    return this.#port
   }
 
   /** Runs slot's task; resolves with the port once its front listens. */

@@ -145,7 +145,14 @@ export function runWorkerFront(task: FrontTask, hooks: WorkerFrontHooks): Promis
     })
     front.listen(task.host, task.port).then(
       (port) => post({ type: 'listening', port, threadId }),
-      (err: Error) => post({ type: 'listen-failed', message: err.message }),
+      (err: Error) => {
+        // The task ends, so the worker is free for the supervisor's next try.
+        clearInterval(publish)
+        front.closeAll()
+        post({ type: 'listen-failed', message: err.message })
+        control.close()
+        resolve()
+      },
     )
   })
 }
