@@ -91,7 +91,10 @@ export class WorkerFronts {
    * Starts every front on `host:port` (the port was probed free before). For port 0 a free
    * port is picked first (uWS sets SO_REUSEPORT only for a given port; another process may
    * take it between the pick and the listen: then a new one is picked). Resolves with the
-   * port once every front listens.
+   * port once the first front listens: the gateway serves from then on, as the main-thread
+   * front does before its workers are up; the others join as their workers finish starting
+   * (a worker's start, module graph and compile, takes seconds on a loaded machine), and
+   * /ready waits for all of them.
    */
   async listen(host: string, port: number): Promise<number> {
     this.#host = host
@@ -104,7 +107,7 @@ export class WorkerFronts {
         if (port !== 0 || attempt === PICK_PORT_ATTEMPTS) throw err
       }
     }
-    await Promise.all(this.#slots.slice(1).map((s) => this.#start(s)))
+    for (const slot of this.#slots.slice(1)) this.#start(slot).catch((err: unknown) => console.error(`worker front ${slot.index} cannot listen:`, err))
     return this.#port
   }
 
