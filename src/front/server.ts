@@ -19,6 +19,8 @@ export interface FrontDispatcher {
 const decoder = new TextDecoder()
 /** How often a draining front checks for requests still open. */
 const DRAIN_POLL_MS = 20
+/** The drain ends once nothing is in flight and no request has come for this long. */
+const DRAIN_QUIET_MS = 250
 /**
  * A client that takes none of a streaming reply for this long is disconnected (uWebSockets.js
  * times out idle connections after 10 s, but not one with a reply under backpressure).
@@ -36,6 +38,8 @@ export class FrontServer {
   draining = false
   #listenSocket: us_listen_socket | null = null
   #nextId = 1
+  /** Date.now() of the newest request (the drain waits for a quiet moment). */
+  #lastReceivedAt = 0
   // forEach's callback fills this list: one function for all requests, no closure each.
   #headerTarget: string[] = []
   readonly #collectHeader = (k: string, v: string) => {
@@ -89,6 +93,7 @@ export class FrontServer {
     })
     const remoteAddress = decoder.decode(res.getRemoteAddressAsText())
     const receivedAt = Date.now()
+    this.#lastReceivedAt = receivedAt
 
     const lengthHeader = req.getHeader('content-length')
     const chunked = req.getHeader('transfer-encoding') !== ''
@@ -155,7 +160,14 @@ export class FrontServer {
   async drain(ms: number): Promise<void> {
     this.draining = true
     const until = Date.now() + ms
-    while (this.pending.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS))
+    // Also wait until no request has come for DRAIN_QUIET_MS: a keep-alive client may have
+    // sent its next request just as the last one was answered (it is on the wire, or not
+    // yet read), and it gets its answer, with Connection: close, rather than a closed socket.
+    for (;;) {
+      const now = Date.now()
+      if (now >= until || (this.pending.size === 0 && now - this.#lastReceivedAt >= DRAIN_QUIET_MS)) break
+      await new Promise((r) => setTimeout(r, DRAIN_POLL_MS))
+    }
   }
 
   close(): void {
