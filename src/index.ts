@@ -98,11 +98,11 @@ interface RunningFront {
 }
 
 /** The main-thread front and the batching dispatcher (the design card's first shape). */
-function startMainFront(hub: ObservabilityHub, loaded: LoadResult, functions: FunctionHostThread | null): RunningFront {
+function startMainFront(hub: ObservabilityHub, loaded: LoadResult, functionsHost: string | null): RunningFront {
   const front = new FrontServer()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
-    functionsHost: functions === null ? null : functions.name,
+    functionsHost,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
     gateway: loaded.gateway,
     workers: loaded.gateway.workers,
@@ -131,10 +131,10 @@ function startMainFront(hub: ObservabilityHub, loaded: LoadResult, functions: Fu
 }
 
 /** One front per worker (front/supervisor.ts); the main thread serves no request. */
-function startWorkerFronts(hub: ObservabilityHub, loaded: LoadResult, functions: FunctionHostThread | null): RunningFront {
+function startWorkerFronts(hub: ObservabilityHub, loaded: LoadResult, functionsHost: string | null): RunningFront {
   const fronts = new WorkerFronts({
     observabilityChannel: hub.channelName,
-    functionsHost: functions === null ? null : functions.name,
+    functionsHost,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
     gateway: loaded.gateway,
     workers: loaded.gateway.workers,
@@ -162,13 +162,19 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // Before anything starts: a port another process holds is refused, not shared.
   await probePort(loaded.gateway.host, loaded.gateway.port)
 
-  // Functions run in their own threads, apart from the hot-path workers (issue 5).
-  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+  // Functions run in their own threads, apart from the hot-path workers (issue 5). The
+  // workers start meanwhile (their module graph and compile take seconds on a loaded
+  // machine); nothing is served before the function host is up (it is reached by channel
+  // name, and a message sent before it listens would be lost).
+  const functionsHost = loaded.functions === null ? null : `backplane:functions:${randomUUID()}`
+  const functionsStart = loaded.functions === null ? Promise.resolve(null) : startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: functionsHost! })
   const hub = new ObservabilityHub()
-  const front = opts.front === 'workers' ? startWorkerFronts(hub, loaded, functions) : startMainFront(hub, loaded, functions)
+  const front = opts.front === 'workers' ? startWorkerFronts(hub, loaded, functionsHost) : startMainFront(hub, loaded, functionsHost)
+  let functions: FunctionHostThread | null = null
   let port: number
   let admin: AdminListener | null = null
   try {
+    functions = await functionsStart
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
     if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port)
   } catch (err) {
