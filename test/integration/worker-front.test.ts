@@ -12,6 +12,13 @@ import { startGateway, writeApi, request } from '../helpers/index.js'
 import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
 import { rawExchange } from '../helpers/raw-http.js'
 
+/**
+ * The listening line waits for the first worker's front: a worker's start (module graph,
+ * compile, WASM) is on its path, which the main-thread front does not wait for. Bounded
+ * wider than startGateway's default for a loaded CI machine.
+ */
+const START_TIMEOUT_MS = 60_000
+
 const mock = (body: string) => ({
   type: 'mock',
   requestTemplates: { 'application/json': '{"statusCode": 200}' },
@@ -43,7 +50,7 @@ function freshGet(port: number, path: string): Promise<string> {
 
 t.test('two workers, two listeners on one port; reload and /ready cover both', async (t) => {
   const file = writeApi(t, mockApi('"v1"'))
-  const gw = await startGateway({ args: [file, '--workers', '2', '--front', 'workers', '--admin-port', '0'] })
+  const gw = await startGateway({ args: [file, '--workers', '2', '--front', 'workers', '--admin-port', '0'], timeoutMs: START_TIMEOUT_MS })
   t.teardown(() => gw.stop())
   t.match(gw.output(), /front end: .*, one per worker/)
   await until(() => /backplane admin on http/.test(gw.output()), 'the admin line')
@@ -65,7 +72,7 @@ t.test('two workers, two listeners on one port; reload and /ready cover both', a
 t.test('pipelining and clients that leave, in a worker front', async (t) => {
   const backend = await startFaultBackend()
   t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi(10_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1', '--front', 'workers'] })
+  const gw = await startGateway({ args: [writeApi(t, proxyApi(10_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1', '--front', 'workers'], timeoutMs: START_TIMEOUT_MS })
   t.teardown(() => gw.stop())
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const get = (path: string, tag: string) => `GET /test${path} HTTP/1.1\r\nHost: gw\r\nx-request-tag: ${tag}\r\n\r\n`
@@ -92,7 +99,7 @@ t.test('SIGTERM drains the fronts; a second signal stops at once with exit 1', a
   t.teardown(() => backend.close())
   const args = [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '2', '--front', 'workers']
 
-  const gw = await startGateway({ args })
+  const gw = await startGateway({ args, timeoutMs: START_TIMEOUT_MS })
   t.teardown(() => gw.stop())
   const inFlight = request(`${gw.url}/test/delay?ms=1500`)
   await until(() => backend.requests.some((r) => r.path === '/delay'), 'the request at the backend', 5_000)
@@ -102,7 +109,7 @@ t.test('SIGTERM drains the fronts; a second signal stops at once with exit 1', a
   t.equal(res.headers.connection, 'close', 'with Connection: close')
   t.same(await gw.exited, { code: 0, signal: null }, 'then the gateway exits 0')
 
-  const gw2 = await startGateway({ args })
+  const gw2 = await startGateway({ args, timeoutMs: START_TIMEOUT_MS })
   t.teardown(() => gw2.stop())
   const slow = request(`${gw2.url}/test/delay?ms=20000`).catch(() => null)
   await until(() => backend.requests.filter((r) => r.path === '/delay').length === 2, 'the second request at the backend', 5_000)
