@@ -5,7 +5,7 @@ import { checkTemplates } from './mapping/check-templates.js'
 import { withCanaryApis } from './config/canary-settings.js'
 import { loadGateway, type LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
-import { createGateway, describeFrontEnd } from './index.js'
+import { createGateway, describeFrontEnd, type FrontMode } from './index.js'
 import { USAGE_HELP, UsageCommandError, usageReport } from './cli/usage.js'
 import { runCacheCommand } from './response-cache/flush.js'
 
@@ -24,13 +24,17 @@ const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 
 Usage:
   backplane serve [API_FILE ...] [--config backplane.yaml] [--port N] [--host H]
                   [--stage NAME] [--stage-var key=value ...] [--workers N] [--strict]
-                  [--admin-port N]
+                  [--admin-port N] [--front main|workers]
   backplane check FILE ... [--strict]
                                 validate API files (and --config FILE); prints file: pointer: reason
   backplane routes FILE ...     print the compiled route table
   ${USAGE_HELP}
   backplane cache flush --config F --api ID --stage NAME [--admin URL]
   backplane --help | --version
+
+--front workers runs one uWebSockets.js app per worker thread on the shared port (the
+kernel spreads connections over them); --front main (the default) runs one front on the
+main thread that batches requests to the workers. BACKPLANE_FRONT sets the default.
 
 --strict makes every warning an error. Without it, serve answers 500 for a method whose
 mapping template does not compile and serves the rest; check always refuses such a template.
@@ -56,10 +60,12 @@ interface Args {
   stageVariables: Record<string, string>
   /** --strict: warnings are errors. */
   strict: boolean
+  /** --front: where requests are served (index.ts FrontMode); undefined: BACKPLANE_FRONT, else main. */
+  front: FrontMode | undefined
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, adminPort: undefined, stageVariables: {}, strict: false }
+  const args: Args = { command: argv[0] ?? '', files: [], config: null, port: undefined, host: undefined, stage: undefined, workers: undefined, adminPort: undefined, stageVariables: {}, strict: false, front: undefined }
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!
     const value = () => {
@@ -97,6 +103,9 @@ export function parseArgs(argv: string[]): Args {
       case '--strict':
         args.strict = true
         break
+      case '--front':
+        args.front = frontMode(value(), '--front')
+        break
       case '--stage-var': {
         const kv = value()
         const eq = kv.indexOf('=')
@@ -112,6 +121,11 @@ export function parseArgs(argv: string[]): Args {
   return args
 }
 
+function frontMode(v: string, name: string): FrontMode {
+  if (v !== 'main' && v !== 'workers') throw new UsageError(`${name} must be main or workers`)
+  return v
+}
+
 function loadOptions(args: Args): LoadOptions {
   return { apiFiles: args.files, configFile: args.config, host: args.host, port: args.port, workers: args.workers, adminPort: args.adminPort, stage: args.stage, stageVariables: args.stageVariables, strict: args.strict }
 }
@@ -122,10 +136,12 @@ function printProblems(problems: readonly ConfigProblem[]): void {
 
 async function serve(args: Args): Promise<number> {
   if (args.files.length === 0 && args.config === null) throw new UsageError('serve needs an API file or --config')
-  const gw = await createGateway(loadOptions(args))
+  const env = process.env.BACKPLANE_FRONT
+  const front = args.front ?? (env === undefined || env === '' ? 'main' : frontMode(env, 'BACKPLANE_FRONT'))
+  const gw = await createGateway({ ...loadOptions(args), front })
   printProblems(gw.warnings)
   process.stdout.write(`backplane listening on ${gw.url}\n`)
-  process.stdout.write(`front end: ${describeFrontEnd()}\n`)
+  process.stdout.write(`front end: ${describeFrontEnd()}${front === 'workers' ? ', one per worker' : ''}\n`)
   if (gw.adminUrl !== null) process.stdout.write(`backplane admin on ${gw.adminUrl}\n`)
   // SIGUSR1 (logrotate's postrotate): access log files are reopened by name.
   process.on('SIGUSR1', () => gw.reopenLogs())
@@ -153,7 +169,9 @@ async function serve(args: Args): Promise<number> {
     process.once('SIGINT', stop)
   })
   // The first signal drains requests in flight; a second one stops at once.
-  const now = () => process.exit(EXIT_INVALID)
+  const now = () => {
+    gw.closeNow().finally(() => process.exit(EXIT_INVALID))
+  }
   process.once('SIGTERM', now)
   process.once('SIGINT', now)
   await gw.close()

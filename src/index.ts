@@ -5,19 +5,22 @@ import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './pipeline/compile.js'
 import { checkTemplates } from './mapping/check-templates.js'
-import { withCanaryApis } from './config/canary-settings.js'
 import { loadGateway, type LoadOptions, type LoadResult } from './config/load.js'
 import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { probePort } from './front/port-probe.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
+import { WorkerFronts } from './front/supervisor.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
 import { ObservabilityHub } from './observability/hub.js'
 import { startAdminListener, type AdminListener } from './observability/admin.js'
+import { withCanaryApis } from './config/canary-settings.js'
 import { QuotaState } from './traffic/quota-state.js'
+import { createThrottleMemory } from './traffic/throttle.js'
 import { ResponseCacheMemory } from './response-cache/memory.js'
+import type { SharedTrafficMemory } from './pool/protocol.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -49,6 +52,12 @@ export interface Gateway {
    * `drainMs`, default DEFAULT_DRAIN_MS); then the workers stop, after the last reply.
    */
   close(drainMs?: number): Promise<void>
+  /**
+   * The immediate stop (a second signal), before process.exit: with the per-worker front,
+   * every worker closes its sockets first (a worker ending with uWS sockets open aborts
+   * the process). Bounded; a no-op for the main-thread front.
+   */
+  closeNow(): Promise<void>
 }
 
 /** Which uWebSockets.js build runs: the native binary, or the slow JS fallback. */
@@ -74,28 +83,37 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
   return { loaded, warnings: [...loaded.warnings, ...problems] }
 }
 
-export async function createGateway(opts: LoadOptions): Promise<Gateway> {
-  const { loaded, warnings } = loadChecked(opts)
-  // Before anything starts: a port another process holds is refused, not shared.
-  await probePort(loaded.gateway.host, loaded.gateway.port)
+/** Where requests are served: one front on the main thread batching to the workers, or one front per worker. */
+export type FrontMode = 'main' | 'workers'
 
-  // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
-  const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
-  // Functions run in their own threads, apart from the hot-path workers (issue 5).
-  const functions: FunctionHostThread | null = loaded.functions === null ? null : await startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: `backplane:functions:${randomUUID()}` })
+/** createGateway's options: what the loader reads, and how the front runs. */
+export interface GatewayOptions extends LoadOptions {
+  /** 'workers': each worker runs its own uWebSockets.js app on the shared port (issue 11); default 'main'. */
+  readonly front?: FrontMode | undefined
+}
+
+/** The front as createGateway drives it, whichever mode runs. */
+interface RunningFront {
+  listen(host: string, port: number): Promise<number>
+  publishConfig(gateway: unknown): number
+  stopListening(): void
+  drain(ms: number): Promise<void>
+  close(): Promise<void>
+  closeNow(): Promise<void>
+}
+
+/** The main-thread front and the batching dispatcher (the design card's first shape). */
+function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory): RunningFront {
   const front = new FrontServer()
-  const hub = new ObservabilityHub()
-  // The stage caches' shared memory (response-cache/memory.ts), on the gateway the workers get.
-  const responseCaches = new ResponseCacheMemory()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
-    functionsHost: functions === null ? null : functions.name,
+    functionsHost,
     workerUrl: new URL('./pool/worker.js', import.meta.url),
-    gateway: responseCaches.attach(loaded.gateway),
-    workers: loaded.gateway.workers,
+    gateway,
+    workers: gateway.workers,
+    traffic,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
-    quota: quotas.memory,
   })
   front.dispatcher = dispatcher
   hub.gauges = {
@@ -105,15 +123,77 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
     utilization: () => dispatcher.pool.utilization,
     inFlight: () => front.pending.size,
   }
+  return {
+    listen: (host, port) => front.listen(host, port),
+    publishConfig: (g) => dispatcher.publishConfig(g),
+    stopListening: () => front.stopListening(),
+    drain: (ms) => front.drain(ms),
+    async close() {
+      front.close()
+      await dispatcher.close()
+    },
+    closeNow: () => Promise.resolve(),
+  }
+}
+
+/** One front per worker (front/supervisor.ts); the main thread serves no request. */
+function startWorkerFronts(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory): RunningFront {
+  const fronts = new WorkerFronts({
+    observabilityChannel: hub.channelName,
+    functionsHost,
+    workerUrl: new URL('./pool/worker.js', import.meta.url),
+    gateway,
+    workers: gateway.workers,
+    traffic,
+  })
+  hub.gauges = {
+    // /ready: every front listens (threadIds) and has compiled the newest configuration.
+    threads: () => fronts.threads,
+    threadIds: () => fronts.listeningThreadIds(),
+    queueSize: () => 0,
+    utilization: () => fronts.pool.utilization,
+    inFlight: () => fronts.inFlight(),
+  }
+  return {
+    listen: (host, port) => fronts.listen(host, port),
+    publishConfig: (g) => fronts.publishConfig(g),
+    stopListening: () => fronts.stopListening(),
+    drain: (ms) => fronts.drain(ms),
+    close: () => fronts.close(),
+    closeNow: () => fronts.closeNow(),
+  }
+}
+
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const { loaded, warnings } = loadChecked(opts)
+  // Before anything starts: a port another process holds is refused, not shared.
+  await probePort(loaded.gateway.host, loaded.gateway.port)
+
+  // Functions run in their own threads, apart from the hot-path workers (issue 5). The
+  // workers start meanwhile (their module graph and compile take seconds on a loaded
+  // machine); nothing is served before the function host is up (it is reached by channel
+  // name, and a message sent before it listens would be lost).
+  const functionsHost = loaded.functions === null ? null : `backplane:functions:${randomUUID()}`
+  const functionsStart = loaded.functions === null ? Promise.resolve(null) : startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: functionsHost! })
+  // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
+  const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
+  // Token buckets for every bucket the configuration names, shared by all workers.
+  const traffic: SharedTrafficMemory = { quota: quotas.memory, throttleMemory: createThrottleMemory(loaded.gateway) }
+  // The stage caches' shared memory (response-cache/memory.ts), on the gateway the workers get.
+  const responseCaches = new ResponseCacheMemory()
+  const hub = new ObservabilityHub()
+  const served = responseCaches.attach(loaded.gateway)
+  const front = opts.front === 'workers' ? startWorkerFronts(hub, served, functionsHost, traffic) : startMainFront(hub, served, functionsHost, traffic)
+  let functions: FunctionHostThread | null = null
   let port: number
   let admin: AdminListener | null = null
   try {
+    functions = await functionsStart
     port = await front.listen(loaded.gateway.host, loaded.gateway.port)
     if (loaded.gateway.admin !== null) admin = await startAdminListener(hub, loaded.gateway.admin.host, loaded.gateway.admin.port, responseCaches)
   } catch (err) {
-    front.close()
     hub.close()
-    await dispatcher.close()
+    await front.close()
     await functions?.close()
     await quotas.close()
     throw err
@@ -160,7 +240,7 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
         hub.reloadRefused()
         return { ok: false, problems: [{ code: Codes.GATEWAY, file: opts.configFile ?? '', pointer: '/usagePlans', message: (err as Error).message, severity: 'error' }] }
       }
-      const version = dispatcher.publishConfig(responseCaches.attach(g))
+      const version = front.publishConfig(responseCaches.attach(g))
       hub.published(version)
       functions?.reload((next.loaded.functions?.entries ?? {}) as FunctionsConfig)
       return { ok: true, version, warnings: notes }
@@ -172,14 +252,16 @@ export async function createGateway(opts: LoadOptions): Promise<Gateway> {
       await front.drain(drainMs)
       // Access and execution log lines and spans still queued in the workers go out first.
       await hub.flush()
-      front.close()
       await admin?.close()
       hub.close()
-      await dispatcher.close()
+      await front.close()
       await functions?.close()
       // After the last request: the last counts reach the store.
       await quotas.close()
       responseCaches.close()
+    },
+    closeNow() {
+      return front.closeNow()
     },
   }
 }

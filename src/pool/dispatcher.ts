@@ -6,9 +6,7 @@ import { BroadcastChannel } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
-import { createThrottleMemory } from '../traffic/throttle.js'
-import type { GatewaySource } from '../config/model.js'
-import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type WorkerInit } from './protocol.js'
+import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type SharedTrafficMemory, type WorkerInit } from './protocol.js'
 
 /**
  * Hot-path workers when neither the CLI nor the config says: one per core, less the core
@@ -39,8 +37,8 @@ export interface DispatcherOptions {
   readonly onReply: (reply: ReplyRecord) => void
   /** Whether the request's client is still there: a batch leaves out those that are gone. */
   readonly isOpen: (id: number) => boolean
-  /** The quota table's memory (traffic/quota-state.ts), passed on as WorkerInit.quota. */
-  readonly quota?: SharedArrayBuffer
+  /** Quota counters and token buckets, passed on in WorkerInit. */
+  readonly traffic: SharedTrafficMemory
 }
 
 const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server error"}')
@@ -70,7 +68,7 @@ export class RequestDispatcher {
     const configChannel = `backplane-config-${randomUUID()}`
     const cancelChannel = `backplane-cancel-${randomUUID()}`
     const abortFlags = new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT)
-    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, quota: opts.quota, throttleMemory: createThrottleMemory(opts.gateway as GatewaySource) }
+    const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, ...opts.traffic }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
     this.pool = new Piscina({
       filename: opts.workerUrl.href,

@@ -1,5 +1,6 @@
 // The message shapes between the front (main thread) and the workers. Nothing else
 // crosses the thread boundary, so this file is the whole contract.
+import type { MessagePort } from 'node:worker_threads'
 
 /** One client request, copied out of uWebSockets.js inside its handler. */
 export interface RequestRecord {
@@ -40,6 +41,14 @@ export interface ReplyRecord {
 }
 
 /** What each worker receives as piscina workerData. */
+/** State that limits traffic, made once by the main thread and shared by every worker of either front. */
+export interface SharedTrafficMemory {
+  /** Usage plan quota counters (traffic/quota-table.ts). */
+  readonly quota?: SharedArrayBuffer
+  /** Throttling's token buckets (traffic/throttle.ts createThrottleMemory). */
+  readonly throttleMemory: SharedArrayBuffer
+}
+
 export interface WorkerInit {
   /** The normalized gateway description the worker compiles for itself. */
   readonly gateway: unknown
@@ -77,3 +86,33 @@ export type CancelMessage = number[]
 export type ConfigMessage =
   | { readonly type: 'config'; readonly version: number; readonly gateway: unknown }
   | { readonly type: 'hello' }
+
+// ---- The per-worker front (front/supervisor.ts ⇄ front/worker-front.ts) ----
+
+/** One worker's long-lived piscina task: run this thread's own uWebSockets.js app on the shared port. */
+export interface FrontTask {
+  /** 0..workers-1: which front this is (a replaced worker gets its slot's task again). */
+  readonly slot: number
+  readonly host: string
+  /** The port every front listens on (SO_REUSEPORT); 0 for the first front when the gateway picks one. */
+  readonly port: number
+  /** The supervisor's end stays on the main thread: FrontCommand in, FrontEvent out. */
+  readonly control: MessagePort
+  /** Int32 per slot: requests this front holds unanswered, updated every few hundred ms (the in-flight gauge). */
+  readonly inFlight: SharedArrayBuffer
+}
+
+/** Main → a worker's front. */
+export type FrontCommand =
+  | { readonly type: 'stop-listening' }
+  /** Every reply from now on closes its connection; answer 'drained' once none is in flight, or after `ms`. */
+  | { readonly type: 'drain'; readonly ms: number }
+  /** Close every connection and the app; answer 'closed', then the task returns. */
+  | { readonly type: 'close' }
+
+/** A worker's front → main. */
+export type FrontEvent =
+  | { readonly type: 'listening'; readonly port: number; readonly threadId: number }
+  | { readonly type: 'listen-failed'; readonly message: string }
+  | { readonly type: 'drained' }
+  | { readonly type: 'closed' }

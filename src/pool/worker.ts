@@ -15,6 +15,8 @@ import { configurationCompiled, linkObservability } from '../observability/worke
 import { cancelExchange, setAbortFlags } from '../integrations/upstream.js'
 import { installQuotaMemory } from '../method-request/quota-step.js'
 import { attachThrottleMemory } from '../traffic/throttle.js'
+import { runWorkerFront } from '../front/worker-front.js'
+import type { FrontTask } from './protocol.js'
 
 const init = workerData as WorkerInit
 installQuotaMemory(init.quota)
@@ -99,4 +101,13 @@ export default function runBatch(task: BatchTask): ReplyRecord[] {
   }
   sink.collecting = null
   return done
+}
+
+/**
+ * The per-worker front (issue 11, front/worker-front.ts): piscina runs this once per worker
+ * as a long-lived task; the thread then serves requests from its own uWebSockets.js app,
+ * each on the configuration in force when it starts (a reload swaps `gateway` between requests).
+ */
+export function serveFront(task: FrontTask): Promise<void> {
+  return runWorkerFront(task, { run: (record, sink) => void handleRequest(gateway, record, sink), cancelExchange, setAbortFlags })
 }
