@@ -47,6 +47,8 @@ declare module 'autocannon' {
   }
 
   function autocannon (opts: autocannon.Options, cb: (err: Error | null, result: autocannon.Result) => void): autocannon.Instance
+  /** Without a callback: a promise of the result. */
+  function autocannon (opts: autocannon.Options): Promise<autocannon.Result>
 
   export = autocannon
 }

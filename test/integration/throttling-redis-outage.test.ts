@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { startGateway, writeApi, request, type Gateway } from '../helpers/index.js'
+import { startGateway, writeApi, request } from '../helpers/index.js'
 import { startRedis } from '../helpers/redis.js'
 import { REDIS_KEY_PREFIX, REDIS_RECONNECT_MAX_DELAY_MS } from '../../src/traffic/throttle-redis.js'
 

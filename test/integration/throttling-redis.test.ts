@@ -8,7 +8,7 @@ import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { startGateway, writeApi, request, type Gateway } from '../helpers/index.js'
 import { startRedis } from '../helpers/redis.js'
-import { REDIS_KEY_PREFIX, REDIS_RECONNECT_MAX_DELAY_MS } from '../../src/traffic/throttle-redis.js'
+import { REDIS_KEY_PREFIX } from '../../src/traffic/throttle-redis.js'
 
 const WORKERS = 2
 

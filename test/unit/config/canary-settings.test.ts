@@ -3,6 +3,7 @@
 // 100.0, stageVariableOverrides, useStageCache; `file` in deploymentId's place), every
 // problem as file: pointer: reason, the canary file's own problems naming that file.
 import t from 'tap'
+import type { Test } from 'tap'
 import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { loadGateway } from '../../../src/config/load.js'
@@ -19,7 +20,7 @@ function load(dir: string, stage: unknown, files: Record<string, unknown> = {}) 
   return loadGateway({ apiFiles: [], configFile: join(dir, 'backplane.json') })
 }
 
-function refused(t: Tap.Test, fn: () => unknown): string[] {
+function refused(t: Test, fn: () => unknown): string[] {
   try {
     fn()
   } catch (err) {

@@ -1,6 +1,7 @@
 // Direct invocations (src/functions/direct.ts): a client hands calls to an idle runner itself,
 // while the host keeps spawning, concurrency, timeouts, crashes and reload.
 import t from 'tap'
+import type { Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createFunctionHost } from '../../../src/functions/host.js'
@@ -24,7 +25,7 @@ export const handler = async (e, context) => {
 }
 `
 
-function setup(t: Tap.Test, name: string, concurrency = 2) {
+function setup(t: Test, name: string, concurrency = 2) {
   const dir = t.testdir({ 'fn.mjs': HANDLER })
   const host = createFunctionHost({ fn: { handler: './fn.mjs#handler', timeoutMs: 1_000, concurrency } }, { baseDir: dir, name, output: 'ignore' })
   const a = connectFunctionHost(name)
@@ -34,7 +35,7 @@ function setup(t: Tap.Test, name: string, concurrency = 2) {
 }
 
 /** Calls until one goes to a runner directly (the first ones, and those after an instance died, go through the host). */
-async function warm(t: Tap.Test, c: FunctionClient): Promise<void> {
+async function warm(t: Test, c: FunctionClient): Promise<void> {
   const before = c.directInvocations
   for (let i = 0; i < 100 && c.directInvocations === before; i++) {
     t.match(await c.invoke('fn', payload({}), opts), { kind: 'ok' })

@@ -5,6 +5,7 @@ import t from 'tap'
 import { normalizeApi } from '../../../src/config/normalize.js'
 import { DEFAULT_ACCESS, type AccessSource, type GatewaySource } from '../../../src/config/model.js'
 import type { ConfigProblem } from '../../../src/errors.js'
+import { DEFAULT_STAGE_SETTINGS } from '../../../src/config/stage-settings.js'
 import { compileGateway } from '../../../src/pipeline/compile.js'
 import { createThrottleMemory } from '../../../src/traffic/throttle.js'
 
@@ -16,7 +17,7 @@ const api = normalizeApi({
   components: { securitySchemes: { api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
   paths: { '/pets': { post: { security: [{ api_key: [] }], parameters: [{ name: 'q', in: 'query', required: true }], 'x-amazon-apigateway-request-validator': 'all', 'x-amazon-apigateway-integration': mock } } },
   'x-amazon-apigateway-request-validators': { all: { validateRequestBody: true, validateRequestParameters: true } },
-}, { file: 'pets.json', id: 'petstore', basePath: '', stages: [{ name: 'prod', variables: {} }] }, problems)!
+}, { file: 'pets.json', id: 'petstore', basePath: '', stages: [{ name: 'prod', variables: {}, settings: DEFAULT_STAGE_SETTINGS }] }, problems)!
 
 function gatewayWithKeys(n: number): GatewaySource {
   const apiKeys = Array.from({ length: n }, (_, i) => ({ id: `k${i}`, name: `k${i}`, value: `value-${String(i).padStart(20, '0')}`, enabled: true }))

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { normalizeApi } from '../../../src/config/normalize.js'
 import { DEFAULT_ACCESS, type AccessSource, type GatewaySource } from '../../../src/config/model.js'
-import { parseStageSettings } from '../../../src/config/stage-settings.js'
+import { DEFAULT_STAGE_SETTINGS, parseStageSettings } from '../../../src/config/stage-settings.js'
 import { DEFAULT_ACCOUNT_THROTTLING } from '../../../src/config/throttling.js'
 import type { ConfigProblem } from '../../../src/errors.js'
 import { ThrottleChain, ThrottleLevel, accountThrottling, createThrottleMemory, gatewayBucketSpecs, identityHash, methodBucketSpecs, resolveSlots } from '../../../src/traffic/throttle.js'
@@ -23,7 +23,7 @@ const api = normalizeApi({
   paths: {
     '/pets': { get: { security: [{ api_key: [] }], 'x-amazon-apigateway-integration': mock }, post: { 'x-amazon-apigateway-integration': mock } },
   },
-}, { file: 'pets.json', id: 'petstore', basePath: '', stages: [{ name: 'prod', variables: {}, settings }, { name: 'dev', variables: {} }] }, problems)!
+}, { file: 'pets.json', id: 'petstore', basePath: '', stages: [{ name: 'prod', variables: {}, settings }, { name: 'dev', variables: {}, settings: DEFAULT_STAGE_SETTINGS }] }, problems)!
 const access: AccessSource = {
   ...DEFAULT_ACCESS,
   apiKeys: [{ id: 'k1', name: 'k1', value: 'v'.repeat(20), enabled: true }, { id: 'k2', name: 'k2', value: 'w'.repeat(20), enabled: true }, { id: 'off', name: 'off', value: 'x'.repeat(20), enabled: false }],
@@ -75,7 +75,7 @@ t.test('the main thread\'s table holds every bucket once; workers find the same 
   t.equal(table.capacity, 1024)
   t.equal(table.used(), 5)
   const slots = resolveSlots(specs)
-  t.strictSame(slots.map((s, i) => table.slotOf(...identityHash(specs[i]!.identity))), slots, 'another view of the memory finds them')
+  t.strictSame(slots.map((_, i) => table.slotOf(...identityHash(specs[i]!.identity))), slots, 'another view of the memory finds them')
   t.equal(table.used(), 5, 'nothing claimed twice')
 })
 
