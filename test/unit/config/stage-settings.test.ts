@@ -31,6 +31,8 @@ t.test('every key of API Gateway\'s MethodSetting is carried; unknown keys warn 
     // Throttling is carried but not served yet: each setting warns, none is silent. The caching keys are served (src/response-cache/).
     ...['throttlingBurstLimit', 'throttlingRateLimit']
       .map((k) => ['warning', `/apis/0/stages/prod/methodSettings/*~1*/${k}`, `${k} is not enforced yet (throttling is not served by this version)`]),
+    // Caching asked for on a stage without a cache is said, not silently ignored.
+    ['warning', '/apis/0/stages/prod/methodSettings/*~1*/cachingEnabled', 'has no effect: the stage has no cache (cacheClusterEnabled: true)'],
   ])
 })
 
