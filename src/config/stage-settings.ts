@@ -201,6 +201,10 @@ export function parseStageSettings(body: Readonly<Record<string, unknown>>, file
     else error(pointerJoin(pointer, 'tracingEnabled'), 'must be true or false')
   }
   const cache = parseStageCache(body, file, pointer, problems)
+  // Never silently ignored: caching turned on for a stage without a cache.
+  for (const m of methodSettings) {
+    if (m.cachingEnabled === true && !cache.enabled) problems.push({ code: Codes.GATEWAY, file, pointer: pointerJoin(m.pointer, 'cachingEnabled'), message: 'has no effect: the stage has no cache (cacheClusterEnabled: true)', severity: 'warning' })
+  }
   if (accessLogSettings === null && methodSettings.length === 0 && !tracingEnabled && cache === DEFAULT_STAGE_CACHE) return DEFAULT_STAGE_SETTINGS
   return Object.freeze({ accessLogSettings, methodSettings: Object.freeze(methodSettings), tracingEnabled, cache })
 }

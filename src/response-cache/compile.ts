@@ -79,6 +79,17 @@ function keySource(expr: string): CacheKeyPart | null {
   return null
 }
 
+/** Stage-level problems already reported into a problems list: once per stage, not once per method. */
+const reported = new WeakMap<ConfigProblem[], Set<string>>()
+
+function reportOnce(problems: ConfigProblem[], id: string, problem: ConfigProblem): void {
+  let seen = reported.get(problems)
+  if (seen === undefined) reported.set(problems, (seen = new Set()))
+  if (seen.has(id)) return
+  seen.add(id)
+  problems.push(problem)
+}
+
 /** Whether caching applies to this method: GET by the stage's setting, any other method by its own entry only. */
 function cachingOn(stage: StageSource, op: OperationSource, effective: EffectiveMethodSetting): boolean {
   if (!effective.cachingEnabled) return false
@@ -118,7 +129,7 @@ export function compileResponseCache(api: ApiSource, stage: StageSource, op: Ope
   if (ttl === 0) return null
   const redisUrl = gateway === null ? null : gateway.state.redis
   if (redisUrl !== null && effective.cacheDataEncrypted) {
-    problems.push({ code: Codes.GATEWAY, file: cache.file, pointer: cache.pointer, message: `stage ${stage.name}: cacheDataEncrypted cannot be honoured with state.redis (entries are stored in Redis unencrypted); set it to false or cache in process memory`, severity: 'error' })
+    reportOnce(problems, `${api.id}/${stage.name}/encrypted`, { code: Codes.GATEWAY, file: cache.file, pointer: cache.pointer, message: `stage ${stage.name}: cacheDataEncrypted cannot be honoured with state.redis (entries are stored in Redis unencrypted); set it to false or cache in process memory`, severity: 'error' })
     return null
   }
   // The main thread compiles to report problems only: it serves nothing and opens no connection.

@@ -59,7 +59,7 @@ t.test('Cache-Control: max-age=0 with each unauthorized strategy, without author
   t.equal(calls('/open'), 2, 'the reloaded response replaced the entry')
 
   // SigV4-signed callers: alice's policy allows execute-api:InvalidateCache, bob's does not.
-  const signed = async (cred: typeof ALICE, headers: Record<string, string>) => {
+  const signed = async (cred: { readonly accessKeyId: string; readonly secretAccessKey: string }, headers: Record<string, string>) => {
     const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: { accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey }, sha256: Hash.bind(null, 'sha256') })
     const req = await signer.sign({ method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: gw.port, path: '/prod/signed', headers: { host: `127.0.0.1:${gw.port}`, ...headers }, query: {} })
     return request(`${base}/signed`, { headers: req.headers as Record<string, string> })

@@ -29,6 +29,8 @@ t.test('every key of API Gateway\'s MethodSetting is carried; unknown keys warn 
   t.strictSame(problems.map((p) => [p.severity, p.pointer, p.message]), [
     ['warning', '/apis/0/stages/prod/methodSettings/*~1*/loggingLevl', 'unknown key "loggingLevl" is ignored; did you mean "loggingLevel"?'],
     // Throttling and caching are both served: no not-enforced warning.
+    // Caching asked for on a stage without a cache is said, not silently ignored.
+    ['warning', '/apis/0/stages/prod/methodSettings/*~1*/cachingEnabled', 'has no effect: the stage has no cache (cacheClusterEnabled: true)'],
   ])
 })
 

@@ -1,6 +1,7 @@
 // Load-time checks of the response cache: bad cache keys and settings are refused with file
 // and pointer, never ignored.
 import t from 'tap'
+import type { Test } from 'tap'
 import { loadGateway } from '../../../src/config/load.js'
 import { compileGateway } from '../../../src/pipeline/compile.js'
 import type { ConfigProblem } from '../../../src/errors.js'
@@ -12,7 +13,7 @@ const api = (cacheKeyParameters: string[]) => ({
   paths: { '/r/{id}': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: 'http://127.0.0.1:9/r/{id}', requestParameters: { 'integration.request.path.id': 'method.request.path.id', 'integration.request.header.x-k': "'fixed'" }, cacheKeyParameters } } } },
 })
 
-function problemsOf(t: Parameters<Parameters<typeof t.test>[1]>[0], keys: string[], stage: Record<string, unknown>, extra: Record<string, unknown> = {}): string[] {
+function problemsOf(t: Test, keys: string[], stage: Record<string, unknown>, extra: Record<string, unknown> = {}): string[] {
   writeApi(t, api(keys), 'api.json')
   const file = writeApi(t, { ...extra, apis: [{ id: 'c', file: 'api.json', stages: { prod: stage } }] }, 'gw.json')
   const loaded = loadGateway({ apiFiles: [], configFile: file })
