@@ -27,13 +27,13 @@ t.test('Redis unreachable: serve on local counts, log once, reconnect, add what 
   for (let i = 0; i < 12; i++) more.push((await get(gw)).status)
   t.strictSame(more, [...Array(10).fill(200), 429, 429], 'the local count holds the limit meanwhile')
   await new Promise((r) => setTimeout(r, 300))
-  t.equal(gw.output().match(/is unreachable/g)!.length, 1, 'said once, not per retry')
+  t.equal(gw.output().match(/state: Redis at [^ ]+ is unreachable/g)!.length, 1, 'said once, not per retry')
 
   // The server comes back empty (no persistence): the gateway adds the 40 it counted meanwhile.
   await redis.restart()
   await waitFor('the reconnect line', () => /is reachable again: 40 requests counted meanwhile were added/.test(gw.output()))
   const r = await runUsageCli(['--config', config, '--plan', 'gold', '--from', today, '--to', today])
   t.strictSame(JSON.parse(r.stdout).items, { k1: [[40, 10]] }, 'nothing counted during the outage was lost (the 10 before it went with the server\'s memory)')
-  t.equal(gw.output().match(/is reachable again/g)!.length, 1)
+  t.equal(gw.output().match(/state: Redis at [^ ]+ is reachable again/g)!.length, 1)
   t.notMatch(gw.output(), /value-of-/, 'no key value in the log')
 })

@@ -63,7 +63,7 @@ t.test('state.redis: two gateways share the cache; Redis unreachable serves miss
   await request(`${a.url}/prod/pets/7`)
   t.equal(calls(), 4, 'every request is a miss while Redis is down')
   t.equal((a.output().match(/response cache: Redis unreachable/g) ?? []).length, 1, 'said once')
-  t.notMatch(a.output(), new RegExp(`127\\.0\\.0\\.1:${redis.port}`), 'the Redis URL is not logged')
+  t.notMatch(a.output(), new RegExp(`redis://127\\.0\\.0\\.1:${redis.port}`), 'the Redis URL is not logged (host:port may be)')
 
   await redis.restart()
   for (let i = 0; i < 100 && !/Redis reachable again/.test(a.output()); i++) await new Promise((r) => setTimeout(r, 50))
