@@ -40,7 +40,6 @@ export interface ReplyRecord {
   body: Uint8Array | null
 }
 
-/** What each worker receives as piscina workerData. */
 /** State that limits traffic, made once by the main thread and shared by every worker of either front. */
 export interface SharedTrafficMemory {
   /** Usage plan quota counters (traffic/quota-table.ts). */
@@ -49,7 +48,8 @@ export interface SharedTrafficMemory {
   readonly throttleMemory: SharedArrayBuffer
 }
 
-export interface WorkerInit {
+/** What each worker receives as piscina workerData. */
+export interface WorkerInit extends SharedTrafficMemory {
   /** The normalized gateway description the worker compiles for itself. */
   readonly gateway: unknown
   /** Name of the BroadcastChannel replies are posted on (unique per gateway). */
@@ -64,10 +64,6 @@ export interface WorkerInit {
   readonly cancelChannel: string
   /** Int32 slots, ABORT_SLOTS of them: slot `id & ABORT_SLOT_MASK` holds `id | 0` once that request's client has gone. */
   readonly abortFlags: SharedArrayBuffer
-  /** Usage plan quota counters shared by every worker (traffic/quota-table.ts), made by the main thread. */
-  readonly quota?: SharedArrayBuffer
-  /** Throttling's token buckets, shared by every worker (traffic/throttle.ts createThrottleMemory). */
-  readonly throttleMemory: SharedArrayBuffer
 }
 
 /**
