@@ -85,6 +85,8 @@ t.test('access log (CLF), execution logs at INFO with data trace, SIGUSR1 reopen
   const out = () => gw.output()
   const okId = ids[0]![0]
   await until(() => out().includes(`(${okId}) Method completed with status: 200`), 'the execution log of the proxied request')
+  // Lines are written in batches per worker (observability/log-writer.ts): wait for the refused request's too.
+  await until(() => out().includes(`(${ids[1]![0]}) Method completed with status: 500`), 'the execution log of the refused request')
   const mine = (id: string) => out().split('\n').filter((l) => l.startsWith(`(${id}) `)).map((l) => l.slice(id.length + 3))
   const traced = mine(okId)
   // Wording of API Gateway's execution log (its test-invoke log, LocalStack's AWS-validated snapshots).
