@@ -66,10 +66,20 @@ t.test('malformed requests', async (t) => {
     await refused(t, 'over', `${line}\r\nHost: gw\r\nx-big: ${'y'.repeat(room - 'over'.length + tagValue.length + 1)}\r\n\r\n`, 431, 'Request Header Fields Too Large')
   })
 
-  t.test('a ~60 KB header: 431 when the head arrives in one read; split past uWS 4 KB buffer, closed unanswered', async (t) => {
+  t.test('a ~60 KB header: 431 when the head arrives in one read, else (and when split past uWS 4 KB buffer) closed unanswered; never forwarded', async (t) => {
     // The quota's answer (API Gateway quotas: request line and header values ≤ 10240 bytes;
     // 431 per RFC 6585) for a head far past it, sent in one write as clients do.
-    await refused(t, 'huge-head', `GET /test/ok HTTP/1.1\r\nHost: gw\r\nx-big: ${'y'.repeat(60_000)}\r\n\r\n`, 431, 'Request Header Fields Too Large')
+    // Whether the kernel hands uWS the whole head in its first read is not the client's to
+    // choose (on a fresh CI machine it was not): then the connection closes unanswered, as below.
+    const r = await rawExchange(gw.port, `GET /test/ok HTTP/1.1\r\nHost: gw\r\nx-request-tag: huge-head\r\nx-big: ${'y'.repeat(60_000)}\r\n\r\n`)
+    t.ok(r.closed, 'the connection closes')
+    if (r.responses.length > 0) {
+      t.equal(r.responses.length, 1, 'one answer at most')
+      t.equal(r.responses[0]?.status, 431)
+      t.equal(r.responses[0]?.body.toString(), '{"message":"Request Header Fields Too Large"}')
+      t.equal(r.responses[0]?.headers.connection, 'close')
+    }
+    t.equal(forwarded('huge-head'), 0, 'nothing reached the backend either way')
     // uWebSockets.js 20.30 keeps at most 4 KB of a head that is not complete after one read,
     // and closes the connection past that before the gateway sees the request (its build
     // has no 431 of its own and no setting for the size). Nothing is forwarded either way.
