@@ -18,11 +18,11 @@ import { PacedLoad, SLICE_MS } from './paced.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, chooseGenerator } from './load.js'
 import type { Generator, LoadOptions } from './load.js'
-import { SCENARIOS, TARGETS } from './scenarios.js'
+import { SCENARIOS, TARGETS, pinnedCpu } from './scenarios.js'
 import type { Scenario, TargetContext } from './scenarios.js'
 import type { Knobs } from './knobs.js'
 import { table } from './report.js'
-import { SERVER_CPU, MAX_FAILURE_SHARE } from './runner.js'
+import { MAX_FAILURE_SHARE } from './runner.js'
 import { evaluateFloors, measurementsOf, median, parseGuardPlan, ratioName, selectFloors } from './guard-floors.js'
 import type { FloorVerdict, GuardPlan, RoundFigures } from './guard-floors.js'
 
@@ -110,6 +110,7 @@ export async function runGuard (plan: GuardPlan, knobs: Knobs, root: string, log
       if (why !== null) problems.push(`${name}: ${why}`)
     }
     if (problems.length > 0) return finish()
+    const measuredTargets = scenarios.map((s) => s.target)
     const layers = [order.filter((n) => TARGETS[n]!.needs.length === 0), order.filter((n) => TARGETS[n]!.needs.length > 0)]
     for (const layer of layers) {
       await Promise.all(layer.map(async (name) => {
@@ -118,7 +119,7 @@ export async function runGuard (plan: GuardPlan, knobs: Knobs, root: string, log
           name,
           ...spec,
           timeoutMs: Math.max(spec.timeoutMs ?? 0, START_TIMEOUT_MS),
-          ...(pin ? { wrapper: ['taskset', '-c', SERVER_CPU] } : {})
+          ...(pin ? { wrapper: ['taskset', '-c', pinnedCpu(name, measuredTargets)] } : {})
         })
         started.set(name, server)
         ctx.urls[name] = server.url
@@ -208,7 +209,7 @@ export async function runGuard (plan: GuardPlan, knobs: Knobs, root: string, log
       v.pass ? 'PASS' : 'FAIL'
     ])
     const lines = [`guard (bench/guard-floors.json): ${rounds.length} rounds, cpu at ${plan.rate} req/s (${plan.seconds}s per scenario per round), rps/p99 by ${saturatedGenerator} (${plan.saturatedSeconds}s)` +
-      `${pin ? ', pinned (load CPU 0, servers CPU 1)' : ''}, ${((performance.now() - startedAt) / 1000).toFixed(0)}s`]
+      `${pin ? ', pinned (load and backends CPU 0, measured servers CPU 1)' : ''}, ${((performance.now() - startedAt) / 1000).toFixed(0)}s`]
     if (rows.length > 0) lines.push(table([['ratio (higher is better)', 'metric', 'per round', 'median', 'floor', ''], ...rows]))
     const cpuMedians = [...new Set(floors.filter((f) => f.metric === 'cpu').flatMap((f) => [f.base, f.scenario]))]
       .map((name) => [name, median(rounds.map((r) => r[name]?.cpuUs).filter((x): x is number => typeof x === 'number'))] as const)

@@ -11,7 +11,7 @@
 //   SCENARIOS=a,b       only these scenarios (names from bench/e2e/scenarios.ts)
 //   GATEWAY_WORKERS=N   pass `--workers N` to the gateway (default: the gateway's own)
 //   GATEWAY_ARGS="…"    more gateway flags, split on spaces
-//   PIN=1               pin the load generator to CPU 0 and the servers to CPU 1 (taskset)
+//   PIN=1               pin the load generator and the backends to CPU 0, the measured server to CPU 1 (taskset)
 //   LOADGEN=wrk|autocannon  the load generator; default wrk when installed (/usr/bin/wrk),
 //                       autocannon when not, and for RATE or PIPELINING>1 runs
 //   WRK_THREADS=1       wrk's threads (-t)

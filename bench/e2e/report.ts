@@ -82,7 +82,7 @@ export function systemLine (s: SystemInfo): string {
 
 export function knobsLine (k: Knobs): string {
   return `connections ${k.connections} · pipelining ${k.pipelining} · ${k.rounds} × ${k.duration}s rounds (median) · ` +
-    `warm-up ${k.warmup}s${k.pin ? ' · pinned (load CPU 0, servers CPU 1)' : ''}` +
+    `warm-up ${k.warmup}s${k.pin ? ' · pinned (load and backends CPU 0, measured servers CPU 1)' : ''}` +
     `${k.rate !== null ? ` · fixed rate ${k.rate} req/s` : ''}` +
     ` · load generator ${k.loadgen ?? 'wrk when installed, else autocannon'}${k.wrkThreads !== 1 ? ` (wrk -t${k.wrkThreads})` : ''}` +
     `${k.gatewayWorkers !== null ? ` · gateway workers ${k.gatewayWorkers}` : ''}` +

@@ -8,7 +8,7 @@ import { spawnServer, cpuSeconds, machineTicks } from './child-process.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, chooseGenerator, PERCENTILES, percentileKey } from './load.js'
 import type { Generator, LoadResult, LoadOptions } from './load.js'
-import { TARGETS } from './scenarios.js'
+import { TARGETS, pinnedCpu } from './scenarios.js'
 import type { Scenario, TargetContext } from './scenarios.js'
 import type { Knobs } from './knobs.js'
 
@@ -16,8 +16,6 @@ import type { Knobs } from './knobs.js'
 export const MAX_FAILURE_SHARE = 0.001
 /** Bound on the one correctness request before timing. */
 const CHECK_TIMEOUT_MS = 5_000
-/** CPU the servers run on with PIN=1 (the load generator gets CPU 0). */
-export const SERVER_CPU = '1'
 
 export interface ScenarioResult {
   name: string
@@ -122,7 +120,7 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       const server = await spawnServer({
         name,
         ...spec,
-        ...(knobs.pin ? { wrapper: ['taskset', '-c', SERVER_CPU] } : {})
+        ...(knobs.pin ? { wrapper: ['taskset', '-c', pinnedCpu(name, [scenario.target])] } : {})
       })
       started.push(server)
       ctx.urls[name] = server.url

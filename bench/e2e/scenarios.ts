@@ -26,6 +26,12 @@ export interface TargetContext {
 export interface Target {
   /** Targets to start first; their URLs are in ctx.urls. */
   needs: readonly string[]
+  /**
+   * A backend behind the measured server: with PIN=1 it runs on the load generator's CPU, so the
+   * measured proxy has its core to itself (issue 11's setup: "the proxy confined to one core, wrk
+   * and the uWebSockets.js backend on the other"). Measured directly, it runs on the servers' CPU.
+   */
+  backend?: boolean
   /** Why the target cannot run here (e.g. not built), or null. */
   unavailable(ctx: TargetContext): string | null
   /** How to start it: the ready line must contain `listening on http://HOST:PORT` (or probeUrl set). */
@@ -63,14 +69,24 @@ function gatewayTarget (config: string): Target {
   }
 }
 
+/** CPU the servers run on with PIN=1 (the load generator gets CPU 0). */
+export const SERVER_CPU = '1'
+/** CPU of the load generator with PIN=1, and of the backends behind a measured server. */
+export const LOAD_CPU = '0'
+
+/** The CPU target `name` is pinned to when `measured` is the target under load. */
+export function pinnedCpu (name: string, measured: readonly string[]): string {
+  return TARGETS[name]?.backend === true && !measured.includes(name) ? LOAD_CPU : SERVER_CPU
+}
+
 export const TARGETS: Record<string, Target> = {
   'hello-uws': benchServer('hello-uws.js'),
-  echo: benchServer('echo-backend.js'),
+  echo: { ...benchServer('echo-backend.js'), backend: true },
   floor: {
     ...benchServer('floor-proxy.js', (ctx) => ({ BACKEND_URL: ctx.urls.echo!, FLOOR_MODE: ctx.knobs.floorMode })),
     needs: ['echo']
   },
-  'grpc-echo': benchServer('grpc-echo.js'),
+  'grpc-echo': { ...benchServer('grpc-echo.js'), backend: true },
   // The gateway serving the transcoded gRPC route (bench/fixtures/bench-grpc-api.json).
   'gateway-grpc': {
     needs: ['grpc-echo'],
