@@ -11,15 +11,14 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { execFileSync } from 'node:child_process'
-import { request } from 'undici'
-import type { Dispatcher } from 'undici'
-import { spawnServer, machineTicks } from './child-process.js'
+import { machineTicks } from './child-process.js'
 import { PacedLoad, SLICE_MS } from './paced.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, chooseGenerator } from './load.js'
 import type { Generator, LoadOptions } from './load.js'
-import { SCENARIOS, TARGETS, pinnedCpu } from './scenarios.js'
+import { SCENARIOS } from './scenarios.js'
 import type { Scenario, TargetContext } from './scenarios.js'
+import { checkAnswer, scenarioLoad, startOrder, startTargets, unavailableTargets } from './start-targets.js'
 import type { Knobs } from './knobs.js'
 import { table } from './report.js'
 import { MAX_FAILURE_SHARE } from './runner.js'
@@ -40,44 +39,8 @@ export interface GuardOutcome {
   pass: boolean
 }
 
-/** Targets in start order, each once, dependencies first. */
-function startOrder (names: readonly string[]): string[] {
-  const seen: string[] = []
-  const visit = (name: string): void => {
-    const target = TARGETS[name]
-    if (target === undefined) throw new Error(`unknown target ${JSON.stringify(name)}`)
-    for (const need of target.needs) visit(need)
-    if (!seen.includes(name)) seen.push(name)
-  }
-  for (const name of names) visit(name)
-  return seen
-}
-
-async function check (url: string, scenario: Scenario): Promise<void> {
-  const res = await request(url, {
-    method: (scenario.method ?? 'GET') as Dispatcher.HttpMethod,
-    headers: scenario.headers,
-    body: scenario.body ?? null,
-    headersTimeout: CHECK_TIMEOUT_MS,
-    bodyTimeout: CHECK_TIMEOUT_MS
-  })
-  const text = await res.body.text()
-  if (res.statusCode !== scenario.expect.status || !scenario.expect.body(text)) {
-    throw new Error(`check failed: answered ${res.statusCode} ${JSON.stringify(text.slice(0, 200))}`)
-  }
-}
-
 function loadOptions (scenario: Scenario, url: string, connections: number, rate: number | null, duration: number): LoadOptions {
-  return {
-    url,
-    connections,
-    pipelining: 1,
-    rate,
-    duration,
-    ...(scenario.method !== undefined ? { method: scenario.method } : {}),
-    ...(scenario.headers !== undefined ? { headers: scenario.headers } : {}),
-    ...(scenario.body !== undefined ? { body: scenario.body } : {})
-  }
+  return scenarioLoad(scenario, url, { connections, pipelining: 1, rate, duration })
 }
 
 export function readGuardPlan (file: string): GuardPlan {
@@ -105,32 +68,15 @@ export async function runGuard (plan: GuardPlan, knobs: Knobs, root: string, log
   try {
     // Start every target once; those with no needs at the same time, then the rest.
     const order = startOrder(scenarios.map((s) => s.target))
-    for (const name of order) {
-      const why = TARGETS[name]!.unavailable(ctx)
-      if (why !== null) problems.push(`${name}: ${why}`)
-    }
+    for (const { name, why } of unavailableTargets(order, ctx)) problems.push(`${name}: ${why}`)
     if (problems.length > 0) return finish()
-    const measuredTargets = scenarios.map((s) => s.target)
-    const layers = [order.filter((n) => TARGETS[n]!.needs.length === 0), order.filter((n) => TARGETS[n]!.needs.length > 0)]
-    for (const layer of layers) {
-      await Promise.all(layer.map(async (name) => {
-        const spec = await TARGETS[name]!.spawn(ctx)
-        const server = await spawnServer({
-          name,
-          ...spec,
-          timeoutMs: Math.max(spec.timeoutMs ?? 0, START_TIMEOUT_MS),
-          ...(pin ? { wrapper: ['taskset', '-c', pinnedCpu(name, measuredTargets)] } : {})
-        })
-        started.set(name, server)
-        ctx.urls[name] = server.url
-      }))
-    }
+    await startTargets(order, ctx, { pin, measured: scenarios.map((s) => s.target), minTimeoutMs: START_TIMEOUT_MS, concurrent: true }, started)
     log(`guard: ${started.size} servers up in ${((performance.now() - startedAt) / 1000).toFixed(1)}s`)
 
     const usable: Scenario[] = []
     for (const scenario of scenarios) {
       try {
-        await check(ctx.urls[scenario.target]! + scenario.path, scenario)
+        await checkAnswer(ctx.urls[scenario.target]! + scenario.path, scenario, CHECK_TIMEOUT_MS)
         usable.push(scenario)
       } catch (err) {
         problems.push(`${scenario.name}: ${(err as Error).message}`)

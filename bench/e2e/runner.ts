@@ -2,14 +2,12 @@
 // warm up (thrown away), measure ROUNDS rounds, take the medians, stop the servers.
 
 import os from 'node:os'
-import { request } from 'undici'
-import type { Dispatcher } from 'undici'
-import { spawnServer, cpuSeconds, machineTicks } from './child-process.js'
+import { cpuSeconds, machineTicks } from './child-process.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, chooseGenerator, PERCENTILES, percentileKey } from './load.js'
-import type { Generator, LoadResult, LoadOptions } from './load.js'
-import { TARGETS, pinnedCpu } from './scenarios.js'
+import type { Generator, LoadResult } from './load.js'
 import type { Scenario, TargetContext } from './scenarios.js'
+import { checkAnswer, scenarioLoad, startOrder, startTargets, unavailableTargets } from './start-targets.js'
 import type { Knobs } from './knobs.js'
 
 /** Share of non-2xx responses and errors above which a scenario's figures are suspect. */
@@ -63,15 +61,6 @@ export function median (values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-/** Targets in start order: what `name` needs first, then `name`. */
-function startOrder (name: string, seen: string[] = []): string[] {
-  const target = TARGETS[name]
-  if (target === undefined) throw new Error(`unknown target ${JSON.stringify(name)}`)
-  for (const need of target.needs) startOrder(need, seen)
-  if (!seen.includes(name)) seen.push(name)
-  return seen
-}
-
 function base (scenario: Scenario): ScenarioResult {
   return {
     name: scenario.name,
@@ -90,54 +79,21 @@ function base (scenario: Scenario): ScenarioResult {
   }
 }
 
-async function check (url: string, scenario: Scenario): Promise<void> {
-  const res = await request(url, {
-    method: (scenario.method ?? 'GET') as Dispatcher.HttpMethod,
-    headers: scenario.headers,
-    body: scenario.body ?? null,
-    headersTimeout: CHECK_TIMEOUT_MS,
-    bodyTimeout: CHECK_TIMEOUT_MS
-  })
-  const text = await res.body.text()
-  if (res.statusCode !== scenario.expect.status || !scenario.expect.body(text)) {
-    throw new Error(`check failed: ${scenario.method ?? 'GET'} ${url} answered ${res.statusCode} ${JSON.stringify(text.slice(0, 300))}`)
-  }
-}
-
 export async function runScenario (scenario: Scenario, knobs: Knobs, root: string, log: (line: string) => void): Promise<ScenarioResult> {
   const result = base(scenario)
   const ctx: TargetContext = { root, urls: {}, knobs }
-  const order = startOrder(scenario.target)
-  for (const name of order) {
-    const why = TARGETS[name]!.unavailable(ctx)
-    if (why !== null) return { ...result, status: 'skipped', reason: why }
-  }
+  const order = startOrder([scenario.target])
+  const unavailable = unavailableTargets(order, ctx)
+  if (unavailable.length > 0) return { ...result, status: 'skipped', reason: unavailable[0]!.why }
 
-  const started: ServerProcess[] = []
+  const running = new Map<string, ServerProcess>()
   try {
-    for (const name of order) {
-      const spec = await TARGETS[name]!.spawn(ctx)
-      const server = await spawnServer({
-        name,
-        ...spec,
-        ...(knobs.pin ? { wrapper: ['taskset', '-c', pinnedCpu(name, [scenario.target])] } : {})
-      })
-      started.push(server)
-      ctx.urls[name] = server.url
-    }
+    await startTargets(order, ctx, { pin: knobs.pin, measured: [scenario.target] }, running)
+    const started = [...running.values()]
     const url = ctx.urls[scenario.target]! + scenario.path
-    await check(url, scenario)
+    await checkAnswer(url, scenario, CHECK_TIMEOUT_MS)
 
-    const load: LoadOptions = {
-      url,
-      connections: knobs.connections,
-      pipelining: knobs.pipelining,
-      rate: knobs.rate,
-      duration: knobs.duration,
-      ...(scenario.method !== undefined ? { method: scenario.method } : {}),
-      ...(scenario.headers !== undefined ? { headers: scenario.headers } : {}),
-      ...(scenario.body !== undefined ? { body: scenario.body } : {})
-    }
+    const load = scenarioLoad(scenario, url, { connections: knobs.connections, pipelining: knobs.pipelining, rate: knobs.rate, duration: knobs.duration })
     const generator = chooseGenerator(knobs.loadgen, load)
     result.generator = generator
     if (knobs.warmup > 0) {
@@ -192,6 +148,6 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
   } catch (err) {
     return { ...result, status: 'failed', reason: (err as Error).message }
   } finally {
-    for (const server of started.reverse()) await server.stop()
+    for (const server of [...running.values()].reverse()) await server.stop()
   }
 }
