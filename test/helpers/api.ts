@@ -29,3 +29,17 @@ export function writeApi (t: TestdirOwner, doc: object, name = 'api.json'): stri
   writeFileSync(file, JSON.stringify(doc, null, 2) + '\n')
   return file
 }
+
+/** A MOCK integration answering 200 with `body` (its application/json response template). */
+export function mockIntegration (body = '{"ok":true}') {
+  return {
+    type: 'mock',
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    responses: { default: { statusCode: '200', responseTemplates: { 'application/json': body } } },
+  }
+}
+
+/** An OpenAPI 3 document titled `title` with `paths`. */
+export function apiDoc (title: string, paths: Record<string, unknown>) {
+  return { openapi: '3.0.1', info: { title, version: '1' }, paths }
+}
