@@ -1,60 +1,12 @@
 // An outage of the Redis that holds throttling's buckets (`state.redis`): the gateway keeps
 // serving on its own buckets, says so once when Redis goes and once when it is back, and
 // reconnects within the named window; a Redis restarted empty has lost one burst.
-import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import t from 'tap'
 import { Redis } from 'ioredis'
-import { startGateway, writeApi, request } from '../helpers/index.js'
+import { startGateway, request, until } from '../helpers/index.js'
 import { startRedis } from '../helpers/redis.js'
-import { REDIS_KEY_PREFIX, REDIS_RECONNECT_MAX_DELAY_MS } from '../../src/traffic/throttle-redis.js'
-
-const WORKERS = 2
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-function writeConfig(t: Test, redisUrl: string, rate: number, burst: number): string {
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'shared', version: '1' },
-    paths: { '/limited': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-  })
-  const config = join(t.testdirName, 'gateway.json')
-  writeFileSync(config, JSON.stringify({
-    workers: WORKERS,
-    state: { redis: redisUrl },
-    throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
-    apis: [{ id: 'shared', file: apiFile, stages: { prod: { methodSettings: { '/limited/GET': { throttlingRateLimit: rate, throttlingBurstLimit: burst } } } } }],
-  }))
-  return config
-}
-
-/**
- * Connections of gateway workers that ioredis has made ready (their INFO ready check, or a
- * take, is the last command Redis saw from them); the test's own client is named "test".
- */
-async function readyWorkerConnections(client: Redis): Promise<number> {
-  await client.client('SETNAME', 'test')
-  const list = (await client.client('LIST')) as string
-  return list.split('\n').filter((l) => !l.includes(' name=test ') && /cmd=(info|evalsha|eval) /.test(l)).length
-}
-
-/** Waits until every worker's connection is ready (a worker not yet connected decides on local buckets). */
-async function allConnected(client: Redis, workers: number): Promise<void> {
-  await until(async () => (await readyWorkerConnections(client).catch(() => 0)) >= workers, 'every worker connected to Redis')
-  // ioredis turns ready when the INFO reply arrives, just after Redis has processed it.
-  await new Promise((r) => setTimeout(r, 300))
-}
-
-const METHOD_KEY = `${REDIS_KEY_PREFIX}${JSON.stringify(['method', 'shared', 'prod', '/limited', 'GET'])}`
+import { writeSharedThrottleConfig, allConnected, SHARED_METHOD_KEY as METHOD_KEY, SHARED_THROTTLE_WORKERS as WORKERS } from '../helpers/throttling-redis.js'
+import { REDIS_RECONNECT_MAX_DELAY_MS } from '../../src/traffic/throttle-redis.js'
 
 t.test('Redis goes away: the gateway keeps serving on its own buckets, says so once, reconnects, says so once', async (t) => {
   const redis = await startRedis(t)
@@ -62,7 +14,7 @@ t.test('Redis goes away: the gateway keeps serving on its own buckets, says so o
   client.on('error', () => {})
   t.teardown(() => client.disconnect())
   // A token per 1000 s: nothing refills while the test runs.
-  const config = writeConfig(t, redis.url, 0.001, 3)
+  const config = writeSharedThrottleConfig(t, redis.url, 0.001, 3)
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(gw.stop)
   t.equal((await request(`${gw.url}/prod/nothing`, { timeoutMs: 60_000 })).status, 403)
@@ -82,14 +34,14 @@ t.test('Redis goes away: the gateway keeps serving on its own buckets, says so o
   // Redis answered) decide, and still limit.
   t.strictSame(await statuses(5), [200, 200, 200, 429, 429], 'local buckets: a burst of 3, then 429')
   t.ok(Date.now() - stoppedAt < 5_000, 'no request waited for Redis')
-  await until(() => /unreachable/.test(gw.output()), 'the outage line')
+  await until(() => /unreachable/.test(gw.output()), 'the outage line', 20_000)
   await new Promise((r) => setTimeout(r, 1_000))
   t.equal(gw.output().match(/throttling: Redis at 127\.0\.0\.1:\d+ is unreachable/g)?.length, 1, 'said once for the process, by the first of its workers')
   t.notMatch(gw.output(), /redis:\/\//, 'the URL (it may hold a password) is not logged')
 
   await redis.restart()
   const restartedAt = Date.now()
-  await until(() => /reachable again/.test(gw.output()), 'the reconnection line')
+  await until(() => /reachable again/.test(gw.output()), 'the reconnection line', 20_000)
   const reconnectMs = Date.now() - restartedAt
   // The named window: REDIS_RECONNECT_MAX_DELAY_MS between attempts, plus connecting on a loaded machine.
   t.ok(reconnectMs < REDIS_RECONNECT_MAX_DELAY_MS + 2_500, `back in ${reconnectMs} ms`)

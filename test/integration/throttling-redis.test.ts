@@ -1,67 +1,18 @@
 // Throttling shared through Redis (`state.redis`): two gateway processes and a real
 // redis-server hold one limit together (the buckets are Redis hashes updated by one atomic
 // Lua script per request, on Redis's clock). The outage: throttling-redis-outage.test.ts.
-import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import t from 'tap'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
-import { startGateway, writeApi, request, type Gateway } from '../helpers/index.js'
+import { startGateway, request, type Gateway } from '../helpers/index.js'
 import { startRedis } from '../helpers/redis.js'
-import { REDIS_KEY_PREFIX } from '../../src/traffic/throttle-redis.js'
-
-const WORKERS = 2
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-function writeConfig(t: Test, redisUrl: string, rate: number, burst: number): string {
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'shared', version: '1' },
-    paths: { '/limited': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-  })
-  const config = join(t.testdirName, 'gateway.json')
-  writeFileSync(config, JSON.stringify({
-    workers: WORKERS,
-    state: { redis: redisUrl },
-    throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
-    apis: [{ id: 'shared', file: apiFile, stages: { prod: { methodSettings: { '/limited/GET': { throttlingRateLimit: rate, throttlingBurstLimit: burst } } } } }],
-  }))
-  return config
-}
-
-/**
- * Connections of gateway workers that ioredis has made ready (their INFO ready check, or a
- * take, is the last command Redis saw from them); the test's own client is named "test".
- */
-async function readyWorkerConnections(client: Redis): Promise<number> {
-  await client.client('SETNAME', 'test')
-  const list = (await client.client('LIST')) as string
-  return list.split('\n').filter((l) => !l.includes(' name=test ') && /cmd=(info|evalsha|eval) /.test(l)).length
-}
-
-/** Waits until every worker's connection is ready (a worker not yet connected decides on local buckets). */
-async function allConnected(client: Redis, workers: number): Promise<void> {
-  await until(async () => (await readyWorkerConnections(client).catch(() => 0)) >= workers, 'every worker connected to Redis')
-  // ioredis turns ready when the INFO reply arrives, just after Redis has processed it.
-  await new Promise((r) => setTimeout(r, 300))
-}
-
-const METHOD_KEY = `${REDIS_KEY_PREFIX}${JSON.stringify(['method', 'shared', 'prod', '/limited', 'GET'])}`
+import { writeSharedThrottleConfig, allConnected, SHARED_METHOD_KEY as METHOD_KEY, SHARED_THROTTLE_WORKERS as WORKERS } from '../helpers/throttling-redis.js'
 
 t.test('two gateways and one Redis hold one 100 req/s, burst 10 limit together, within 2 %', async (t) => {
   const redis = await startRedis(t)
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
-  const config = writeConfig(t, redis.url, 100, 10)
+  const config = writeSharedThrottleConfig(t, redis.url, 100, 10)
   const gws: Gateway[] = await Promise.all([startGateway({ args: ['--config', config] }), startGateway({ args: ['--config', config] })])
   for (const gw of gws) t.teardown(gw.stop)
   // Every worker of both gateways has compiled and connected.
