@@ -4,30 +4,7 @@
 // rest to the stage; the canary's definition (its own resources) serves its share.
 import t from 'tap'
 import { Pool } from 'undici'
-import { startGateway, writeApi, request, type Gateway } from '../helpers/index.js'
-
-const mock = (body: string) => ({
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': body } } },
-})
-const api = (title: string, paths: Record<string, unknown>) => ({ openapi: '3.0.1', info: { title, version: '1' }, paths })
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-/** Waits until every worker has compiled the configuration (the admin listener's /ready): a loaded machine starts workers slowly. */
-async function ready(gw: Gateway): Promise<void> {
-  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
-  await until(async () => (await request(`${admin}/ready`)).status === 200, 'every worker ready', 60_000)
-}
+import { startGateway, writeApi, waitForReady, mockIntegration as mock, apiDoc as api } from '../helpers/index.js'
 
 /** `total` GETs of `url` over `connections` keep-alive connections; the bodies counted. */
 async function countBodies(origin: string, path: string, total: number, connections: number): Promise<Map<string, number>> {
@@ -63,7 +40,7 @@ t.test('percentTraffic: 10 % of 20 000 requests go to the canary (±1 %, and wit
   }, 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
-  await ready(gw)
+  await waitForReady(gw)
 
   const total = 20_000
   const counts = await countBodies(gw.url, '/prod/v', total, 24)

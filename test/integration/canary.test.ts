@@ -9,30 +9,7 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Pool } from 'undici'
-import { startGateway, startEchoBackend, writeApi, request, type Gateway } from '../helpers/index.js'
-
-const mock = (body: string) => ({
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': body } } },
-})
-const api = (title: string, paths: Record<string, unknown>) => ({ openapi: '3.0.1', info: { title, version: '1' }, paths })
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-/** Waits until every worker has compiled the configuration (the admin listener's /ready): a loaded machine starts workers slowly. */
-async function ready(gw: Gateway): Promise<void> {
-  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
-  await until(async () => (await request(`${admin}/ready`)).status === 200, 'every worker ready', 60_000)
-}
+import { startGateway, startEchoBackend, writeApi, request, until, waitForReady, adminUrl, mockIntegration as mock, apiDoc as api, type Gateway } from '../helpers/index.js'
 
 t.test('the canary\'s stage variables, $context, access log and metrics', async (t) => {
   const echo = await startEchoBackend()
@@ -147,7 +124,7 @@ t.test('the canary\'s stage variables, $context, access log and metrics', async 
   t.match(devLine, / dev - [0-9a-z]{6}$/, 'isCanaryRequest is absent on a stage without a canary')
 
   // Metrics: canary requests under Stage "prod/Canary", the others under "prod".
-  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
+  const admin = await adminUrl(gw)
   const metrics = (await request(`${admin}/metrics`)).text
   t.match(metrics, /^backplane_count_total\{ApiName="vars",Stage="prod",Resource="",Method=""\} 20$/m)
   t.match(metrics, /^backplane_count_total\{ApiName="vars",Stage="prod\/Canary",Resource="",Method=""\} 20$/m)
@@ -189,7 +166,7 @@ t.test('promoting the canary: an edit of the config and SIGHUP, under load, drop
   const config = writeApi(t, gateway({ canarySettings: { percentTraffic: 20, file: 'v2.json' } }), 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
-  await ready(gw)
+  await waitForReady(gw)
 
   const l = load(gw, '/prod/v', 8)
   t.teardown(() => l.stop())

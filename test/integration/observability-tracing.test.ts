@@ -7,7 +7,7 @@
 import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { startGateway, startEchoBackend, writeApi, request } from '../helpers/index.js'
+import { startGateway, startEchoBackend, writeApi, request, until, waitForReady, mockIntegration } from '../helpers/index.js'
 
 interface OtlpSpan {
   traceId: string
@@ -44,21 +44,7 @@ async function startCollector(t: { teardown(fn: () => unknown): void }) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, contentTypes }
 }
 
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-const mock = {
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } } },
-}
+const mock = mockIntegration()
 
 t.test('tracingEnabled: X-Amzn-Trace-Id and traceparent to the backend; spans exported over OTLP/HTTP', async (t) => {
   const echo = await startEchoBackend()
@@ -80,9 +66,8 @@ t.test('tracingEnabled: X-Amzn-Trace-Id and traceparent to the backend; spans ex
   }, 'gateway.json')
   const gw = await startGateway({ args: ['--config', config, '--workers', '1'] })
   t.teardown(() => gw.stop())
-  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
   // Ready means the worker has compiled the configuration, span exporter included.
-  await until(async () => (await request(`${admin}/ready`)).status === 200, '/ready')
+  await waitForReady(gw, '/ready')
 
   // 1. A W3C caller: its trace id becomes the X-Ray root, and the backend's parent is the gateway's integration span.
   const traceId = '0af7651916cd43dd8448eb211c80319c'

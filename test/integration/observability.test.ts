@@ -4,13 +4,9 @@
 import t from 'tap'
 import { existsSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { startGateway, startEchoBackend, writeApi, request, REPO_ROOT as REPO, type Gateway } from '../helpers/index.js'
+import { startGateway, startEchoBackend, writeApi, request, until, adminUrl, mockIntegration, REPO_ROOT as REPO } from '../helpers/index.js'
 
-const mock = {
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } } },
-}
+const mock = mockIntegration()
 const api = (title: string) => ({
   openapi: '3.0.1',
   info: { title, version: '1' },
@@ -20,22 +16,6 @@ const api = (title: string) => ({
     '/refused': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', httpMethod: 'GET', uri: 'http://127.0.0.1:1/nothing' } } },
   },
 })
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-/** The admin listener's URL, from the line the CLI prints after the listening line. */
-async function adminUrl(gw: Gateway): Promise<string> {
-  const m = await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line')
-  return m[1]!
-}
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [])
 
