@@ -3,29 +3,15 @@
 // client that left is cancelled (both handled in the worker that owns the connection).
 import t from 'tap'
 import net from 'node:net'
-import { startGateway, writeApi, request } from '../helpers/index.js'
+import { writeApi, request, until } from '../helpers/index.js'
+import { startWorkerFrontGateway } from '../helpers/worker-front.js'
 import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
 import { rawExchange } from '../helpers/raw-http.js'
-
-/**
- * The listening line waits for the first worker's front: a worker's start (module graph,
- * compile, WASM) is on its path, which the main-thread front does not wait for. Bounded
- * wider than startGateway's default for a loaded CI machine.
- */
-const START_TIMEOUT_MS = 60_000
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 t.test('pipelining and clients that leave, in a worker front', async (t) => {
   const backend = await startFaultBackend()
   t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi(10_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1', '--front', 'workers'], timeoutMs: START_TIMEOUT_MS })
+  const gw = await startWorkerFrontGateway([writeApi(t, proxyApi(10_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1'])
   t.teardown(() => gw.stop())
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const get = (path: string, tag: string) => `GET /test${path} HTTP/1.1\r\nHost: gw\r\nx-request-tag: ${tag}\r\n\r\n`

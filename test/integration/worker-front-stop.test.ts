@@ -3,30 +3,16 @@
 // once with exit 1, not an abort (a worker that ends with uWS sockets open would abort the
 // whole process, so every front closes its sockets first).
 import t from 'tap'
-import { startGateway, writeApi, request } from '../helpers/index.js'
+import { writeApi, request, until } from '../helpers/index.js'
+import { startWorkerFrontGateway } from '../helpers/worker-front.js'
 import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
-
-/**
- * The listening line waits for the first worker's front: a worker's start (module graph,
- * compile, WASM) is on its path, which the main-thread front does not wait for. Bounded
- * wider than startGateway's default for a loaded CI machine.
- */
-const START_TIMEOUT_MS = 60_000
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 t.test('SIGTERM drains the fronts; a second signal stops at once with exit 1', async (t) => {
   const backend = await startFaultBackend()
   t.teardown(() => backend.close())
-  const args = [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '2', '--front', 'workers']
+  const args = [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '2']
 
-  const gw = await startGateway({ args, timeoutMs: START_TIMEOUT_MS })
+  const gw = await startWorkerFrontGateway(args)
   t.teardown(() => gw.stop())
   const inFlight = request(`${gw.url}/test/delay?ms=1500`)
   await until(() => backend.requests.some((r) => r.path === '/delay'), 'the request at the backend', 5_000)
@@ -36,7 +22,7 @@ t.test('SIGTERM drains the fronts; a second signal stops at once with exit 1', a
   t.equal(res.headers.connection, 'close', 'with Connection: close')
   t.same(await gw.exited, { code: 0, signal: null }, 'then the gateway exits 0')
 
-  const gw2 = await startGateway({ args, timeoutMs: START_TIMEOUT_MS })
+  const gw2 = await startWorkerFrontGateway(args)
   t.teardown(() => gw2.stop())
   const slow = request(`${gw2.url}/test/delay?ms=20000`).catch(() => null)
   await until(() => backend.requests.filter((r) => r.path === '/delay').length === 2, 'the second request at the backend', 5_000)

@@ -5,30 +5,11 @@
 // the drain and the second signal.
 import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { startGateway, writeApi, request } from '../helpers/index.js'
+import { writeApi, request, until, adminUrl, mockIntegration as mock } from '../helpers/index.js'
+import { startWorkerFrontGateway } from '../helpers/worker-front.js'
 import { rawExchange } from '../helpers/raw-http.js'
 
-/**
- * The listening line waits for the first worker's front: a worker's start (module graph,
- * compile, WASM) is on its path, which the main-thread front does not wait for. Bounded
- * wider than startGateway's default for a loaded CI machine.
- */
-const START_TIMEOUT_MS = 60_000
-
-const mock = (body: string) => ({
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': body } } },
-})
 const mockApi = (body: string) => ({ openapi: '3.0.1', info: { title: 'fronts', version: '1' }, paths: { '/v': { get: { 'x-amazon-apigateway-integration': mock(body) } } } })
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Listening TCP sockets on 127.0.0.1:`port` (/proc/net/tcp: local address, state 0A = LISTEN). */
 function listeners(port: number): number {
@@ -46,11 +27,10 @@ function freshGet(port: number, path: string): Promise<string> {
 
 t.test('two workers, two listeners on one port; reload and /ready cover both', async (t) => {
   const file = writeApi(t, mockApi('"v1"'))
-  const gw = await startGateway({ args: [file, '--workers', '2', '--front', 'workers', '--admin-port', '0'], timeoutMs: START_TIMEOUT_MS })
+  const gw = await startWorkerFrontGateway([file, '--workers', '2', '--admin-port', '0'])
   t.teardown(() => gw.stop())
   await until(() => /front end: .*, one per worker/.test(gw.output()), 'the front end line')
-  await until(() => /backplane admin on http/.test(gw.output()), 'the admin line')
-  const admin = /backplane admin on (http:\/\/\S+)/.exec(gw.output())![1]!
+  const admin = await adminUrl(gw)
   // /ready once both fronts listen with the configuration (the second may still be starting).
   await until(async () => (await request(`${admin}/ready`)).status === 200, '/ready')
   t.equal(listeners(gw.port), 2, 'each worker listens on the shared port (SO_REUSEPORT)')
