@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startGateway, startEchoBackend, writeApi, request, CLI_PATH, REPO_ROOT } from '../helpers/index.js'
+import { writeAuthorizerKeyApi } from '../helpers/authorizer-key-source.js'
 
 const KEY1 = 'alice-key-0123456789abcdef'
 const KEY_DISABLED = 'bob-disabled-key-0123456789'
@@ -129,20 +130,7 @@ t.test('a usage plan naming an unknown key or stage stops the gateway with file 
 })
 
 t.test('AUTHORIZER key source: the Lambda authorizer\'s usageIdentifierKey is the key ("Choose an API key source in API Gateway")', async (t) => {
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'authkeys', version: '1' },
-    'x-amazon-apigateway-api-key-source': 'AUTHORIZER',
-    components: {
-      securitySchemes: {
-        ...API_KEY_SCHEME,
-        tokenAuth: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: arn('keyAuth'), authorizerResultTtlInSeconds: 0 } },
-      },
-    },
-    paths: {
-      '/keyed': { get: { security: [{ tokenAuth: [], api_key: [] }], 'x-amazon-apigateway-integration': mock('{"apiKeyId":"$context.identity.apiKeyId","principal":"$context.authorizer.principalId"}') } },
-    },
-  }, 'authkeys.json')
+  const apiFile = writeAuthorizerKeyApi(t, mock('{"apiKeyId":"$context.identity.apiKeyId","principal":"$context.authorizer.principalId"}'))
   const dir = t.testdirName
   // The token names the key the authorizer hands back as usageIdentifierKey.
   writeFileSync(join(dir, 'auth.mjs'), `const keys = ${JSON.stringify({ alice: KEY1, bob: KEY_DISABLED })}

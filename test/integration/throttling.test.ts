@@ -14,23 +14,13 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startGateway, writeApi, request, type Gateway } from '../helpers/index.js'
+import { startGateway, writeApi, request, until, adminUrl, mockIntegration as mock, type Gateway } from '../helpers/index.js'
+import { writeAuthorizerKeyApi } from '../helpers/authorizer-key-source.js'
 
-const mock = (body = '{"ok":true}') => ({ type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200', responseTemplates: { 'application/json': body } } } })
 const KEY1 = 'k1-value-0123456789abcdef'
 const KEY2 = 'k2-value-0123456789abcdef'
 const KEY3 = 'k3-value-0123456789abcdef'
 const SLOW = 0.001
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 /** Statuses of `n` requests sent one after another. */
 async function statuses(url: string, n: number, key: string | null = null, method = 'GET'): Promise<number[]> {
@@ -110,7 +100,7 @@ t.test('the levels in API Gateway\'s order, each with its own bucket', async (t)
   t.strictSame(await statuses(url('/other'), 3), admitted(2, 1), 'GET /other: its own burst of 2')
 
   // Every throttled request is counted (ThrottleCount-like counter of the admin listener).
-  const admin = (await until(() => /backplane admin on (http:\/\/\S+)/.exec(gw.output()), 'the admin line'))[1]!
+  const admin = await adminUrl(gw)
   const metrics = await request(`${admin}/metrics`)
   t.match(metrics.text, /^backplane_throttled_total\{ApiName="order",Stage="prod",Resource="",Method=""\} 11$/m, '1 + 1 + 4 + 1 + 1 + 1 + 1 + 1 = 11 throttled on the stage')
 
@@ -158,19 +148,7 @@ t.test('the account level: one bucket for every API and stage of the gateway, cu
 t.test('with the AUTHORIZER key source the usage plan limit follows the Lambda authorizer; a denied caller takes no token', async (t) => {
   // "Choose an API key source in API Gateway": with AUTHORIZER the key is the authorizer's
   // usageIdentifierKey, so the usage plan's throttle can only apply after the authorizer ran.
-  const arn = (fn: string) => `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${fn}/invocations`
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'authkeys', version: '1' },
-    'x-amazon-apigateway-api-key-source': 'AUTHORIZER',
-    components: {
-      securitySchemes: {
-        api_key: { type: 'apiKey', name: 'x-api-key', in: 'header' },
-        tokenAuth: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: arn('keyAuth'), authorizerResultTtlInSeconds: 0 } },
-      },
-    },
-    paths: { '/keyed': { get: { security: [{ tokenAuth: [], api_key: [] }], 'x-amazon-apigateway-integration': mock() } } },
-  }, 'authkeys.json')
+  const apiFile = writeAuthorizerKeyApi(t, mock())
   const dir = t.testdirName
   writeFileSync(join(dir, 'auth.mjs'), `export const handler = async (event) => ({
   principalId: event.authorizationToken,
