@@ -33,6 +33,23 @@ export interface FaultBackend {
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x61)
 
+/**
+ * Writes `left` bytes of 64 KB chunks to `res`, then ends it (Infinity: until the client hangs
+ * up), honouring backpressure; counts what went out in `rec.written`.
+ */
+export function streamBytes (res: http.ServerResponse, left: number, rec: { written: number }): void {
+  while (left > 0 && !res.destroyed) {
+    const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left)
+    left -= chunk.length
+    rec.written += chunk.length
+    if (!res.write(chunk)) {
+      res.once('drain', () => streamBytes(res, left, rec))
+      return
+    }
+  }
+  if (left <= 0 && !res.destroyed) res.end()
+}
+
 export async function startFaultBackend (): Promise<FaultBackend> {
   const requests: FaultRequest[] = []
   const sockets = new Set<Socket>()
@@ -43,19 +60,7 @@ export async function startFaultBackend (): Promise<FaultBackend> {
     requests.push(rec)
     res.on('close', () => { if (!res.writableFinished) rec.abandoned = true })
     req.resume()
-    const stream = (left: number): void => {
-      // Writes until `left` bytes went out (Infinity: forever), honouring backpressure.
-      while (left > 0 && !res.destroyed) {
-        const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left)
-        left -= chunk.length
-        rec.written += chunk.length
-        if (!res.write(chunk)) {
-          res.once('drain', () => stream(left))
-          return
-        }
-      }
-      if (left <= 0 && !res.destroyed) res.end()
-    }
+    const stream = (left: number): void => streamBytes(res, left, rec)
     switch (url.pathname) {
       case '/ok':
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')

@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import type { AddressInfo, Socket } from 'node:net'
 import { startGateway, request } from '../helpers/index.js'
-import { startFaultBackend } from '../helpers/fault-backend.js'
+import { startFaultBackend, streamBytes } from '../helpers/fault-backend.js'
 import { watchRss, MB } from '../helpers/raw-http.js'
 
 const INTERNAL = '{"message": "Internal server error"}'
@@ -38,22 +38,13 @@ interface InvokeCall { name: string, abandoned: boolean, written: number }
 async function startInvokeEndpoint (): Promise<{ url: string, calls: InvokeCall[], close(): Promise<void> }> {
   const calls: InvokeCall[] = []
   const sockets = new Set<Socket>()
-  const chunk = Buffer.alloc(64 * 1024, 0x61)
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '').split('/')[3] ?? '')
     const call: InvokeCall = { name, abandoned: false, written: 0 }
     calls.push(call)
     res.on('close', () => { if (!res.writableFinished) call.abandoned = true })
     req.resume()
-    const stream = (left: number): void => {
-      while (left > 0 && !res.destroyed) {
-        const c = left >= chunk.length ? chunk : chunk.subarray(0, left)
-        left -= c.length
-        call.written += c.length
-        if (!res.write(c)) { res.once('drain', () => stream(left)); return }
-      }
-      if (left <= 0 && !res.destroyed) res.end()
-    }
+    const stream = (left: number): void => streamBytes(res, left, call)
     if (name === 'endless') { res.writeHead(200, { 'content-type': 'application/json' }); stream(Infinity) }
     else if (name === 'declared') { res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(1024 * MB) }); stream(1024 * MB) }
     else if (name === 'over') { res.writeHead(200, { 'content-type': 'application/json' }); stream(MAX + 1) }
