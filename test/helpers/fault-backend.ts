@@ -13,6 +13,8 @@
 
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { writeApi, type TestdirOwner } from './api.js'
+import { startGateway, type Gateway } from './gateway.js'
 
 export interface FaultRequest {
   path: string
@@ -133,4 +135,20 @@ export function proxyApi (timeoutMs = 29_000): object {
       }
     }
   }
+}
+
+export interface FaultProxyOptions {
+  /** The integration's timeoutInMillis (proxyApi's default when absent). */
+  timeoutMs?: number
+  /** The gateway's --workers (default 1). */
+  workers?: number
+}
+
+/** A fault backend and a gateway proxying its `test` stage to it (proxyApi); both stopped by `t`'s teardown. */
+export async function startFaultProxy (t: TestdirOwner & { teardown(fn: () => unknown): void }, opts: FaultProxyOptions = {}): Promise<{ backend: FaultBackend, gw: Gateway }> {
+  const backend = await startFaultBackend()
+  t.teardown(() => backend.close())
+  const gw = await startGateway({ args: [writeApi(t, proxyApi(opts.timeoutMs)), '--stage-var', `backend=${backend.url}`, '--workers', String(opts.workers ?? 1)] })
+  t.teardown(() => gw.stop())
+  return { backend, gw }
 }

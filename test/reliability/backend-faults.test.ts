@@ -11,17 +11,14 @@
 // - past timeoutInMillis: 504 {"message": "Endpoint request timed out"}.
 import t from 'tap'
 import { startGateway, writeApi, request } from '../helpers/index.js'
-import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
+import { proxyApi, startFaultProxy } from '../helpers/fault-backend.js'
 import { watchRss, MB } from '../helpers/raw-http.js'
 
 const INTERNAL = '{"message": "Internal server error"}'
 const MAX = 10 * 1024 * 1024
 
 t.test('backend faults', async (t) => {
-  const backend = await startFaultBackend()
-  t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi(2_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1'] })
-  t.teardown(() => gw.stop())
+  const { backend, gw } = await startFaultProxy(t, { timeoutMs: 2_000 })
   // Warm the worker, then take the baseline.
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const rss = watchRss(gw.pid)

@@ -12,18 +12,15 @@
 //   smuggling guard. Only `chunked` is served.
 import t from 'tap'
 import net from 'node:net'
-import { startGateway, writeApi, request } from '../helpers/index.js'
-import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
+import { request } from '../helpers/index.js'
+import { startFaultProxy } from '../helpers/fault-backend.js'
 import { rawExchange, watchRss, MB } from '../helpers/raw-http.js'
 import type { Test } from 'tap'
 
 const CHUNKED_BODY = '5\r\nhello\r\n0\r\n\r\n'
 
 t.test('malformed requests', async (t) => {
-  const backend = await startFaultBackend()
-  t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '1'] })
-  t.teardown(() => gw.stop())
+  const { backend, gw } = await startFaultProxy(t)
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const rss = watchRss(gw.pid)
   t.teardown(() => rss.stop())

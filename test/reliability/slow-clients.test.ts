@@ -3,8 +3,8 @@
 // has gone before it was sent, and cancels the backend exchange of a client that left.
 import t from 'tap'
 import net from 'node:net'
-import { startGateway, writeApi, request } from '../helpers/index.js'
-import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
+import { request } from '../helpers/index.js'
+import { startFaultProxy } from '../helpers/fault-backend.js'
 import { rawExchange, watchRss, MB } from '../helpers/raw-http.js'
 
 /** uWebSockets.js closes a connection that sent nothing for 10 s (its HTTP idle timeout). */
@@ -13,10 +13,7 @@ const IDLE_CLOSE_BOUND_MS = 25_000
 const WRITE_STALL_TIMEOUT_MS = 10_000
 
 t.test('slow and vanishing clients', async (t) => {
-  const backend = await startFaultBackend()
-  t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi(10_000)), '--stage-var', `backend=${backend.url}`, '--workers', '1'] })
-  t.teardown(() => gw.stop())
+  const { backend, gw } = await startFaultProxy(t, { timeoutMs: 10_000 })
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const get = (path: string, tag: string) => `GET /test${path} HTTP/1.1\r\nHost: gw\r\nx-request-tag: ${tag}\r\n\r\n`
   const tagged = (tag: string) => backend.requests.filter((r) => r.tag === tag)

@@ -7,7 +7,7 @@ import t from 'tap'
 import net from 'node:net'
 import { spawn } from 'node:child_process'
 import { startGateway, writeApi, request, CLI_PATH, REPO_ROOT } from '../helpers/index.js'
-import { startFaultBackend, proxyApi } from '../helpers/fault-backend.js'
+import { startFaultBackend, proxyApi, startFaultProxy } from '../helpers/fault-backend.js'
 import { parseResponses } from '../helpers/raw-http.js'
 import type { RawResponse } from '../helpers/raw-http.js'
 
@@ -59,10 +59,7 @@ function keepAliveLoop (port: number, name: string, path: string, ms: number): {
 }
 
 t.test('stop under keep-alive load: served to the end, Connection: close, exit 0', async (t) => {
-  const backend = await startFaultBackend()
-  t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '1'] })
-  t.teardown(() => gw.stop())
+  const { backend, gw } = await startFaultProxy(t)
   t.equal((await request(`${gw.url}/test/ok`)).status, 200)
   const loops = Array.from({ length: 16 }, (_, i) => keepAliveLoop(gw.port, `stop${i}`, '/delay?ms=50', 20_000))
   await new Promise((resolve) => setTimeout(resolve, 1_000))
@@ -85,10 +82,7 @@ t.test('stop under keep-alive load: served to the end, Connection: close, exit 0
 })
 
 t.test('reload under keep-alive load: nothing lost, nothing forwarded twice', async (t) => {
-  const backend = await startFaultBackend()
-  t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi()), '--stage-var', `backend=${backend.url}`, '--workers', '2'] })
-  t.teardown(() => gw.stop())
+  const { backend, gw } = await startFaultProxy(t, { workers: 2 })
   const loops = Array.from({ length: 8 }, (_, i) => keepAliveLoop(gw.port, `reload${i}`, '/ok', 30_000))
   for (let i = 0; i < 10; i++) {
     await new Promise((resolve) => setTimeout(resolve, 250))
