@@ -1,10 +1,9 @@
 // The shared-throttling fixture (`state.redis`): a gateway config whose one method is limited
-// through Redis, and a wait until every worker's Redis connection is ready. Used by
-// throttling-redis.test.ts (two gateways, one limit) and throttling-redis-outage.test.ts.
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+// through Redis (written by throttling.ts), and a wait until every worker's Redis connection is
+// ready. Used by throttling-redis.test.ts (two gateways, one limit) and throttling-redis-outage.test.ts.
 import type { Redis } from 'ioredis'
-import { writeApi, type TestdirOwner } from './api.js'
+import type { TestdirOwner } from './api.js'
+import { writeLimitedMethodConfig } from './throttling.js'
 import { until } from './wait.js'
 import { REDIS_KEY_PREFIX } from '../../src/traffic/throttle-redis.js'
 
@@ -16,24 +15,9 @@ const CONNECT_TIMEOUT_MS = 20_000
 /** The Redis key of the method bucket of GET /limited in API `shared`, stage `prod`. */
 export const SHARED_METHOD_KEY = `${REDIS_KEY_PREFIX}${JSON.stringify(['method', 'shared', 'prod', '/limited', 'GET'])}`
 
-/**
- * Writes gateway.json: API `shared`, stage `prod`, GET /limited (MOCK, 200) limited to `rate`
- * per second and a burst of `burst`, buckets in Redis at `redisUrl`; the account level out of the way.
- */
+/** gateway.json of writeLimitedMethodConfig: API `shared`, SHARED_THROTTLE_WORKERS workers, the buckets in Redis at `redisUrl`. */
 export function writeSharedThrottleConfig(t: TestdirOwner, redisUrl: string, rate: number, burst: number): string {
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'shared', version: '1' },
-    paths: { '/limited': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-  })
-  const config = join(t.testdirName, 'gateway.json')
-  writeFileSync(config, JSON.stringify({
-    workers: SHARED_THROTTLE_WORKERS,
-    state: { redis: redisUrl },
-    throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
-    apis: [{ id: 'shared', file: apiFile, stages: { prod: { methodSettings: { '/limited/GET': { throttlingRateLimit: rate, throttlingBurstLimit: burst } } } } }],
-  }))
-  return config
+  return writeLimitedMethodConfig(t, { id: 'shared', workers: SHARED_THROTTLE_WORKERS, rate, burst, redisUrl })
 }
 
 /**

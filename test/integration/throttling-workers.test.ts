@@ -4,28 +4,16 @@
 // bucket starts full, so 10 + 100 × 10 = 1010 requests are let through (token bucket, "Throttle
 // requests to your REST APIs"), and every other request is 429.
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { startGateway, writeApi, request } from '../helpers/index.js'
+import { startGateway, request } from '../helpers/index.js'
+import { writeLimitedMethodConfig } from '../helpers/throttling.js'
 
 const RATE = 100
 const BURST = 10
 const DURATION_S = 10
 
 t.test('4 workers, 10 s of overload, a 100 req/s burst 10 limit: 1010 let through, within 1 %', async (t) => {
-  const apiFile = writeApi(t, {
-    openapi: '3.0.1',
-    info: { title: 'exact', version: '1' },
-    paths: { '/limited': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-  })
-  const config = join(t.testdirName, 'gateway.json')
-  writeFileSync(config, JSON.stringify({
-    workers: 4,
-    // The account level must not be what limits this load.
-    throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
-    apis: [{ id: 'exact', file: apiFile, stages: { prod: { methodSettings: { '/limited/GET': { throttlingRateLimit: RATE, throttlingBurstLimit: BURST } } } } }],
-  }))
+  const config = writeLimitedMethodConfig(t, { id: 'exact', workers: 4, rate: RATE, burst: BURST })
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(gw.stop)
   // Four workers compile before they answer: on a loaded 2-core machine that takes seconds.
