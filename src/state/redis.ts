@@ -99,19 +99,24 @@ export class SharedRedis {
     this.client.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys })
   }
 
-  /** Resolves true once connected, false after timeoutMs (the client keeps retrying). */
+  /**
+   * Resolves true once connected; false as soon as an attempt fails (the server is not
+   * there), or after timeoutMs. The client keeps retrying either way.
+   */
   whenReady(timeoutMs: number): Promise<boolean> {
     if (this.ready) return Promise.resolve(true)
     return new Promise<boolean>((resolve) => {
-      const onReady = (): void => {
+      const done = (ok: boolean): void => {
         clearTimeout(timer)
-        resolve(true)
-      }
-      const timer = setTimeout(() => {
         this.client.off('ready', onReady)
-        resolve(false)
-      }, timeoutMs)
+        this.client.off('error', onError)
+        resolve(ok)
+      }
+      const onReady = (): void => done(true)
+      const onError = (): void => done(false)
+      const timer = setTimeout(() => done(false), timeoutMs)
       this.client.once('ready', onReady)
+      this.client.once('error', onError)
     })
   }
 

@@ -14,8 +14,8 @@ import { acquireRedis, describeRedis, type SharedRedis } from '../state/redis.js
 
 /** How often counts go to Redis and shared totals come back. */
 export const REDIS_SYNC_MS = 20
-/** How long connect() waits for the first connection. */
-const CONNECT_WAIT_MS = 1_000
+/** How long connect() waits for the first connection (a refused one answers at once; a loaded machine may take seconds to finish the handshake). */
+const CONNECT_WAIT_MS = 5_000
 
 // ARGV: per key: plan, key, currentPeriodStart, deltaCount, then per delta: day (YYYY-MM-DD),
 // periodStart, periodExpireAtMs, count. Returns the current period's total per key.
