@@ -174,7 +174,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   // machine); nothing is served before the function host is up (it is reached by channel
   // name, and a message sent before it listens would be lost).
   const functionsHost = loaded.functions === null ? null : `backplane:functions:${randomUUID()}`
-  const functionsStart = loaded.functions === null ? Promise.resolve(null) : startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: functionsHost! })
+  const functionsStart = loaded.functions === null ? Promise.resolve(null) : startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: functionsHost!, redis: loaded.gateway.state.redis })
   // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
   const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
   // Token buckets for every bucket the configuration names, shared by all workers.

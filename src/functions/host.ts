@@ -43,6 +43,8 @@ export interface FunctionHostOptions {
   readonly accountId?: string
   /** Handler console output: to this process's stdout/stderr (default) or dropped. */
   readonly output?: 'inherit' | 'ignore'
+  /** state.redis: the authorizer result cache is shared through it (authorizer-cache.ts); null or absent: this process only. */
+  readonly redis?: string | null
 }
 
 export interface FunctionHost {
@@ -62,6 +64,9 @@ export interface FunctionHost {
 }
 
 type Fn = LocalFunction | RemoteFunction
+
+/** The reply sink of a request that has none (an authorizer cache store). */
+const noReply = (): void => {}
 
 /** Reply channels kept open: one per client thread, far more than a gateway's workers. */
 const MAX_REPLY_CHANNELS = 256
@@ -94,6 +99,7 @@ class Host implements FunctionHost {
     this.#direct = new DirectSlots(this.name)
     for (const fn of this.#compiled.values()) this.#functions.set(fn.name, this.#create(fn))
     this.#publishDirectory()
+    this.#authorizerCache.share(options.redis ?? null, this.#compiled.values())
     this.#channel = new BroadcastChannel(this.name)
     this.#channel.onmessage = (ev: unknown) => this.#onChannelRequest((ev as MessageEvent).data as HostRequest)
   }
@@ -158,20 +164,16 @@ class Host implements FunctionHost {
   }
 
   /**
-   * The authorizer cache's messages: a store is kept (no reply); a lookup is answered at
-   * once, without a function call. Returns the lookup's reply, else null.
+   * The authorizer cache's messages: a store is kept (no reply); a lookup is answered without
+   * a function call, at once from this process's entries, or after Redis's answer (`send`).
    */
-  #cacheRequest(req: HostRequest): InvokeReply | null {
-    if (req.type === 'direct-hello' || req.type === 'direct-bye' || req.type === 'invoke-cancel') return null
-    if (req.type === 'authorizer-cache-store') {
-      this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
-      return null
-    }
-    if (req.type !== 'authorizer-cache-get') return null
-    const cache = this.#authorizerCache
-    const hit = cache.get(req.key, Date.now())
-    const stamp = { generations: cache.generations, generation: cache.generation, expiresAt: hit === null ? 0 : hit.expiresAt }
-    return { id: req.id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id }, cache: stamp }
+  #cacheRequest(req: HostRequest, send: (reply: InvokeReply) => void): void {
+    if (req.type === 'authorizer-cache-store') return this.#authorizerCache.set(req.key, req.payload, req.ttlMs, Date.now())
+    if (req.type !== 'authorizer-cache-get') return
+    const id = req.id
+    this.#authorizerCache.lookup(req.key, Date.now(), (hit, stamp) => {
+      if (!this.#closed) send({ id, outcome: hit === null ? { kind: 'not-found' } : { kind: 'ok', payload: hit.payload, cacheEntry: hit.id }, cache: stamp })
+    })
   }
 
   #onChannelRequest(req: HostRequest): void {
@@ -184,8 +186,8 @@ class Host implements FunctionHost {
         if (grant !== null && req.type === 'direct-hello') this.#replyChannel(req.replyTo).postMessage(grant)
         return
       }
-      const reply = this.#cacheRequest(req)
-      if (reply !== null && req.type === 'authorizer-cache-get') this.#replyChannel(req.replyTo).postMessage(reply)
+      if (req.type === 'authorizer-cache-get') this.#cacheRequest(req, (reply) => this.#replyChannel(req.replyTo).postMessage(reply))
+      else this.#cacheRequest(req, noReply)
       return
     }
     void this.#invokeFor(req.replyTo, req).then((outcome) => {
@@ -224,8 +226,7 @@ class Host implements FunctionHost {
           if (grant !== null && !this.#closed) port1.postMessage(grant)
           return
         }
-        const reply = this.#cacheRequest(req)
-        if (reply !== null && !this.#closed) port1.postMessage(reply)
+        this.#cacheRequest(req, (reply) => port1.postMessage(reply))
         return
       }
       void this.#invokeFor(key, req).then((outcome) => {
@@ -248,6 +249,7 @@ class Host implements FunctionHost {
     if (config === undefined) {
       for (const fn of this.#functions.values()) if (fn instanceof LocalFunction) fn.reload()
       this.#publishDirectory()
+      this.#authorizerCache.share(this.#options.redis ?? null, this.#compiled.values())
       return
     }
     const next = compileFunctionsConfig(config, this.#options.baseDir)
@@ -267,12 +269,14 @@ class Host implements FunctionHost {
     this.#functions = functions
     this.#compiled = next
     this.#publishDirectory()
+    this.#authorizerCache.share(this.#options.redis ?? null, this.#compiled.values())
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#direct.close()
+    this.#authorizerCache.close()
     this.#channel.close()
     for (const ch of this.#replyChannels.values()) ch.close()
     this.#replyChannels.clear()

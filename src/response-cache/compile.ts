@@ -15,6 +15,7 @@ import { SourceKind } from '../integration-request/compile.js'
 import { compilePrincipals, type PrincipalTable } from '../method-request/authorization/iam.js'
 import { SharedStore } from './shared-store.js'
 import { redisCacheClient, redisStagePrefix, type RedisCacheClient } from './redis-store.js'
+import type { DecodedHit } from './run.js'
 
 /** cacheTtlInSeconds when no method setting names one: 300 s. */
 export const DEFAULT_CACHE_TTL_SECONDS = 300
@@ -57,6 +58,8 @@ export interface CompiledResponseCache {
   /** Region and account of the request ARN the policy is evaluated on. */
   readonly region: string
   readonly accountId: string
+  /** This worker's decodings of the shared store's values, by key (run.ts localHit); mutable, worker-local. */
+  readonly decoded: Map<string, DecodedHit>
 }
 
 const STRATEGIES: Readonly<Record<string, CacheControlStrategy>> = { FAIL_WITH_403: CacheControlStrategy.FailWith403, SUCCEED_WITH_RESPONSE_HEADER: CacheControlStrategy.SucceedWithHeader, SUCCEED_WITHOUT_RESPONSE_HEADER: CacheControlStrategy.SucceedWithoutHeader }
@@ -155,5 +158,6 @@ export function compileResponseCache(api: ApiSource, stage: StageSource, op: Ope
     // As the IAM step builds the request ARN (method-request/authorization/compile.ts).
     region: access.region,
     accountId: access.accountId,
+    decoded: new Map<string, DecodedHit>(),
   })
 }

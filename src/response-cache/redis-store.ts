@@ -1,17 +1,17 @@
 // The response cache in Redis (state.redis): entries shared by every gateway process that
-// names the same Redis, each expiring by Redis's own TTL (SET … PX). One client per URL per
-// thread. Redis unreachable: every lookup is a miss and nothing is stored (requests go to
-// the integration), the log says so once per outage, and ioredis reconnects in the
-// background; the first answer after it is back says so too.
-import { Redis } from 'ioredis'
+// names the same Redis, each expiring by Redis's own TTL (SET … PX), through the thread's
+// one connection per URL (state/redis.ts, shared with throttling). Redis unreachable: every
+// lookup is a miss and nothing is stored (requests go to the integration), the log says so
+// once per outage, and the connection reconnects in the background; the log says when it
+// is back too.
+import type { Redis } from 'ioredis'
+import { acquireRedis, type SharedRedis } from '../state/redis.js'
 
 /** Every key of the response cache starts with this, then "{apiId}/{stage}:". */
 export const REDIS_CACHE_PREFIX = 'backplane:cache:'
 
-/** Bound on a lookup: a slow Redis must not hold requests longer than a backend call would. */
-const COMMAND_TIMEOUT_MS = 1000
-/** Reconnect backoff: 100 ms more per attempt, at most 2 s. */
-const MAX_RETRY_DELAY_MS = 2000
+/** A worker's first lookups may come while its connection is still being made: the longest they wait for it. */
+const FIRST_CONNECT_WAIT_MS = 1000
 
 /** The key prefix of one stage's entries. */
 export function redisStagePrefix(apiId: string, stage: string): string {
@@ -20,30 +20,34 @@ export function redisStagePrefix(apiId: string, stage: string): string {
 
 export class RedisCacheClient {
   readonly redis: Redis
+  /** The thread's connection (state/redis.ts), shared with its other users. */
+  readonly #shared: SharedRedis
   #down = false
   /** Connected once: a later disconnection is an outage (misses at once), while the first connect is waited for. */
   #everReady = false
+  #closed = false
 
   constructor(url: string) {
-    this.redis = new Redis(url, {
-      // A request never waits for a connection: offline means a miss.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      connectTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RETRY_DELAY_MS),
+    this.#shared = acquireRedis(url)
+    this.redis = this.#shared.client
+    this.#everReady = this.#shared.ready
+    this.#shared.onState((up, reason) => {
+      if (!up) this.#outage(Object.assign(new Error(reason), { code: reason }))
+      else this.#back()
     })
-    this.redis.on('error', (err: Error & { code?: string }) => this.#outage(err))
-    this.redis.on('ready', () => {
-      this.#everReady = true
-      if (!this.#down) return
-      this.#down = false
-      process.stderr.write('backplane: response cache: Redis reachable again\n')
-    })
+    if (this.#shared.down) this.#outage(Object.assign(new Error('connection lost'), { code: 'CONNECTION_LOST' }))
+    this.redis.on('ready', () => { this.#everReady = true })
+  }
+
+  #back(): void {
+    this.#everReady = true
+    if (!this.#down || this.#closed) return
+    this.#down = false
+    process.stderr.write('backplane: response cache: Redis reachable again\n')
   }
 
   #outage(err: Error & { code?: string }): void {
-    if (this.#down) return
+    if (this.#down || this.#closed) return
     this.#down = true
     // The URL may carry a password: only the error's code is printed.
     process.stderr.write(`backplane: response cache: Redis unreachable (${err.code ?? err.message}); serving cache misses until it is back\n`)
@@ -54,7 +58,7 @@ export class RedisCacheClient {
     try {
       // A worker's first requests may arrive while its client still connects: wait (bounded) for it.
       if (this.redis.status !== 'ready') {
-        if (!this.#everReady) await this.ready(COMMAND_TIMEOUT_MS)
+        if (!this.#everReady) await this.ready(FIRST_CONNECT_WAIT_MS)
         else {
           this.#outage(Object.assign(new Error('connection lost'), { code: 'CONNECTION_LOST' }))
           return null
@@ -104,7 +108,9 @@ export class RedisCacheClient {
   }
 
   close(): void {
-    this.redis.disconnect()
+    if (this.#closed) return
+    this.#closed = true
+    this.#shared.release()
   }
 }
 

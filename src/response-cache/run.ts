@@ -18,6 +18,7 @@ import { requestArn, requestConditionKeys } from '../method-request/authorizatio
 import { countCacheHit, countCacheMiss } from '../observability/observe.js'
 import { CacheControlStrategy, type CompiledResponseCache } from './compile.js'
 import { decodeCachedResponse } from './entry.js'
+import { hashKey } from './shared-store.js'
 
 const encoder = new TextEncoder()
 
@@ -58,6 +59,64 @@ function miss(ctx: RequestContext, key: string): void {
   runIntegration(ctx)
 }
 
+/**
+ * What a worker decoded from one value of the shared store (its number `seq`), with the key's
+ * bytes and hash: a repeated hit copies and parses nothing, it only checks, under the store's
+ * lock, that the entry still holds that value.
+ */
+export class DecodedHit {
+  constructor(
+    readonly keyBytes: Uint8Array,
+    readonly hash: number,
+    public seq: number,
+    public status: number,
+    /** Copied per response (send appends the per-request headers). */
+    public headers: readonly string[],
+    /** Shared by the responses of this value: nothing downstream writes into a reply body. */
+    public body: Uint8Array | null,
+  ) {}
+}
+
+/** Decoded values kept per worker and method; beyond it the map starts over (each costs one decode to redo). */
+export const MAX_DECODED_HITS = 256
+/** Larger bodies are not kept decoded (their copy costs more than the decode saves): at most 4 MB per method and worker. */
+export const MAX_DECODED_BODY_BYTES = 16_384
+
+/** A hit in the shared store; false when it holds no (valid) entry for the key. */
+function localHit(ctx: RequestContext, c: CompiledResponseCache, key: string): boolean {
+  const store = c.local!
+  const memo = c.decoded
+  let d = memo.get(key)
+  const keyBytes = d === undefined ? encoder.encode(key) : d.keyBytes
+  const hash = d === undefined ? hashKey(keyBytes) : d.hash
+  const seq = store.lookup(keyBytes, hash, Date.now(), d === undefined ? -1 : d.seq)
+  if (seq < 0) return false
+  if (d === undefined || d.seq !== seq) {
+    const entry = decodeCachedResponse(store.lastValue!)
+    store.lastValue = null
+    if (entry === null) return false
+    if (entry.body !== null && entry.body.byteLength > MAX_DECODED_BODY_BYTES) {
+      if (d !== undefined) memo.delete(key)
+      countCacheHit(ctx)
+      ctx.send(entry.status, entry.headers, entry.body)
+      return true
+    }
+    if (d === undefined) {
+      if (memo.size >= MAX_DECODED_HITS) memo.clear()
+      d = new DecodedHit(keyBytes, hash, seq, entry.status, entry.headers, entry.body)
+      memo.set(key, d)
+    } else {
+      d.seq = seq
+      d.status = entry.status
+      d.headers = entry.headers
+      d.body = entry.body
+    }
+  }
+  countCacheHit(ctx)
+  ctx.send(d.status, d.headers.slice(), d.body)
+  return true
+}
+
 /** Answers from `bytes`; false when they do not hold an entry. */
 function hit(ctx: RequestContext, bytes: Uint8Array): boolean {
   const entry = decodeCachedResponse(bytes)
@@ -83,8 +142,7 @@ export function runResponseCache(ctx: RequestContext, c: CompiledResponseCache):
     return
   }
   if (c.local !== null) {
-    const bytes = c.local.get(encoder.encode(key), Date.now())
-    if (bytes === null || !hit(ctx, bytes)) miss(ctx, key)
+    if (!localHit(ctx, c, key)) miss(ctx, key)
     return
   }
   // Redis: one round trip; the closure is the price of the await (the backend call a hit saves costs more).

@@ -31,6 +31,8 @@ const H_ENTRY_BUMP = 11
 const H_MAGIC = 12
 /** Incremented by every flush, so a test (or a log line) can tell one happened. */
 const H_FLUSHES = 13
+/** The last entry number given out: every stored value gets a new one (E_SEQ). */
+const H_SEQ = 14
 const MAGIC = 0x42504331 // 'BPC1'
 
 const ENTRY_INTS = 8
@@ -41,6 +43,8 @@ const E_FIRST_BLOCK = 3
 const E_PREV = 4
 const E_NEXT = 5
 const E_CHAIN = 6
+/** The value's number (H_SEQ when it was stored): a worker that decoded that value keeps its decoding. */
+const E_SEQ = 7
 const NONE = -1
 
 /** Bytes of metadata per block: its entry slot, expiry, next-block link and at most two bucket slots. */
@@ -169,6 +173,37 @@ export class SharedStore {
     }
   }
 
+  /**
+   * The number of the value stored under `key` (key bytes hashing to `hash`), or -1 when
+   * absent or expired at `now`. When that number is not `known`, the value is copied into
+   * `lastValue`; when it is, nothing is copied: the caller holds what it decoded from it.
+   */
+  lookup(key: Uint8Array, hash: number, now: number, known: number): number {
+    this.#lock()
+    try {
+      const i = this.#find(key, hash)
+      if (i === NONE) return -1
+      if (this.#expiry[i]! <= now) {
+        this.#remove(i)
+        return -1
+      }
+      this.#touch(i)
+      const e = this.#e
+      const seq = e[i * ENTRY_INTS + E_SEQ]!
+      if (seq === known) return seq
+      const keyLen = e[i * ENTRY_INTS + E_KEY_LEN]!
+      const out = new Uint8Array(e[i * ENTRY_INTS + E_TOTAL_LEN]! - keyLen)
+      this.#read(e[i * ENTRY_INTS + E_FIRST_BLOCK]!, keyLen, out)
+      this.lastValue = out
+      return seq
+    } finally {
+      this.#unlock()
+    }
+  }
+
+  /** The value the last lookup copied out (worker-local). */
+  lastValue: Uint8Array | null = null
+
   /** Stores `value` under `key` until `expiresAt` (epoch ms), evicting least recently used entries to make room; false when it can never fit. */
   set(key: Uint8Array, value: Uint8Array, expiresAt: number): boolean {
     const total = key.length + value.length
@@ -202,6 +237,9 @@ export class SharedStore {
       e[base + E_KEY_LEN] = key.length
       e[base + E_TOTAL_LEN] = total
       e[base + E_FIRST_BLOCK] = first
+      // Numbers stay positive: -1 means none to callers of lookup().
+      h[H_SEQ] = (h[H_SEQ]! + 1) & 0x7fffffff
+      e[base + E_SEQ] = h[H_SEQ]!
       this.#expiry[i] = expiresAt
       this.#write(first, 0, key)
       this.#write(first, key.length, value)

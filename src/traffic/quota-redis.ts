@@ -9,12 +9,13 @@
 //   bp:quota:{plan}:{key}:{periodStartDay}  requests in that period (expires a day after it ends)
 //   bp:usage:{plan}:{key}                   hash YYYY-MM-DD → requests that day (GetUsage)
 //   bp:since:{plan}                         the day the plan's quota first ran (SET NX)
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { acquireRedis, describeRedis, type SharedRedis } from '../state/redis.js'
 
 /** How often counts go to Redis and shared totals come back. */
 export const REDIS_SYNC_MS = 20
-/** A command that takes longer fails: the gateway counts locally meanwhile. */
-const REDIS_COMMAND_TIMEOUT_MS = 500
+/** How long connect() waits for the first connection (a refused one answers at once; a loaded machine may take seconds to finish the handshake). */
+const CONNECT_WAIT_MS = 5_000
 
 // ARGV: per key: plan, key, currentPeriodStart, deltaCount, then per delta: day (YYYY-MM-DD),
 // periodStart, periodExpireAtMs, count. Returns the current period's total per key.
@@ -60,44 +61,25 @@ type ScriptRedis = Redis & {
 }
 
 /** "host:port" of a redis:// URL, for log lines (never its password). */
-export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.hostname}:${u.port === '' ? '6379' : u.port}`
-  } catch {
-    return 'redis'
-  }
-}
+export const redisAddress = describeRedis
 
+/** Quotas' use of the thread's one connection to `url` (state/redis.ts: no queueing while offline, bounded commands, reconnection for ever). */
 export class RedisQuotaClient {
+  readonly #shared: SharedRedis
   readonly #redis: ScriptRedis
 
   constructor(url: string, onState: (up: boolean, reason: string) => void) {
-    this.#redis = new Redis(url, {
-      lazyConnect: true,
-      // Fail at once while disconnected: the gateway keeps counting locally and retries each sync.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeout: 1_000,
-      // Reconnect for ever, at most once a second.
-      retryStrategy: (times) => Math.min(times * 100, 1_000),
-    }) as ScriptRedis
-    this.#redis.defineCommand('bpQuotaSync', { numberOfKeys: 0, lua: SYNC_SCRIPT })
-    this.#redis.defineCommand('bpQuotaSince', { numberOfKeys: 1, lua: SINCE_SCRIPT })
-    // Connection errors reach the gateway through failed syncs; the listener keeps ioredis quiet.
-    this.#redis.on('error', (err: Error) => onState(false, err.message))
-    this.#redis.on('ready', () => onState(true, ''))
+    this.#shared = acquireRedis(url)
+    this.#shared.defineScript('bpQuotaSync', SYNC_SCRIPT, 0)
+    this.#shared.defineScript('bpQuotaSince', SINCE_SCRIPT, 1)
+    this.#redis = this.#shared.client as ScriptRedis
+    // Failed syncs say so too; this tells the gateway at once.
+    this.#shared.onState(onState)
   }
 
-  /** Connects (bounded); false when the server is unreachable (the client keeps retrying). */
+  /** Waits (bounded) for the connection; false when the server is unreachable (it keeps retrying). */
   async connect(): Promise<boolean> {
-    try {
-      await this.#redis.connect()
-      return true
-    } catch {
-      return false
-    }
+    return await this.#shared.whenReady(CONNECT_WAIT_MS)
   }
 
   /** One atomic sync; rejects when Redis is unreachable (nothing was applied, or all was). */
@@ -130,10 +112,6 @@ export class RedisQuotaClient {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.#redis.quit()
-    } catch {
-      this.#redis.disconnect()
-    }
+    this.#shared.release()
   }
 }

@@ -1,32 +1,25 @@
 // Throttling's buckets in Redis (`state.redis`), so that several gateway processes enforce
 // one limit together. A request's whole chain is one EVALSHA of TAKE_SCRIPT: one round trip,
 // atomic in Redis, on Redis's clock (TIME), so every process refills the same way. Each worker
-// thread has one connection (auto-pipelined: the requests of one turn share a write).
+// thread has one connection, shared with its response cache (auto-pipelined: the requests of
+// one turn share a write).
 //
 // When Redis cannot answer — unreachable, restarting, slower than REDIS_COMMAND_TIMEOUT_MS —
 // the request is decided on this process's own buckets (the SharedArrayBuffer table), so the
 // gateway keeps serving and keeps limiting: each process then enforces the full limit on its
 // own. The first thread of the process to lose Redis says so in the log, the last to get it
-// back says that; ioredis reconnects with at most REDIS_RECONNECT_MAX_DELAY_MS between tries.
+// back says that; the connection (state/redis.ts, shared with the thread's other users)
+// reconnects with at most REDIS_RECONNECT_MAX_DELAY_MS between tries.
 //
 // What an outage loses: Redis holds only bucket levels. Buckets in a Redis that restarts
 // without persistence start full (one extra burst); during the outage, plus at most
 // REDIS_RECONNECT_MAX_DELAY_MS after Redis is back, a limit shared by P processes admits up
 // to P times it. No request waits longer than REDIS_COMMAND_TIMEOUT_MS for Redis.
-import { createRequire } from 'node:module'
-import type { Redis, RedisOptions } from 'ioredis'
+import { acquireRedis, describeRedis, REDIS_COMMAND_TIMEOUT_MS, REDIS_RECONNECT_MAX_DELAY_MS, type SharedRedis } from '../state/redis.js'
 import { throttleTable, type ThrottleChain } from './throttle.js'
 
-/** ioredis, loaded by the first thread that needs it: a gateway without Redis never pays its import (≈ 1 s of start-up per thread on a loaded machine). */
-const require = createRequire(import.meta.url)
-function loadRedis(): new (url: string, options: RedisOptions) => Redis {
-  return (require('ioredis') as { Redis: new (url: string, options: RedisOptions) => Redis }).Redis
-}
+export { describeRedis, REDIS_COMMAND_TIMEOUT_MS, REDIS_RECONNECT_MAX_DELAY_MS }
 
-/** A Redis answer slower than this decides the request on local buckets instead (Redis on loopback answers in well under 1 ms). */
-export const REDIS_COMMAND_TIMEOUT_MS = 200
-/** The longest wait between reconnection attempts: the window after Redis is back during which limits are still local. */
-export const REDIS_RECONNECT_MAX_DELAY_MS = 500
 /** Prefix of the bucket keys in Redis ("bp:throttle:" + the bucket identity). */
 export const REDIS_KEY_PREFIX = 'bp:throttle:'
 
@@ -74,55 +67,43 @@ export function takeScriptArgs(chain: ThrottleChain): (string | number)[] {
   return [keys.length, ...keys, ...argv]
 }
 
-/** host:port of a redis:// URL, for log lines (the URL may carry a password: never logged). */
-export function describeRedis(url: string): string {
-  try {
-    const u = new URL(url)
-    return `${u.hostname}:${u.port === '' ? '6379' : u.port}`
-  } catch {
-    return 'redis'
-  }
-}
-
 interface ThrottleCommands {
   bpThrottleTake(args: (string | number)[]): Promise<number>
 }
 
-/** One thread's connection to the Redis holding the buckets. */
+/** One thread's use of the Redis holding the buckets (the thread's one connection, state/redis.ts). */
 export class RedisThrottle {
   readonly url: string
-  readonly #client: Redis & ThrottleCommands
-  /** This thread has lost Redis (and counted itself in the table's outage count). */
-  #down = false
-  /** close() was called: the end of the connection is no outage. */
-  #closed = false
+  readonly #redis: SharedRedis
+  readonly #client: ThrottleCommands
   /** noteError has said it once for this thread. */
   #errorLogged = false
-  readonly #where: string
 
   constructor(url: string) {
     this.url = url
-    this.#where = describeRedis(url)
-    const RedisClient = loadRedis()
-    this.#client = new RedisClient(url, {
-      // Fail at once while disconnected, never queue: the request is decided locally instead.
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeout: 1_000,
-      enableAutoPipelining: true,
-      retryStrategy: (times: number) => Math.min(times * 50, REDIS_RECONNECT_MAX_DELAY_MS),
-    }) as Redis & ThrottleCommands
-    this.#client.defineCommand('bpThrottleTake', { lua: TAKE_SCRIPT })
-    this.#client.on('ready', () => this.#up())
-    this.#client.on('error', (err: Error) => this.#lost(err.message))
-    this.#client.on('close', () => this.#lost('connection closed'))
+    this.#redis = acquireRedis(url)
+    this.#redis.defineScript('bpThrottleTake', TAKE_SCRIPT)
+    this.#client = this.#redis.client as unknown as ThrottleCommands
+    // The first thread of the process to lose Redis says so, the last to get it back says that
+    // (the table counts the threads without it); each thread counts itself once per outage.
+    let counted = false
+    const onState = (up: boolean, reason: string): void => {
+      if (up === !counted) return
+      counted = !up
+      if (!up) {
+        if (throttleTable().outageStarted()) console.error(`throttling: Redis at ${this.#redis.where} is unreachable (${reason}): this process throttles on its own buckets until it is back`)
+      } else if (throttleTable().outageEnded()) {
+        console.error(`throttling: Redis at ${this.#redis.where} is reachable again: limits are shared through it again`)
+      }
+    }
+    // Another user of the connection may have seen it lost already.
+    if (this.#redis.down) onState(false, 'connection lost')
+    this.#redis.onState(onState)
   }
 
   /** Whether a take can go to Redis now (else it is decided on local buckets). */
   get ready(): boolean {
-    return this.#client.status === 'ready'
+    return this.#redis.ready
   }
 
   /** One round trip: 0 when let through, else the 1-based position of the bucket that throttled. */
@@ -132,28 +113,13 @@ export class RedisThrottle {
 
   /** A take failed while connected (a timeout, an error answer): said once per thread, the request decided locally. */
   noteError(err: unknown): void {
-    if (this.#errorLogged || this.#client.status !== 'ready') return
+    if (this.#errorLogged || !this.#redis.ready) return
     this.#errorLogged = true
-    console.error(`throttling: Redis at ${this.#where} failed a take (${err instanceof Error ? err.message : String(err)}): such requests are decided on this process's own buckets`)
-  }
-
-  #lost(reason: string): void {
-    if (this.#down || this.#closed || this.#client.status === 'ready') return
-    this.#down = true
-    if (throttleTable().outageStarted()) {
-      console.error(`throttling: Redis at ${this.#where} is unreachable (${reason}): this process throttles on its own buckets until it is back`)
-    }
-  }
-
-  #up(): void {
-    if (!this.#down) return
-    this.#down = false
-    if (throttleTable().outageEnded()) console.error(`throttling: Redis at ${this.#where} is reachable again: limits are shared through it again`)
+    console.error(`throttling: Redis at ${this.#redis.where} failed a take (${err instanceof Error ? err.message : String(err)}): such requests are decided on this process's own buckets`)
   }
 
   close(): void {
-    this.#closed = true
-    this.#client.disconnect()
+    this.#redis.release()
   }
 }
 

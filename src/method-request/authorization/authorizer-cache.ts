@@ -23,8 +23,17 @@ export function cachedAuthorizerResult(entry: number, payload: Uint8Array): Auth
   return r
 }
 
+/** A short hash of what an authorizer's answer depends on besides its function: part of the cache key. */
+export function authorizerDefinitionHash(a: { readonly type: string; readonly identitySources: readonly object[]; readonly validation: RegExp | null; readonly ttlMs: number }): string {
+  const text = JSON.stringify([a.type, a.identitySources, a.validation?.source ?? null, a.ttlMs])
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return (h >>> 0).toString(36)
+}
+
 /**
- * The cache key of a request: the API, stage and authorizer, then the identity sources'
+ * The cache key of a request: the API, stage, authorizer and its definition's hash (a
+ * JSON array, then a line feed: functions/authorizer-cache.ts reads the names from it), then the identity sources'
  * values (API Gateway keys an authorizer's cache by them). JSON keeps the values apart
  * whatever characters they hold.
  */

@@ -32,7 +32,7 @@ import { evaluatePolicy, methodArn } from './policy.js'
 import { AUTHORIZER_EXPLICIT_DENY, AUTHORIZER_IMPLICIT_DENY, AuthorizationKind, checkResourcePolicyDeny, combineWithResourcePolicy, type CompiledResourcePolicy } from './resource-policy.js'
 import { checkAuthorizerResult, type AuthorizerResult } from './lambda-authorizer-result.js'
 import { buildRequestEvent, buildTokenEvent, encodeAuthorizerEvent } from './lambda-authorizer-event.js'
-import { authorizerCacheKey, cachedAuthorizerResult } from './authorizer-cache.js'
+import { authorizerCacheKey, authorizerDefinitionHash, cachedAuthorizerResult } from './authorizer-cache.js'
 
 /** API Gateway's default authorizerResultTtlInSeconds, and its maximum (API reference, "Authorizer"). */
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300
@@ -277,7 +277,8 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     /** The API's resource policy: its explicit Denies apply before the authorizer runs, then Table A (resource-policy.ts). */
     readonly resourcePolicy: CompiledResourcePolicy | null = null,
   ) {
-    this.#cachePrefix = JSON.stringify([apiId, stage, authorizer.name, authorizer.functionName]) + '\n'
+    // The definition's hash too: a changed authorizer never meets entries (in Redis, of other processes) of the old one.
+    this.#cachePrefix = JSON.stringify([apiId, stage, authorizer.name, authorizer.functionName, authorizerDefinitionHash(authorizer)]) + '\n'
   }
 
   run(ctx: RequestContext): StepOutcome {

@@ -97,3 +97,29 @@ t.test('a client mirrors the entries it read: no message until the expiry or a r
   t.equal(a.mirroredAuthorizerResult('key', Date.now()), null, 'the host cleared its cache: the mirror follows without a message')
   t.strictSame(await a.lookupAuthorizerResult('key'), { kind: 'not-found' })
 })
+
+t.test('Redis keys: API, stage, authorizer readable, the identity hashed, the config version in them', async (t) => {
+  const { redisAuthorizerKey, authorizerCacheVersion } = await import('../../../src/functions/authorizer-cache.js')
+  const { authorizerCacheKey } = await import('../../../src/method-request/authorization/authorizer-cache.js')
+  const prefix = JSON.stringify(['petstore', 'prod', 'my auth', 'authFn', 'abc']) + '\n'
+  const key = authorizerCacheKey(prefix, ['Bearer s3cret-token'])
+  const r = redisAuthorizerKey(key, '0123456789abcdef')!
+  t.match(r, /^bp:authz:petstore\/prod\/my%20auth:0123456789abcdef:[A-Za-z0-9_-]{43}$/)
+  t.notOk(r.includes('s3cret'), 'no identity source value in clear')
+  t.not(redisAuthorizerKey(authorizerCacheKey(prefix, ['Bearer other']), '0123456789abcdef'), r, 'another token, another key')
+  t.not(redisAuthorizerKey(key, 'fedcba9876543210'), r, 'another config version, another key')
+  t.equal(redisAuthorizerKey('no line feed', 'v'), null, 'a key the worker did not build')
+
+  const dir = t.testdir({ 'auth.mjs': 'export const handler = async () => ({ principalId: "a" })\n' })
+  const { writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { pathToFileURL } = await import('node:url')
+  const file = join(dir, 'auth.mjs')
+  const fn = { kind: 'local' as const, name: 'auth', handler: `${file}#handler`, moduleUrl: pathToFileURL(file).href, exportName: 'handler', timeoutMs: 3000, memoryMb: 128, environment: {}, concurrency: 1 }
+  const v1 = authorizerCacheVersion([fn])
+  t.match(v1, /^[0-9a-f]{16}$/)
+  t.equal(authorizerCacheVersion([fn]), v1, 'the same configuration: the same version (gateways share entries)')
+  t.not(authorizerCacheVersion([{ ...fn, environment: { MODE: 'strict' } }]), v1, 'a changed functions config: another version')
+  writeFileSync(file, 'export const handler = async () => ({ principalId: "b" })\n')
+  t.not(authorizerCacheVersion([fn]), v1, 'a changed handler module: another version (a reload serves no stale policy)')
+})

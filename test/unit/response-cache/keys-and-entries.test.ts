@@ -18,7 +18,7 @@ function ctxOf(method: string, query: string, headers: string[], params: string[
 }
 
 function cacheOf(keyParts: CompiledResponseCache['keyParts'], namespace = '/users/{id}', local: SharedStore | null = null): CompiledResponseCache {
-  return { local, redis: null, prefix: '', namespace, ttlMs: 300_000, keyParts, requireAuthorization: true, strategy: CacheControlStrategy.SucceedWithHeader, principals: new Map(), region: 'us-east-1', accountId: '123456789012' }
+  return { local, redis: null, prefix: '', namespace, ttlMs: 300_000, keyParts, requireAuthorization: true, strategy: CacheControlStrategy.SucceedWithHeader, principals: new Map(), region: 'us-east-1', accountId: '123456789012', decoded: new Map() }
 }
 
 t.test('the key: namespace, method, and the cacheKeyParameters values in order', async (t) => {
