@@ -8,7 +8,9 @@
 //   BENCH_ROOT=/path/to/other/checkout node dist/bench/startup.js 5   (its build, this harness)
 //
 // It serves bench/fixtures/bench-gateway.json (MOCK, HTTP_PROXY, Lambda routes: the function
-// host starts too) with the backend stage variable pointing nowhere (the MOCK route needs none).
+// host starts too) with the backend stage variable pointing nowhere (the MOCK route needs none);
+// STARTUP_API=1 serves bench/fixtures/bench-api.json alone instead (no config: no function host,
+// no usage plans).
 // Run it under the bench lock like every measurement.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -54,7 +56,8 @@ async function pollUntil(url: string, since: number): Promise<number> {
 
 async function once(flags: string[]): Promise<Times> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', '--config', join(ROOT, 'bench', 'fixtures', 'bench-gateway.json'), '--port', '0', '--host', '127.0.0.1', '--admin-port', '0', '--stage-var', 'backend=http://127.0.0.1:9', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const source = process.env.STARTUP_API === '1' ? [join(ROOT, 'bench', 'fixtures', 'bench-api.json')] : ['--config', join(ROOT, 'bench', 'fixtures', 'bench-gateway.json')]
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'serve', ...source, '--port', '0', '--host', '127.0.0.1', '--admin-port', '0', '--stage-var', 'backend=http://127.0.0.1:9', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   try {

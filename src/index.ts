@@ -1,6 +1,6 @@
 // createGateway(): the programmatic entry. Loads and checks the config on the main
-// thread (errors surface here, with file and pointer), then starts the workers and the
-// front end.
+// thread (errors surface here, with file and pointer), then starts the workers (or takes
+// over those startWorkers began before the load: pool/prestart.ts) and the front end.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './pipeline/compile.js'
