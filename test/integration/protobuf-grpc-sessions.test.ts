@@ -247,7 +247,5 @@ t.test('compressed answers (grpc-encoding gzip, deflate) are decoded; grpc-accep
   const snappy = await request(`${gw.url}/test/raw/Snappy?pet_id=7`, { method: 'POST', headers: JSON_HEADERS, body: '{}' })
   t.equal(snappy.status, 502, 'an encoding that was not offered')
   t.strictSame(snappy.json(), { message: 'Internal server error' })
-  // The log line comes from the worker that answered, through the main thread's stderr: it may follow the answer (front per worker).
-  for (let i = 0; i < 100 && !/a message compressed with grpc-encoding "snappy", which was not offered \(identity,deflate,gzip\)/.test(gw.output()); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(gw.output(), /a message compressed with grpc-encoding "snappy", which was not offered \(identity,deflate,gzip\)/)
 })
