@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // backplane serve | check | routes: arguments → options → the library (thin).
-import { compileGateway } from './pipeline/compile.js'
-import { checkTemplates } from './mapping/check-templates.js'
-import { withCanaryApis } from './config/canary-settings.js'
-import { loadGateway, type LoadOptions } from './config/load.js'
+//
+// Only light modules are imported up front; each command imports what it runs. `serve`
+// starts its workers first (pool/prestart.ts), so their module graph loads in parallel
+// with the main thread's (issue 11, start-up).
+import type { LoadOptions } from './config/load.js'
 import { ConfigError, PortInUseError, formatProblem, type ConfigProblem } from './errors.js'
-import { createGateway, describeFrontEnd, type FrontMode } from './index.js'
-import { USAGE_HELP, UsageCommandError, usageReport } from './cli/usage.js'
-import { runCacheCommand } from './response-cache/flush.js'
+import { DEFAULT_FRONT, startWorkers, type FrontMode } from './pool/prestart.js'
 
 /** How long the reload line waits for every worker to compile the new configuration. */
 const RELOAD_ANNOUNCE_WAIT_MS = 10_000
@@ -19,7 +18,9 @@ const EXIT_USAGE = 2
 /** `serve`: the listening port is taken by another process (uWS would silently share it). */
 const EXIT_PORT_IN_USE = 3
 
-const HELP = `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 3 / Swagger 2 with x-amazon-apigateway-* extensions)
+const helpText = async (): Promise<string> => {
+  const { USAGE_HELP } = await import('./cli/usage.js')
+  return `backplane: serve Amazon API Gateway REST API definitions (OpenAPI 3 / Swagger 2 with x-amazon-apigateway-* extensions)
 
 Usage:
   backplane serve [API_FILE ...] [--config backplane.yaml] [--port N] [--host H]
@@ -32,9 +33,10 @@ Usage:
   backplane cache flush --config F --api ID --stage NAME [--admin URL]
   backplane --help | --version
 
---front workers runs one uWebSockets.js app per worker thread on the shared port (the
-kernel spreads connections over them); --front main (the default) runs one front on the
-main thread that batches requests to the workers. BACKPLANE_FRONT sets the default.
+--front workers (the default) runs one uWebSockets.js app per worker thread on the shared
+port (the kernel spreads connections over them; --workers defaults to one per core);
+--front main runs one front on the main thread that batches requests to the workers
+(--workers defaults to one per core less one). BACKPLANE_FRONT sets the default.
 
 --strict makes every warning an error. Without it, serve answers 500 for a method whose
 mapping template does not compile and serves the rest; check always refuses such a template.
@@ -45,6 +47,7 @@ http://HOST:PORT/{stage}/{resource path}, as API Gateway's execute-api URLs.
 Exit codes: 0 ok, 1 invalid configuration (or a failure at run time), 2 bad usage,
 3 the listening port is already in use by another process.
 `
+}
 
 class UsageError extends Error {}
 
@@ -60,7 +63,7 @@ interface Args {
   stageVariables: Record<string, string>
   /** --strict: warnings are errors. */
   strict: boolean
-  /** --front: where requests are served (index.ts FrontMode); undefined: BACKPLANE_FRONT, else main. */
+  /** --front: where requests are served (index.ts FrontMode); undefined: BACKPLANE_FRONT, else workers. */
   front: FrontMode | undefined
 }
 
@@ -137,8 +140,11 @@ function printProblems(problems: readonly ConfigProblem[]): void {
 async function serve(args: Args): Promise<number> {
   if (args.files.length === 0 && args.config === null) throw new UsageError('serve needs an API file or --config')
   const env = process.env.BACKPLANE_FRONT
-  const front = args.front ?? (env === undefined || env === '' ? 'main' : frontMode(env, 'BACKPLANE_FRONT'))
-  const gw = await createGateway({ ...loadOptions(args), front })
+  const front = args.front ?? (env === undefined || env === '' ? DEFAULT_FRONT : frontMode(env, 'BACKPLANE_FRONT'))
+  // The workers start loading now; createGateway hands them the checked configuration.
+  const prestarted = startWorkers(front, args.workers ?? 0)
+  const { createGateway, describeFrontEnd } = await import('./index.js')
+  const gw = await createGateway({ ...loadOptions(args), front, prestarted })
   printProblems(gw.warnings)
   process.stdout.write(`backplane listening on ${gw.url}\n`)
   process.stdout.write(`front end: ${describeFrontEnd()}${front === 'workers' ? ', one per worker' : ''}\n`)
@@ -178,7 +184,11 @@ async function serve(args: Args): Promise<number> {
   return EXIT_OK
 }
 
-function check(args: Args): number {
+async function check(args: Args): Promise<number> {
+  const { loadGateway } = await import('./config/load.js')
+  const { compileGateway } = await import('./pipeline/compile.js')
+  const { checkTemplates } = await import('./mapping/check-templates.js')
+  const { withCanaryApis } = await import('./config/canary-settings.js')
   if (args.files.length === 0 && args.config === null) throw new UsageError('check needs files')
   const loaded = loadGateway(loadOptions(args))
   const problems: ConfigProblem[] = [...loaded.warnings]
@@ -190,7 +200,9 @@ function check(args: Args): number {
   return EXIT_OK
 }
 
-function routes(args: Args): number {
+async function routes(args: Args): Promise<number> {
+  const { loadGateway } = await import('./config/load.js')
+  const { compileGateway } = await import('./pipeline/compile.js')
   if (args.files.length === 0 && args.config === null) throw new UsageError('routes needs files')
   const loaded = loadGateway(loadOptions(args))
   const problems: ConfigProblem[] = []
@@ -216,9 +228,11 @@ function routes(args: Args): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  /** The usage command's module, once loaded (its errors are usage errors). */
+  let usage: typeof import('./cli/usage.js') | null = null
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      process.stdout.write(HELP)
+      process.stdout.write(await helpText())
       return argv.length === 0 ? EXIT_USAGE : EXIT_OK
     }
     if (argv[0] === '--version') {
@@ -226,24 +240,25 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_OK
     }
     if (argv[0] === 'usage') {
-      process.stdout.write(`${JSON.stringify(await usageReport(argv.slice(1)), null, 2)}\n`)
+      usage = await import('./cli/usage.js')
+      process.stdout.write(`${JSON.stringify(await usage.usageReport(argv.slice(1)), null, 2)}\n`)
       return EXIT_OK
     }
-    if (argv[0] === 'cache') return await runCacheCommand(argv.slice(1))
+    if (argv[0] === 'cache') return await (await import('./response-cache/flush.js')).runCacheCommand(argv.slice(1))
     const args = parseArgs(argv)
     switch (args.command) {
       case 'serve':
         return await serve(args)
       case 'check':
-        return check(args)
+        return await check(args)
       case 'routes':
-        return routes(args)
+        return await routes(args)
       default:
         throw new UsageError(`unknown command "${args.command}"`)
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof UsageCommandError) {
-      process.stderr.write(`backplane: ${err.message}\n\n${HELP}`)
+    if (err instanceof UsageError || (usage !== null && err instanceof usage.UsageCommandError)) {
+      process.stderr.write(`backplane: ${(err as Error).message}\n\n${await helpText()}`)
       return EXIT_USAGE
     }
     if (err instanceof ConfigError) {

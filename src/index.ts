@@ -1,6 +1,6 @@
 // createGateway(): the programmatic entry. Loads and checks the config on the main
-// thread (errors surface here, with file and pointer), then starts the workers and the
-// front end.
+// thread (errors surface here, with file and pointer), then starts the workers (or takes
+// over those startWorkers began before the load: pool/prestart.ts) and the front end.
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
 import { compileGateway } from './pipeline/compile.js'
@@ -21,6 +21,7 @@ import { QuotaState } from './traffic/quota-state.js'
 import { createThrottleMemory } from './traffic/throttle.js'
 import { ResponseCacheMemory } from './response-cache/memory.js'
 import type { SharedTrafficMemory } from './pool/protocol.js'
+import { DEFAULT_FRONT, WORKER_URL, defaultWorkerCount, type PrestartedPool, type FrontMode } from './pool/prestart.js'
 
 /** How long a stopping gateway waits for requests in flight: API Gateway's 29 s integration timeout. */
 export const DEFAULT_DRAIN_MS = 29_000
@@ -83,13 +84,18 @@ function loadChecked(opts: LoadOptions): { loaded: LoadResult; warnings: ConfigP
   return { loaded, warnings: [...loaded.warnings, ...problems] }
 }
 
-/** Where requests are served: one front on the main thread batching to the workers, or one front per worker. */
-export type FrontMode = 'main' | 'workers'
+export { DEFAULT_FRONT, startWorkers, type FrontMode } from './pool/prestart.js'
 
 /** createGateway's options: what the loader reads, and how the front runs. */
 export interface GatewayOptions extends LoadOptions {
-  /** 'workers': each worker runs its own uWebSockets.js app on the shared port (issue 11); default 'main'. */
+  /** 'workers' (DEFAULT_FRONT): each worker runs its own uWebSockets.js app on the shared port (issue 11); 'main': one front on the main thread. */
   readonly front?: FrontMode | undefined
+  /**
+   * Workers started before this call (startWorkers, pool/prestart.ts), loading their modules while the
+   * configuration loads. Used when their count and mode are the configuration's; else
+   * destroyed and a pool of the right size made. Always taken over: createGateway destroys it on failure.
+   */
+  readonly prestarted?: PrestartedPool | undefined
 }
 
 /** The front as createGateway drives it, whichever mode runs. */
@@ -103,15 +109,16 @@ interface RunningFront {
 }
 
 /** The main-thread front and the batching dispatcher (the design card's first shape). */
-function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory): RunningFront {
+function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory, prestarted: PrestartedPool | undefined): RunningFront {
   const front = new FrontServer()
   const dispatcher = new RequestDispatcher({
     observabilityChannel: hub.channelName,
     functionsHost,
-    workerUrl: new URL('./pool/worker.js', import.meta.url),
+    workerUrl: WORKER_URL,
     gateway,
     workers: gateway.workers,
     traffic,
+    prestarted,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
   })
@@ -137,14 +144,15 @@ function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], f
 }
 
 /** One front per worker (front/supervisor.ts); the main thread serves no request. */
-function startWorkerFronts(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory): RunningFront {
+function startWorkerFronts(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory, prestarted: PrestartedPool | undefined): RunningFront {
   const fronts = new WorkerFronts({
     observabilityChannel: hub.channelName,
     functionsHost,
-    workerUrl: new URL('./pool/worker.js', import.meta.url),
+    workerUrl: WORKER_URL,
     gateway,
     workers: gateway.workers,
     traffic,
+    prestarted,
   })
   hub.gauges = {
     // /ready: every front listens (threadIds) and has compiled the newest configuration.
@@ -165,9 +173,24 @@ function startWorkerFronts(hub: ObservabilityHub, gateway: LoadResult['gateway']
 }
 
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
-  const { loaded, warnings } = loadChecked(opts)
-  // Before anything starts: a port another process holds is refused, not shared.
-  await probePort(loaded.gateway.host, loaded.gateway.port)
+  const mode = opts.front ?? DEFAULT_FRONT
+  let prestarted = opts.prestarted
+  let loaded: LoadResult
+  let warnings: ConfigProblem[]
+  try {
+    ;({ loaded, warnings } = loadChecked(opts))
+    // Before anything starts: a port another process holds is refused, not shared.
+    await probePort(loaded.gateway.host, loaded.gateway.port)
+  } catch (err) {
+    await prestarted?.destroy()
+    throw err
+  }
+  // The configuration may name another worker count than the one the workers were started with.
+  const threads = loaded.gateway.workers > 0 ? loaded.gateway.workers : defaultWorkerCount(mode)
+  if (prestarted !== undefined && (prestarted.front !== mode || prestarted.threads !== threads)) {
+    await prestarted.destroy()
+    prestarted = undefined
+  }
 
   // Functions run in their own threads, apart from the hot-path workers (issue 5). The
   // workers start meanwhile (their module graph and compile take seconds on a loaded
@@ -176,14 +199,20 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const functionsHost = loaded.functions === null ? null : `backplane:functions:${randomUUID()}`
   const functionsStart = loaded.functions === null ? Promise.resolve(null) : startFunctionHostThread(loaded.functions.entries as FunctionsConfig, { baseDir: loaded.functions.baseDir, name: functionsHost!, redis: loaded.gateway.state.redis })
   // Usage plan quotas: the shared counters, read back from state.dir (or Redis) before any worker serves.
-  const quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
+  let quotas: QuotaState
+  try {
+    quotas = await QuotaState.create(loaded.gateway, { log: (line) => process.stderr.write(`${line}\n`) })
+  } catch (err) {
+    await prestarted?.destroy()
+    throw err
+  }
   // Token buckets for every bucket the configuration names, shared by all workers.
   const traffic: SharedTrafficMemory = { quota: quotas.memory, throttleMemory: createThrottleMemory(loaded.gateway) }
   // The stage caches' shared memory (response-cache/memory.ts), on the gateway the workers get.
   const responseCaches = new ResponseCacheMemory()
   const hub = new ObservabilityHub()
   const served = responseCaches.attach(loaded.gateway)
-  const front = opts.front === 'workers' ? startWorkerFronts(hub, served, functionsHost, traffic) : startMainFront(hub, served, functionsHost, traffic)
+  const front = mode === 'workers' ? startWorkerFronts(hub, served, functionsHost, traffic, prestarted) : startMainFront(hub, served, functionsHost, traffic, prestarted)
   let functions: FunctionHostThread | null = null
   let port: number
   let admin: AdminListener | null = null

@@ -15,6 +15,9 @@
 //   LOADGEN=wrk|autocannon  the load generator; default wrk when installed (/usr/bin/wrk),
 //                       autocannon when not, and for RATE or PIPELINING>1 runs
 //   WRK_THREADS=1       wrk's threads (-t)
+//   THREAD_CPU=1        also print, each round, every gateway thread's CPU µs per request
+//                       (/proc/<pid>/task/*/schedstat; bench/e2e/thread-cpu.ts): the main
+//                       thread's share is the serial part left (issue 11's scaling argument)
 //   BENCH_TIMEOUT=S     bound on the whole run (default: derived from the knobs above)
 //   FLOOR_MODE=request  the floor proxy pipes pool.request() bodies instead of using
 //                       pool.stream() (measured ≈1.7× slower here: a weaker floor)
@@ -35,6 +38,8 @@ export interface Knobs {
   loadgen: 'wrk' | 'autocannon' | null
   /** wrk's -t. */
   wrkThreads: number
+  /** THREAD_CPU=1: print each gateway thread's µs per request every round. */
+  threadCpu: boolean
   /** How the floor proxy calls undici: 'stream' (default, the faster) or 'request' + pipe. */
   floorMode: 'request' | 'stream'
   /** Seconds; null = derive from the scenario count. */
@@ -64,6 +69,7 @@ export function readKnobs (env: NodeJS.ProcessEnv = process.env): Knobs {
     pin: env.PIN === '1' || env.PIN === 'true',
     loadgen: loadgen(env.LOADGEN),
     wrkThreads: int(env, 'WRK_THREADS', 1, 1),
+    threadCpu: env.THREAD_CPU === '1' || env.THREAD_CPU === 'true',
     floorMode: floorMode(env.FLOOR_MODE),
     timeout: env.BENCH_TIMEOUT !== undefined && env.BENCH_TIMEOUT !== '' ? int(env, 'BENCH_TIMEOUT', 0, 1) : null
   }

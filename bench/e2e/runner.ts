@@ -9,6 +9,7 @@ import type { Generator, LoadResult } from './load.js'
 import type { Scenario, TargetContext } from './scenarios.js'
 import { checkAnswer, scenarioLoad, startOrder, startTargets, unavailableTargets } from './start-targets.js'
 import type { Knobs } from './knobs.js'
+import { threadTimes, threadShares, sharesText } from './thread-cpu.js'
 
 /** Share of non-2xx responses and errors above which a scenario's figures are suspect. */
 export const MAX_FAILURE_SHARE = 0.001
@@ -102,8 +103,11 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
     }
     for (let i = 0; i < knobs.rounds; i++) {
       const before = started.map((server) => cpuSeconds(server.pid))
+      const measured = started[started.length - 1]!
+      const threadsBefore = knobs.threadCpu ? threadTimes(measured.pid) : null
       const machineBefore = machineTicks()
       const round = await runLoad(load, generator, knobs.wrkThreads)
+      if (threadsBefore !== null) log(`  ${scenario.name}: ${measured.name} threads, µs cpu/req: ${sharesText(threadShares(measured.pid, threadsBefore, threadTimes(measured.pid), round.ok + round.non2xx))}`)
       const machineAfter = machineTicks()
       if (machineBefore !== null && machineAfter !== null && machineAfter.total > machineBefore.total) {
         round.machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100

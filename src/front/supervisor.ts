@@ -6,7 +6,7 @@
 import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
-import { defaultWorkerCount } from '../pool/dispatcher.js'
+import { defaultWorkerCount, type PrestartedPool } from '../pool/prestart.js'
 import { pickFreePort } from './port-probe.js'
 import { ABORT_SLOTS, type ConfigMessage, type FrontCommand, type FrontEvent, type FrontTask, type SharedTrafficMemory, type WorkerInit } from '../pool/protocol.js'
 
@@ -24,12 +24,14 @@ export interface WorkerFrontsOptions {
   readonly gateway: unknown
   /** Name of the function host's channel, or null. */
   readonly functionsHost: string | null
-  /** Threads; 0 means defaultWorkerCount(). */
+  /** Threads; 0 means defaultWorkerCount('workers'): one per core, the main thread serves no request. */
   readonly workers: number
   /** Name of the observability channel (observability/hub.ts). */
   readonly observabilityChannel: string
   /** Quota counters and token buckets, passed on in WorkerInit. */
   readonly traffic: SharedTrafficMemory
+  /** Workers started before the configuration was loaded (pool/prestart.ts), of the right count and mode; else a pool is made. */
+  readonly prestarted?: PrestartedPool | undefined
 }
 
 /** One worker's front, as the supervisor sees it. */
@@ -54,6 +56,7 @@ export class WorkerFronts {
   #port = 0
   /** Set once close() began: a front that ends is not started again. */
   #closing = false
+  readonly #prestarted: PrestartedPool | null
 
   constructor(opts: WorkerFrontsOptions) {
     const configChannel = `backplane-config-${randomUUID()}`
@@ -68,17 +71,23 @@ export class WorkerFronts {
       abortFlags: new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT),
       ...opts.traffic,
     }
-    this.threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
-    this.pool = new Piscina({
-      filename: opts.workerUrl.href,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      // One task per worker, and it lasts: each worker gets exactly one front.
-      concurrentTasksPerWorker: 1,
-      atomics: 'disabled',
-      idleTimeout: Infinity,
-      workerData: init,
-    })
+    this.threads = opts.workers > 0 ? opts.workers : defaultWorkerCount('workers')
+    this.#prestarted = opts.prestarted ?? null
+    if (opts.prestarted !== undefined) {
+      opts.prestarted.handOver(init)
+      this.pool = opts.prestarted.pool
+    } else {
+      this.pool = new Piscina({
+        filename: opts.workerUrl.href,
+        minThreads: this.threads,
+        maxThreads: this.threads,
+        // One task per worker, and it lasts: each worker gets exactly one front.
+        concurrentTasksPerWorker: 1,
+        atomics: 'disabled',
+        idleTimeout: Infinity,
+        workerData: init,
+      })
+    }
     this.#inFlight = new SharedArrayBuffer(this.threads * Int32Array.BYTES_PER_ELEMENT)
     this.#inFlightView = new Int32Array(this.#inFlight)
     for (let i = 0; i < this.threads; i++) this.#slots.push({ index: i, control: null, threadId: -1, waiter: null })
@@ -236,7 +245,8 @@ export class WorkerFronts {
     this.#closing = true
     await this.#ask({ type: 'close' }, waitMs)
     this.#configChannel.close()
-    await this.pool.destroy()
+    if (this.#prestarted !== null) await this.#prestarted.destroy()
+    else await this.pool.destroy()
   }
 
   /**

@@ -8,6 +8,8 @@
 // task's MessagePort carries the supervisor's few commands (stop listening, drain, close).
 // A task per request or per batch would bring back the hop this removes.
 import { threadId } from 'node:worker_threads'
+import { writeSync } from 'node:fs'
+import { format } from 'node:util'
 import type { FrontCommand, FrontEvent, FrontTask, ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { ABORT_SLOTS, ABORT_SLOT_MASK } from '../pool/protocol.js'
 import type { ReplySink } from '../pipeline/context.js'
@@ -102,8 +104,26 @@ class LocalDispatcher implements FrontDispatcher, ReplySink {
   }
 }
 
+/**
+ * console.error and console.warn (the failure paths' log lines) go straight to the process's
+ * stderr, as the main thread's do (stderr to a pipe or file is synchronous on Linux): a
+ * worker's own process.stderr reaches it through the main thread, after the reply this
+ * thread has already written, so a client could read the 502 before its reason is logged,
+ * and a process that aborts would lose the line.
+ */
+function logSynchronously(): void {
+  const write = (...args: unknown[]) => {
+    try {
+      writeSync(2, `${format(...args)}\n`)
+    } catch {} // stderr closed: nowhere to log
+  }
+  console.error = write
+  console.warn = write
+}
+
 /** The task: listens, serves, obeys the supervisor; resolves once its app is closed. */
 export function runWorkerFront(task: FrontTask, hooks: WorkerFrontHooks): Promise<void> {
+  logSynchronously()
   const front = new FrontServer()
   const dispatcher = new LocalDispatcher(front, hooks)
   front.dispatcher = dispatcher

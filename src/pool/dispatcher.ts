@@ -3,24 +3,12 @@
 // replies come back in the task result (ready at once) or, later, on a channel in
 // groups of those a worker finished in the same turn.
 import { BroadcastChannel } from 'node:worker_threads'
-import { availableParallelism } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { Piscina } from 'piscina'
+import { CONCURRENT_BATCHES_PER_WORKER, defaultWorkerCount, type PrestartedPool } from './prestart.js'
 import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type SharedTrafficMemory, type WorkerInit } from './protocol.js'
 
-/**
- * Hot-path workers when neither the CLI nor the config says: one per core, less the core
- * the front (main thread) keeps busy. Measured on the 2-core development machine at a
- * fixed 5 000 req/s (gateway CPU per request, medians of 3 alternating runs): HTTP_PROXY
- * 82 µs with 1 worker against 100 µs with 2 (cross-core wake-ups, DESIGN.md), MOCK 46 µs
- * against 51 µs.
- */
-export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism() - 1)
-}
-
-/** Tasks one worker runs at once: its batches mostly wait on backends, not on the CPU. */
-export const CONCURRENT_BATCHES_PER_WORKER = 256
+export { defaultWorkerCount, CONCURRENT_BATCHES_PER_WORKER } from './prestart.js'
 
 export interface DispatcherOptions {
   /** URL of the worker module (pool/worker.js). */
@@ -39,6 +27,8 @@ export interface DispatcherOptions {
   readonly isOpen: (id: number) => boolean
   /** Quota counters and token buckets, passed on in WorkerInit. */
   readonly traffic: SharedTrafficMemory
+  /** Workers started before the configuration was loaded (pool/prestart.ts), of the right count and mode; else a pool is made. */
+  readonly prestarted?: PrestartedPool | undefined
 }
 
 const INTERNAL_ERROR = new TextEncoder().encode('{"message": "Internal server error"}')
@@ -62,6 +52,7 @@ export class RequestDispatcher {
   #transfer: ArrayBuffer[] = []
   #scheduled = false
   readonly #flush = () => this.flush()
+  readonly #prestarted: PrestartedPool | null
 
   constructor(opts: DispatcherOptions) {
     const replyChannel = `backplane-replies-${randomUUID()}`
@@ -69,17 +60,23 @@ export class RequestDispatcher {
     const cancelChannel = `backplane-cancel-${randomUUID()}`
     const abortFlags = new SharedArrayBuffer(ABORT_SLOTS * Int32Array.BYTES_PER_ELEMENT)
     const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, ...opts.traffic }
-    const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount()
-    this.pool = new Piscina({
-      filename: opts.workerUrl.href,
-      minThreads: threads,
-      maxThreads: threads,
-      concurrentTasksPerWorker: CONCURRENT_BATCHES_PER_WORKER,
-      // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
-      atomics: 'disabled',
-      idleTimeout: Infinity,
-      workerData: init,
-    })
+    const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount('main')
+    this.#prestarted = opts.prestarted ?? null
+    if (opts.prestarted !== undefined) {
+      opts.prestarted.handOver(init)
+      this.pool = opts.prestarted.pool
+    } else {
+      this.pool = new Piscina({
+        filename: opts.workerUrl.href,
+        minThreads: threads,
+        maxThreads: threads,
+        concurrentTasksPerWorker: CONCURRENT_BATCHES_PER_WORKER,
+        // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
+        atomics: 'disabled',
+        idleTimeout: Infinity,
+        workerData: init,
+      })
+    }
     this.#onReply = opts.onReply
     this.#isOpen = opts.isOpen
     this.#abortFlags = new Int32Array(abortFlags)
@@ -179,6 +176,7 @@ export class RequestDispatcher {
     this.#channel.close()
     this.#configChannel.close()
     this.#cancelChannel.close()
-    await this.pool.destroy()
+    if (this.#prestarted !== null) await this.#prestarted.destroy()
+    else await this.pool.destroy()
   }
 }

@@ -3,7 +3,7 @@
 // on the reply channel as soon as they are ready, so one slow backend delays nobody.
 // Replies finished in the same event-loop turn (one poll of backend sockets) share one
 // message: under load that is many replies per wake-up of the main thread.
-import { BroadcastChannel, workerData } from 'node:worker_threads'
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads'
 import { compileGateway } from '../pipeline/compile.js'
 import type { GatewaySource } from '../config/model.js'
 import { handleRequest } from '../pipeline/handle-request.js'
@@ -17,8 +17,11 @@ import { installQuotaMemory } from '../method-request/quota-step.js'
 import { attachThrottleMemory } from '../traffic/throttle.js'
 import { runWorkerFront } from '../front/worker-front.js'
 import type { FrontTask } from './protocol.js'
+import { receiveInit } from './boot.js'
 
-const init = workerData as WorkerInit
+// A prestarted worker (pool/prestart.ts) has loaded its modules by now and waits here for
+// the configuration the main thread is still checking.
+const init = await receiveInit(workerData as WorkerInit, threadId)
 installQuotaMemory(init.quota)
 attachThrottleMemory(init.throttleMemory)
 /** The configuration batches run on. A reload swaps it whole: a request keeps the version it started with. */
