@@ -7,7 +7,7 @@
 //   node dist/bench/e2e/servers/grpc-echo.js      → "grpc-echo listening on http://127.0.0.1:PORT"
 
 import { createServer, type ServerHttp2Stream } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 
 const HOST = process.env.HOST ?? '127.0.0.1'
 const PORT = Number(process.env.PORT ?? 0)
@@ -50,6 +50,9 @@ server.on('stream', (stream: EchoStream) => {
   stream.on('wantTrailers', onWantTrailers)
   stream.on('error', onError)
 })
+// TCP_NODELAY, as gRPC servers set it: with Nagle's algorithm on, an answer's second write
+// (trailers after the message) waits for the gateway's delayed ACK.
+server.on('connection', (socket: Socket) => socket.setNoDelay(true))
 server.listen(PORT, HOST, () => {
   console.log(`grpc-echo listening on http://${HOST}:${(server.address() as AddressInfo).port}`)
 })
