@@ -209,6 +209,10 @@ t.test('gRPC transcoding', async (t) => {
     t.strictSame(body.seenMetadata, ['x-static=fixed', 'x-tenant=acme'])
     const deadline = Number(body.seenDeadlineMs)
     t.ok(deadline > 3000 && deadline <= 5000, `the server saw a deadline of about 5000 ms (${deadline})`)
+    // The route's headers are built once: each call's metadata is its own, none left from the last call.
+    const next = await post('/meta/6', {}, { ...JSON_HEADERS, 'x-tenant': 'globex' })
+    t.equal(next.status, 200)
+    t.strictSame(next.json().seenMetadata, ['x-static=fixed', 'x-tenant=globex'])
   })
 
   t.test('past the integration timeout: 504 Endpoint request timed out, the call cancelled', async (t) => {

@@ -12,9 +12,20 @@
 // GOAWAY and close in the gateway's hands. undici stays the client of HTTP/1.1 backends
 // (grpc: false).
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2'
+import { connect as connectTcp, type Socket } from 'node:net'
+
+/**
+ * The session's TCP connection, with Nagle's algorithm off (TCP_NODELAY, as undici and uWS
+ * set theirs): node:http2 leaves it on, and then a call's small HEADERS+DATA write waits for
+ * the ACK of the previous write, which a peer's delayed ACK holds back (up to 40 ms on Linux).
+ */
+function connectNoDelay(url: URL): Socket {
+  const host = url.hostname.charCodeAt(0) === 91 ? url.hostname.slice(1, -1) : url.hostname
+  return connectTcp({ host, port: url.port === '' ? 80 : Number(url.port), noDelay: true })
+}
 
 /** The peer's SETTINGS decide the rest; push is never wanted from a backend. */
-const SESSION_OPTIONS = Object.freeze({ settings: Object.freeze({ enablePush: false }) })
+const SESSION_OPTIONS = Object.freeze({ settings: Object.freeze({ enablePush: false }), createConnection: connectNoDelay })
 
 /**
  * Keepalive: a session that started no call for this long is sent an HTTP/2 PING. Five

@@ -496,6 +496,15 @@ function readWkt(plan: MessagePlan, v: unknown, path: string, opts: ReadOptions)
  * `keepExisting`: a field the body already set stays (query parameters fill, path parameters override).
  */
 export function setFromParameter(plan: MessagePlan, out: Record<string, unknown>, dotted: string, values: readonly string[], keepExisting: boolean, opts: ReadOptions): boolean {
+  // A plain name (the common case): one lookup, no split.
+  if (dotted.indexOf('.') === -1) {
+    const f = plan.wkt === Wkt.None ? plan.byName.get(dotted) : undefined
+    if (f === undefined) return false
+    if (f.map) throw new MappingError(dotted, 'a map field cannot be set from a parameter')
+    if (keepExisting && Object.hasOwn(out, f.name)) return true
+    setLeaf(f, out, dotted, values, opts)
+    return true
+  }
   const names = dotted.split('.')
   // Resolve the whole path first: a name that is no field anywhere on it leaves `out` alone.
   const path: FieldPlan[] = []
@@ -518,10 +527,16 @@ export function setFromParameter(plan: MessagePlan, out: Record<string, unknown>
     if (next === undefined) target[path[i]!.name] = next = {}
     target = next
   }
+  setLeaf(leaf, target, dotted, values, opts)
+  return true
+}
+
+/** Sets `leaf` of `target` from a parameter's values (a repeated field takes them all, else the last one). */
+function setLeaf(leaf: FieldPlan, target: Record<string, unknown>, dotted: string, values: readonly string[], opts: ReadOptions): void {
   if (leaf.repeated) {
     const list: unknown[] = []
-    for (const v of values) {
-      const r = readParameterValue(leaf, v, dotted, opts)
+    for (let i = 0; i < values.length; i++) {
+      const r = readParameterValue(leaf, values[i]!, dotted, opts)
       if (r !== DROPPED) list.push(r)
     }
     target[leaf.name] = list
@@ -529,7 +544,6 @@ export function setFromParameter(plan: MessagePlan, out: Record<string, unknown>
     const r = readParameterValue(leaf, values[values.length - 1]!, dotted, opts)
     if (r !== DROPPED) target[leaf.name] = r
   }
-  return true
 }
 
 /** A parameter's text as a value of `f` (what strconv and protojson accept for grpc-gateway). */
@@ -624,16 +638,18 @@ export function writeMessage(plan: MessagePlan, obj: Record<string, unknown>, pa
     if (v === undefined || v === null) continue
     // Implicit presence (proto3 scalars, repeated, maps): the default value is not written.
     if (!f.presence && isDefault(f, v)) continue
-    const at = join(path, f.jsonName)
+    // Only a message value can fail (its errors name the path): scalars get no path string built.
+    const nested = f.kind === Kind.Message
+    const at = nested ? join(path, f.jsonName) : path
     if (f.map) {
       const m: Record<string, unknown> = {}
       const src = v as Record<string, unknown>
-      for (const k in src) m[f.keyKind === Kind.Int64 || f.keyKind === Kind.Uint64 ? mapKey64(f.keyKind, k) : k] = writeValue(f, src[k], `${at}[${JSON.stringify(k)}]`)
+      for (const k in src) m[f.keyKind === Kind.Int64 || f.keyKind === Kind.Uint64 ? mapKey64(f.keyKind, k) : k] = writeValue(f, src[k], nested ? `${at}[${JSON.stringify(k)}]` : at)
       out[f.jsonName] = m
     } else if (f.repeated) {
       const src = v as unknown[]
       const list = new Array<unknown>(src.length)
-      for (let j = 0; j < src.length; j++) list[j] = writeValue(f, src[j], `${at}[${j}]`)
+      for (let j = 0; j < src.length; j++) list[j] = writeValue(f, src[j], nested ? `${at}[${j}]` : at)
       out[f.jsonName] = list
     } else out[f.jsonName] = writeValue(f, v, at)
   }

@@ -162,6 +162,7 @@ export class ProtobufHttpExchange extends HttpExchange {
 const kExchange = Symbol('grpcExchange')
 /** completeTranscoded ignores the headers of an integration without responses: none are built. */
 const NO_HEADERS: string[] = []
+const EMPTY = Buffer.alloc(0)
 
 interface GrpcStream extends ClientHttp2Stream {
   [kExchange]: GrpcExchange
@@ -192,6 +193,30 @@ export function grpcTimeout(ms: number): string {
   return ms <= MAX_TIMEOUT_DIGITS ? `${ms}m` : `${Math.ceil(ms / 1000)}S`
 }
 
+/** A route's request headers for one backend path, built once and frozen (the path changes only with path parameters or stage variables in the URI). */
+interface RouteHeaders {
+  path: string
+  headers: OutgoingHttpHeaders
+}
+const routeHeaderCache = new WeakMap<CompiledIntegration, RouteHeaders>()
+
+/** The call's headers for `path`: the last ones built for the route when the path is the same. */
+function routeHeaders(integ: CompiledIntegration, path: string): OutgoingHttpHeaders {
+  const cached = routeHeaderCache.get(integ)
+  if (cached !== undefined && cached.path === path) return cached.headers
+  const headers: OutgoingHttpHeaders = Object.freeze({
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    // The integration timeout is the call's deadline, for the backend to see too.
+    'grpc-timeout': grpcTimeout(integ.timeoutMs),
+    'grpc-accept-encoding': GRPC_ACCEPT_ENCODING,
+  })
+  routeHeaderCache.set(integ, { path, headers })
+  return headers
+}
+
 /** One gRPC unary call. */
 export class GrpcExchange {
   readonly ctx: RequestContext
@@ -202,7 +227,9 @@ export class GrpcExchange {
   headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | null = null
   /** The trailers, or null (none yet, or a trailers-only answer: grpc-status is in the headers). */
   trailers: IncomingHttpHeaders | null = null
-  chunks: Buffer[] = []
+  /** The answer's first chunk (a unary answer is most often one), then every chunk once a second came. */
+  first: Buffer | null = null
+  chunks: Buffer[] | null = null
   size = 0
   error: Error | null = null
   timer: NodeJS.Timeout | null = null
@@ -223,20 +250,15 @@ export class GrpcExchange {
 
   start(prepared: PreparedRequest, message: Uint8Array): void {
     const integ = this.integ
-    const headers: OutgoingHttpHeaders = {
-      ':method': 'POST',
-      ':path': buildBackendPath(this.ctx, integ, false, prepared.overrides),
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      // The integration timeout is the call's deadline, for the backend to see too.
-      'grpc-timeout': grpcTimeout(integ.timeoutMs),
-      'grpc-accept-encoding': GRPC_ACCEPT_ENCODING,
-    }
-    // Mapped headers (requestParameters, template overrides) travel as metadata.
+    const base = routeHeaders(integ, buildBackendPath(this.ctx, integ, false, prepared.overrides))
+    // Mapped headers (requestParameters, template overrides) travel as metadata; without any,
+    // the route's frozen headers go as they are (node:http2 copies what it is given).
+    let headers: OutgoingHttpHeaders = base
     const h = prepared.headers
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase()
       if (NOT_METADATA.has(name) || name.startsWith('grpc-') || name.charCodeAt(0) === 58) continue
+      if (headers === base) headers = { ...base }
       headers[name] = h[i + 1]!
     }
     // The length-prefixed message: flag 0 (not compressed), 4-byte big-endian length.
@@ -275,7 +297,9 @@ export class GrpcExchange {
   }
 
   onData(chunk: Buffer): void {
-    this.chunks.push(chunk)
+    if (this.first === null) this.first = chunk
+    else if (this.chunks === null) this.chunks = [this.first, chunk]
+    else this.chunks.push(chunk)
     this.size += chunk.length
   }
 
@@ -345,7 +369,7 @@ export class GrpcExchange {
     }
     const contentType = String(h['content-type'] ?? '')
     if (!contentType.startsWith('application/grpc')) return this.badAnswer(`Content-Type ${JSON.stringify(contentType)} is not application/grpc`)
-    const data = this.size === 0 ? Buffer.alloc(0) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    const data = this.chunks !== null ? Buffer.concat(this.chunks, this.size) : this.first ?? EMPTY
     if (data.length < 5) return this.badAnswer(data.length === 0 ? 'grpc-status OK without a response message' : 'a truncated message frame')
     const length = data.readUInt32BE(1)
     if (5 + length !== data.length) return this.badAnswer(5 + length > data.length ? 'a truncated message frame' : 'more than one message for a unary call')
