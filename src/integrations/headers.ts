@@ -91,7 +91,9 @@ export function buildProxyRequestHeaders(ctx: RequestContext, integ: CompiledInt
     headers.push(name, h[i + 1]!)
   }
   headers.push('x-forwarded-for', xff === null ? ctx.request.remoteAddress : xff + ', ' + ctx.request.remoteAddress)
-  for (const m of integ.requestParameters) {
+  const params = integ.requestParameters
+  for (let i = 0; i < params.length; i++) {
+    const m = params[i]!
     if (m.target !== TargetKind.Header || DROPPED_MAPPED.has(m.name)) continue
     const v = resolveMapping(ctx, m)
     if (v !== null) setHeader(headers, m.name, v)

@@ -42,13 +42,17 @@ function encodePathSegment(s: string): string {
  */
 export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration, passQuery: boolean, overrides: TemplateOverrides | null, pieces: readonly UriPiece[] = integ.uri!, originLength: number = integ.uriOrigin!.length): string {
   let url = ''
-  for (const piece of pieces) {
+  // Indexed loops here and below: for…of kept an iterator object per loop per request.
+  const params = integ.requestParameters
+  for (let p = 0; p < pieces.length; p++) {
+    const piece = pieces[p]!
     if (piece.literal !== null) {
       url += piece.literal
       continue
     }
     let value: string | null = overrides?.path[piece.param!] ?? null
-    if (value === null) for (const m of integ.requestParameters) {
+    if (value === null) for (let i = 0; i < params.length; i++) {
+      const m = params[i]!
       if (m.target === TargetKind.Path && m.name === piece.param) {
         value = resolveMapping(ctx, m)
         break
@@ -61,7 +65,8 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
   let path = url.slice(originLength)
   if (path === '' || path.charCodeAt(0) !== 47) path = '/' + path
   let query = passQuery ? ctx.request.query : ''
-  for (const m of integ.requestParameters) {
+  for (let i = 0; i < params.length; i++) {
+    const m = params[i]!
     if (m.target !== TargetKind.Query) continue
     // A multi-value source goes out repeated (m=a&m=b), each value encoded on its own.
     for (const v of resolveSourceValues(ctx, m)) query += (query === '' ? '' : '&') + encodeURIComponent(m.name) + '=' + encodeURIComponent(v)

@@ -17,26 +17,36 @@ function apiFromHost(gw: CompiledGateway, host: string | null): CompiledApi | nu
   return dot > 0 ? gw.byId.get(host.slice(0, dot)) ?? null : null
 }
 
-/** Picks the API: by Host, else by base path, else the API without a base path. */
-function selectApi(gw: CompiledGateway, ctx: RequestContext, url: string): [CompiledApi | null, number] {
+/** Where selectApi's API starts in the URL (after its base path): a second result without a tuple per request. */
+let selectedOffset = 0
+
+/** Picks the API: by Host, else by base path, else the API without a base path. Sets selectedOffset. */
+function selectApi(gw: CompiledGateway, ctx: RequestContext, url: string): CompiledApi | null {
+  selectedOffset = 0
   const byHost = apiFromHost(gw, ctx.header('host'))
-  if (byHost !== null) return [byHost, 0]
+  if (byHost !== null) return byHost
   let fallback: CompiledApi | null = null
-  for (const api of gw.apis) {
+  const apis = gw.apis
+  for (let i = 0; i < apis.length; i++) {
+    const api = apis[i]!
     if (api.basePath === '') {
       if (fallback === null) fallback = api
       continue
     }
     const n = api.basePath.length
-    if (url.startsWith(api.basePath, 1) && (url.length === n + 1 || url.charCodeAt(n + 1) === 47)) return [api, n + 1]
+    if (url.startsWith(api.basePath, 1) && (url.length === n + 1 || url.charCodeAt(n + 1) === 47)) {
+      selectedOffset = n + 1
+      return api
+    }
   }
-  return [fallback, 0]
+  return fallback
 }
 
 export function handleRequest(gw: CompiledGateway, req: RequestRecord, sink: ReplySink): RequestContext {
   const ctx = new RequestContext(req, sink)
   const url = req.url
-  const [api, offset] = selectApi(gw, ctx, url)
+  const api = selectApi(gw, ctx, url)
+  const offset = selectedOffset
   if (api === null) {
     sendGatewayResponse(ctx, 'MISSING_AUTHENTICATION_TOKEN')
     return ctx
