@@ -280,16 +280,38 @@ function ensure(n: number): void {
   line = bigger
 }
 
-// Copies go through the engine's native copy and encoder: measured 2–4× faster than a
-// loop over chars or bytes for 30–130 byte pieces (bench/micro/observability, README).
+// Pieces up to SHORT bytes (most literals, methods, stage names) are copied a byte at a time;
+// longer ones through the engine's native copy and encoder, whose call costs more than a
+// short loop but which is 2–3× faster for 30–130 bytes (README "Monitoring", cost).
+const SHORT = 16
+
 function putBytes(b: Uint8Array): void {
-  ensure(b.length)
-  line.set(b, pos)
-  pos += b.length
+  const n = b.length
+  ensure(n)
+  if (n <= SHORT) {
+    const l = line
+    const p = pos
+    for (let i = 0; i < n; i++) l[p + i] = b[i]!
+  } else line.set(b, pos)
+  pos += n
 }
 
 function putString(s: string): void {
-  ensure(s.length * 3)
+  const n = s.length
+  ensure(n * 3)
+  if (n <= SHORT) {
+    const l = line
+    const p = pos
+    let i = 0
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) break
+      l[p + i] = c
+    }
+    // A char outside ASCII: the whole value goes through the UTF-8 encoder.
+    pos = i === n ? p + n : p + l.write(s, p)
+    return
+  }
   pos += line.write(s, pos)
 }
 
