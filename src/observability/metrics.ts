@@ -168,7 +168,12 @@ export interface WorkerView {
   histograms: HistogramSnapshot
 }
 
-/** Sums the workers' counters and histograms per series (labels compared as text). */
+/**
+ * Sums the workers' counters and histograms per series (labels compared as text). A worker
+ * counts a request once, in its method's series (detailed metrics) or else in its stage's:
+ * the stage-level series (Resource and Method '') is its own counts plus those of every
+ * method series of the same ApiName and Stage, added here, at scrape time.
+ */
 export function mergeWorkers(views: Iterable<WorkerView>): { series: MergedSeries[]; droppedLogLines: number } {
   const byKey = new Map<string, MergedSeries>()
   let droppedLogLines = 0
@@ -180,6 +185,12 @@ export function mergeWorkers(views: Iterable<WorkerView>): { series: MergedSerie
       byKey.set(key, s)
     }
     return s
+  }
+  // The series a slot's counts go to: its own, and for a method series its stage's too.
+  const targets = (labels: SeriesLabels, slot: number): MergedSeries[] => {
+    const own = get(labels)
+    if (slot === 1 || (labels.resource === '' && labels.method === '')) return [own]
+    return [own, get({ api: labels.api, stage: labels.stage, resource: '', method: '' })]
   }
   for (const w of views) {
     droppedLogLines += readCounter(w.counters, 0, Field.DroppedLogLines)
@@ -194,15 +205,15 @@ export function mergeWorkers(views: Iterable<WorkerView>): { series: MergedSerie
         if (v !== 0) any = true
       }
       if (!any && slot === 1) continue
-      const s = get(labels)
-      for (let f = 0; f < values.length; f++) s.counts[f]! += values[f]!
+      for (const s of targets(labels, slot)) for (let f = 0; f < values.length; f++) s.counts[f]! += values[f]!
     }
     for (const [slot, lat, ilat] of w.histograms) {
       const labels = w.labels[slot]
       if (labels === undefined) continue
-      const s = get(labels)
-      for (let i = 0; i < lat.length; i += 2) s.latency.recordValueWithCount(lat[i]!, lat[i + 1]!)
-      for (let i = 0; i < ilat.length; i += 2) s.integrationLatency.recordValueWithCount(ilat[i]!, ilat[i + 1]!)
+      for (const s of targets(labels, slot)) {
+        for (let i = 0; i < lat.length; i += 2) s.latency.recordValueWithCount(lat[i]!, lat[i + 1]!)
+        for (let i = 0; i < ilat.length; i += 2) s.integrationLatency.recordValueWithCount(ilat[i]!, ilat[i + 1]!)
+      }
     }
   }
   return { series: [...byKey.values()], droppedLogLines }

@@ -5,7 +5,7 @@ import type { ConfigProblem } from '../errors.js'
 import type { ApiSource, GatewaySource, StageSource } from '../config/model.js'
 import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { compileAccessLogFormat, renderAccessLog, type CompiledAccessLogFormat } from './access-log.js'
+import { accessLogLine, compileAccessLogFormat, renderAccessLogLine, type CompiledAccessLogFormat } from './access-log.js'
 import { Level, writeExecutionLog } from './execution-log.js'
 import { writerFor } from './log-writer.js'
 import { Field, metrics } from './metrics.js'
@@ -137,11 +137,13 @@ function observe(ctx: RequestContext, status: number, headers: readonly string[]
   const now = Date.now()
   const latency = now - ctx.request.receivedAt
   const m = ctx.method === null ? o.fallback : ctx.method.observe
-  if (o.metrics) {
-    record(o.slot, status, latency, ctx.integrationLatency)
-    if (m.slot >= 0) record(m.slot, status, latency, ctx.integrationLatency)
+  // A request counts in one series: its method's (detailed metrics), else the stage's. The
+  // stage-level series is the sum of both, made when /metrics is scraped (metrics.ts mergeWorkers).
+  if (o.metrics) record(m.slot >= 0 ? m.slot : o.slot, status, latency, ctx.integrationLatency)
+  if (o.accessLog !== null) {
+    const n = renderAccessLogLine(o.accessLog.format, ctx, status, body === null ? 0 : body.byteLength, latency)
+    writerFor(o.accessLog.destination).writeBytes(accessLogLine(), n)
   }
-  if (o.accessLog !== null) writerFor(o.accessLog.destination).writeLine(renderAccessLog(o.accessLog.format, ctx, status, body === null ? 0 : body.byteLength, latency))
   if (m.level === Level.Info || (m.level === Level.Error && status >= 500)) writeExecutionLog(ctx, m.level, m.dataTrace, status, headers, body)
   if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, now)
 }
@@ -156,8 +158,8 @@ function record(slot: number, status: number, latency: number, integrationLatenc
 
 function bump(ctx: RequestContext, field: Field): void {
   if (ctx.stage === null || !ctx.stage.observe.metrics) return
-  metrics.add(ctx.stage.observe.slot, field)
-  if (ctx.method !== null && ctx.method.observe.slot >= 0) metrics.add(ctx.method.observe.slot, field)
+  // One series, as in observe(): the stage-level sum is made on a scrape.
+  metrics.add(ctx.method !== null && ctx.method.observe.slot >= 0 ? ctx.method.observe.slot : ctx.stage.observe.slot, field)
 }
 
 // The counters later stages increment (throttling, quotas, the cache): one call each.

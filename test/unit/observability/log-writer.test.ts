@@ -63,3 +63,16 @@ t.test('an unwritable destination drops and counts its lines', async (t) => {
   await w.close()
   t.equal(dropped, 2)
 })
+
+t.test('UTF-8 lines, bytes lines and a line longer than a chunk are written whole and in order', async (t) => {
+  const file = join(t.testdir(), 'e.log')
+  const w = new LogWriter(file, () => {})
+  const long = 'y'.repeat(100 * 1024)
+  w.writeLine('café ☕')
+  const bytes = Buffer.from('from bytes ü and the rest is not written')
+  w.writeBytes(bytes, Buffer.byteLength('from bytes ü'))
+  w.writeLine(long)
+  for (let i = 0; i < 2000; i++) w.writeLine(`n ${i}`)
+  await w.close()
+  t.equal(readFileSync(file, 'utf8'), ['café ☕', 'from bytes ü', long, ...Array.from({ length: 2000 }, (_, i) => `n ${i}`)].join('\n') + '\n')
+})

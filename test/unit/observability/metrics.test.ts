@@ -68,3 +68,27 @@ t.test('dropped log lines are counted in slot 0', async (t) => {
   m.add(0, Field.DroppedLogLines, 7)
   t.equal(mergeWorkers([{ counters: m.counters, labels: m.registration(1).labels, histograms: [] }]).droppedLogLines, 7)
 })
+
+t.test('a request counts in one series; the stage-level series is the sum of its own and its methods\' on a scrape', async (t) => {
+  const m = new WorkerMetrics()
+  const stage = m.slotFor({ api: 'pets', stage: 'prod', resource: '', method: '' })
+  const get = m.slotFor(labels)
+  const other = m.slotFor({ api: 'pets', stage: 'beta', resource: '/pets', method: 'GET' })
+  m.add(stage, Field.Count) // a method without metricsEnabled
+  m.add(get, Field.Count, 2)
+  m.add(get, Field.Error5xx)
+  m.add(other, Field.Count, 5)
+  m.recordLatency(stage, 3)
+  m.recordLatency(get, 40)
+  m.recordIntegrationLatency(get, 30)
+  const { series } = mergeWorkers([{ counters: m.counters, labels: m.registration(1).labels, histograms: m.snapshotHistograms() }])
+  const text = renderSeries(series)
+  const prod = 'ApiName="pets",Stage="prod",Resource="",Method=""'
+  t.match(text, `backplane_count_total{${prod}} 3\n`)
+  t.match(text, `backplane_5xx_error_total{${prod}} 1\n`)
+  t.match(text, `backplane_count_total{ApiName="pets",Stage="prod",Resource="/pets",Method="GET"} 2\n`)
+  t.match(text, `backplane_latency_milliseconds_count{${prod}} 2\n`)
+  t.match(text, `backplane_latency_milliseconds_bucket{${prod},le="5"} 1\n`)
+  t.match(text, `backplane_integration_latency_milliseconds_count{${prod}} 1\n`)
+  t.match(text, 'backplane_count_total{ApiName="pets",Stage="beta",Resource="",Method=""} 5\n', 'a stage with only method series gets its sum too')
+})
