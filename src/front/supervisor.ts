@@ -5,8 +5,8 @@
 // newest configuration), the in-flight gauge. No request passes through this thread.
 import { BroadcastChannel, MessageChannel, type MessagePort } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
-import { Piscina } from 'piscina'
-import { defaultWorkerCount, type PrestartedPool } from '../pool/prestart.js'
+import type { Piscina } from 'piscina'
+import { defaultWorkerCount, takeOverOrCreatePool, type PrestartedPool } from '../pool/prestart.js'
 import { pickFreePort } from './port-probe.js'
 import { ABORT_SLOTS, type ConfigMessage, type FrontCommand, type FrontEvent, type FrontTask, type SharedTrafficMemory, type WorkerInit } from '../pool/protocol.js'
 
@@ -73,21 +73,7 @@ export class WorkerFronts {
     }
     this.threads = opts.workers > 0 ? opts.workers : defaultWorkerCount('workers')
     this.#prestarted = opts.prestarted ?? null
-    if (opts.prestarted !== undefined) {
-      opts.prestarted.handOver(init)
-      this.pool = opts.prestarted.pool
-    } else {
-      this.pool = new Piscina({
-        filename: opts.workerUrl.href,
-        minThreads: this.threads,
-        maxThreads: this.threads,
-        // One task per worker, and it lasts: each worker gets exactly one front.
-        concurrentTasksPerWorker: 1,
-        atomics: 'disabled',
-        idleTimeout: Infinity,
-        workerData: init,
-      })
-    }
+    this.pool = takeOverOrCreatePool(opts.prestarted, init, opts.workerUrl, 'workers', this.threads)
     this.#inFlight = new SharedArrayBuffer(this.threads * Int32Array.BYTES_PER_ELEMENT)
     this.#inFlightView = new Int32Array(this.#inFlight)
     for (let i = 0; i < this.threads; i++) this.#slots.push({ index: i, control: null, threadId: -1, waiter: null })

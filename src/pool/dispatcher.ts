@@ -4,8 +4,8 @@
 // groups of those a worker finished in the same turn.
 import { BroadcastChannel } from 'node:worker_threads'
 import { randomUUID } from 'node:crypto'
-import { Piscina } from 'piscina'
-import { CONCURRENT_BATCHES_PER_WORKER, defaultWorkerCount, type PrestartedPool } from './prestart.js'
+import type { Piscina } from 'piscina'
+import { defaultWorkerCount, takeOverOrCreatePool, type PrestartedPool } from './prestart.js'
 import { ABORT_SLOTS, ABORT_SLOT_MASK, type BatchTask, type CancelMessage, type ConfigMessage, type ReplyRecord, type RequestRecord, type SharedTrafficMemory, type WorkerInit } from './protocol.js'
 
 export { defaultWorkerCount, CONCURRENT_BATCHES_PER_WORKER } from './prestart.js'
@@ -62,21 +62,7 @@ export class RequestDispatcher {
     const init: WorkerInit = { gateway: opts.gateway, replyChannel, functionsHost: opts.functionsHost, configChannel, observabilityChannel: opts.observabilityChannel, cancelChannel, abortFlags, ...opts.traffic }
     const threads = opts.workers > 0 ? opts.workers : defaultWorkerCount('main')
     this.#prestarted = opts.prestarted ?? null
-    if (opts.prestarted !== undefined) {
-      opts.prestarted.handOver(init)
-      this.pool = opts.prestarted.pool
-    } else {
-      this.pool = new Piscina({
-        filename: opts.workerUrl.href,
-        minThreads: threads,
-        maxThreads: threads,
-        concurrentTasksPerWorker: CONCURRENT_BATCHES_PER_WORKER,
-        // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
-        atomics: 'disabled',
-        idleTimeout: Infinity,
-        workerData: init,
-      })
-    }
+    this.pool = takeOverOrCreatePool(opts.prestarted, init, opts.workerUrl, 'main', threads)
     this.#onReply = opts.onReply
     this.#isOpen = opts.isOpen
     this.#abortFlags = new Int32Array(abortFlags)

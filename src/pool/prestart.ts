@@ -62,17 +62,7 @@ export class PrestartedPool {
       if (this.#init === null) this.#waiting.push(msg.reply)
       else this.#answer(msg.reply)
     }
-    this.pool = new Piscina({
-      filename: workerUrl.href,
-      minThreads: threads,
-      maxThreads: threads,
-      // The front per worker runs one long-lived task per worker (front/supervisor.ts).
-      concurrentTasksPerWorker: front === 'workers' ? 1 : CONCURRENT_BATCHES_PER_WORKER,
-      // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
-      atomics: 'disabled',
-      idleTimeout: Infinity,
-      workerData: { boot } satisfies BootData,
-    })
+    this.pool = createPool(workerUrl, front, threads, { boot } satisfies BootData)
   }
 
   /** Sends every worker, present and future, its WorkerInit. */
@@ -97,6 +87,28 @@ export class PrestartedPool {
 
 /** The hot-path workers' module (pool/worker.ts). */
 export const WORKER_URL = new URL('./worker.js', import.meta.url)
+
+/** The hot-path pool of either front: a fixed count of workers that live as long as the gateway. */
+function createPool(workerUrl: URL, front: FrontMode, threads: number, workerData: unknown): Piscina {
+  return new Piscina({
+    filename: workerUrl.href,
+    minThreads: threads,
+    maxThreads: threads,
+    // The front per worker runs one long-lived task per worker (front/supervisor.ts).
+    concurrentTasksPerWorker: front === 'workers' ? 1 : CONCURRENT_BATCHES_PER_WORKER,
+    // Workers keep serving backend I/O between tasks: they must never block in Atomics.wait.
+    atomics: 'disabled',
+    idleTimeout: Infinity,
+    workerData,
+  })
+}
+
+/** The pool a front runs on: the pre-started one, given its WorkerInit now, or a new one started with it. */
+export function takeOverOrCreatePool(prestarted: PrestartedPool | undefined, init: WorkerInit, workerUrl: URL, front: FrontMode, threads: number): Piscina {
+  if (prestarted === undefined) return createPool(workerUrl, front, threads, init)
+  prestarted.handOver(init)
+  return prestarted.pool
+}
 
 /**
  * Starts the hot-path workers for a gateway about to be created with `front` and `workers`
