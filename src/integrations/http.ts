@@ -12,7 +12,9 @@ import { completeIntegration } from '../integration-response/complete.js'
 import type { TemplateOverrides } from '../mapping/templates.js'
 import { resolveMapping, resolveSource, resolveSourceValues } from '../integration-request/parameters.js'
 import type { PreparedRequest } from '../integration-request/prepare.js'
-import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, poolFor, trackExchange, untrackExchange } from './upstream.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, http1PoolFor, poolFor, trackExchange, untrackExchange } from './upstream.js'
+import { buildHead, isIdempotent, type Connection, type Http1Pool, type Http1Request } from './http1/pool.js'
+import { armDeadline, disarmDeadline, type DeadlineList, type Expiring } from '../util/deadlines.js'
 import { INVALID_STATUS, RESPONSE_TOO_LARGE, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { addGatewayHeaders, buildProxyRequestHeaders, dropMappedHopByHop, pushResponseHeader } from './headers.js'
 import { addTraceHeaders } from '../observability/tracing.js'
@@ -85,13 +87,12 @@ export function buildBackendPath(ctx: RequestContext, integ: CompiledIntegration
 const UNSAFE_TARGET = /[^\x21-\x7e]/
 const UNSAFE_TARGET_RUNS = /[^\x21-\x7e]+/g
 
-function onExchangeTimeout(exchange: HttpExchange): void {
-  exchange.timeout()
-}
-
-
-/** One backend exchange; its methods are undici's handler protocol (no closures). */
-export class HttpExchange implements Dispatcher.DispatchHandler {
+/**
+ * One backend exchange; its methods are undici's handler protocol and the gateway's own
+ * HTTP/1.1 client's (http1/pool.ts, for plain-HTTP origins), without closures. Its
+ * integration timeout is a deadline on the worker's one timer (src/util/deadlines.ts).
+ */
+export class HttpExchange implements Dispatcher.DispatchHandler, Http1Request, Expiring {
   readonly ctx: RequestContext
   readonly integ: CompiledIntegration
   /** HTTP_PROXY: the response passes through; HTTP: it goes through the integration response. */
@@ -106,8 +107,21 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   declared = -1
   /** The body's one buffer when the length was declared (chunks copied in as they come); else null. */
   buffer: Buffer | null = null
-  timer: NodeJS.Timeout | null = null
   settled = false
+  // Expiring: the integration timeout.
+  expireAt = 0
+  expirePrev: Expiring | null = null
+  expireNext: Expiring | null = null
+  expireList: DeadlineList | null = null
+  // Http1Request: set when the gateway's own client carries it.
+  h1Pool: Http1Pool | null = null
+  h1Head = ''
+  h1Body: Buffer | null = null
+  h1HeadMethod = false
+  h1Idempotent = false
+  h1Retried = false
+  h1Queued = false
+  h1Conn: Connection | null = null
 
   constructor(ctx: RequestContext, integ: CompiledIntegration, proxy: boolean) {
     this.ctx = ctx
@@ -141,17 +155,34 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     }
     if (this.ctx.trace !== null) addTraceHeaders(this.ctx.trace, headers)
     noteIntegrationRequest(this.ctx, origin + path, headers, body)
+    const method = this.integ.backendMethod ?? this.ctx.request.method
+    const buffer = body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+    armDeadline(this, this.integ.timeoutMs)
+    trackExchange(this.ctx.request.id, this)
+    // Plain HTTP goes through the gateway's own client; TLS, tlsConfig and requests only
+    // undici should judge (buildHead() says null) stay on undici.
+    const lean = this.integ.tls === null ? http1PoolFor(origin) : null
+    if (lean !== null) {
+      const head = buildHead(method, path, headers, lean.hostHeader, buffer === null ? 0 : buffer.length)
+      if (head !== null) {
+        this.h1Pool = lean
+        this.h1Head = head
+        this.h1Body = buffer
+        this.h1HeadMethod = method === 'HEAD'
+        this.h1Idempotent = isIdempotent(method)
+        lean.dispatch(this)
+        return
+      }
+    }
     const opts: Dispatcher.DispatchOptions = {
-      method: (this.integ.backendMethod ?? this.ctx.request.method) as Dispatcher.HttpMethod,
+      method: method as Dispatcher.HttpMethod,
       path,
       headers,
-      body: body === null ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-      // undici's own timeouts, bounded by the integration timeout like the timer below.
+      body: buffer,
+      // undici's own timeouts, bounded by the integration timeout like the deadline above.
       headersTimeout: this.integ.timeoutMs,
       bodyTimeout: this.integ.timeoutMs,
     }
-    this.timer = setTimeout(onExchangeTimeout, this.integ.timeoutMs, this)
-    trackExchange(this.ctx.request.id, this)
     try {
       poolFor(origin, this.integ.tls).dispatch(opts, this)
     } catch (err) {
@@ -160,10 +191,19 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     }
   }
 
+  expire(): void {
+    this.timeout()
+  }
+
+  /** Stops the backend side, whichever client carries it. */
+  #stopBackend(reason: string): void {
+    if (this.h1Pool !== null) this.h1Pool.abort(this)
+    else if (this.abort !== null) this.abort(new Error(reason))
+  }
+
   timeout(): void {
-    this.timer = null
     this.fail(TIMED_OUT)
-    if (this.abort !== null) this.abort(new Error('integration timeout'))
+    this.#stopBackend('integration timeout')
   }
 
   fail(f: UpstreamFailure): void {
@@ -178,7 +218,7 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.#settle()
     this.chunks = []
     this.buffer = null
-    if (this.abort !== null) this.abort(new Error('client gone'))
+    this.#stopBackend('client gone')
   }
 
   /** Past API Gateway's 10 MB: a configuration error (500), the rest of the body unread. */
@@ -188,13 +228,17 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
     this.chunks = []
     this.buffer = null
     this.fail(RESPONSE_TOO_LARGE)
-    if (this.abort !== null) this.abort(new Error('integration response too large'))
+    this.#stopBackend('integration response too large')
+  }
+
+  /** Settled by a subclass that completes the exchange its own way (deadline off, untracked). */
+  markSettled(): void {
+    this.#settle()
   }
 
   #settle(): void {
     this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
+    disarmDeadline(this)
     untrackExchange(this.ctx.request.id)
   }
 
@@ -209,33 +253,48 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (!this.#status(statusCode)) return false
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (!this.#header(rawHeaders[i]!.toString('latin1'), rawHeaders[i + 1]!.toString('latin1'))) return false
+    }
+    return true
+  }
+
+  /** The gateway's own client: the final head, names and values as the backend sent them. */
+  onHttp1Head(statusCode: number, headers: string[]): boolean {
+    if (!this.#status(statusCode)) return false
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (!this.#header(headers[i]!, headers[i + 1]!)) return false
+    }
+    return true
+  }
+
+  #status(statusCode: number): boolean {
     if (this.settled) return false
     if (statusCode < 100 || statusCode > 599) {
       // Not an HTTP status API Gateway can answer with: the endpoint response is malformed (502).
       this.fail(INVALID_STATUS)
-      if (this.abort !== null) this.abort(new Error('invalid backend status'))
+      this.#stopBackend('invalid backend status')
       return false
     }
     this.status = statusCode
-    const out = this.headers
-    const proxy = this.proxy
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1')
-      const value = rawHeaders[i + 1]!.toString('latin1')
-      if (name.length === 14 && name.toLowerCase() === 'content-length') {
-        // A declared length past the cap fails at once, before any of the body is read.
-        const declared = Number(value)
-        if (declared > MAX_INTEGRATION_RESPONSE_BYTES) {
-          this.#tooLarge(declared)
-          return false
-        }
-        if (Number.isInteger(declared)) this.declared = declared
+    return true
+  }
+
+  #header(name: string, value: string): boolean {
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      // A declared length past the cap fails at once, before any of the body is read.
+      const declared = Number(value)
+      if (declared > MAX_INTEGRATION_RESPONSE_BYTES) {
+        this.#tooLarge(declared)
+        return false
       }
-      // HTTP_PROXY returns the backend's headers (remapped as API Gateway does); HTTP and AWS
-      // keep them as they came, for integration.response.header.* mappings only.
-      if (proxy) pushResponseHeader(out, name, value, false, true)
-      else out.push(name, value)
+      if (Number.isInteger(declared)) this.declared = declared
     }
+    // HTTP_PROXY returns the backend's headers (remapped as API Gateway does); HTTP and AWS
+    // keep them as they came, for integration.response.header.* mappings only.
+    if (this.proxy) pushResponseHeader(this.headers, name, value, false, true)
+    else this.headers.push(name, value)
     return true
   }
 

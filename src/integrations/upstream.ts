@@ -1,8 +1,11 @@
-// Backend connections: one undici Pool per origin per worker, keep-alive, reached with
-// dispatch() and a handler object (DESIGN.md: ≈94 k GETs/s from one thread, against
-// ≈65 k for request()). Nothing here allocates a closure per request.
+// Backend connections, one pool per origin per worker, keep-alive. Plain-HTTP origins use
+// the gateway's own HTTP/1.1 client (http1/pool.ts: about half undici's CPU per request,
+// see the upstream bench); TLS origins and integrations with a tlsConfig use an undici
+// Pool reached with dispatch() and a handler object (DESIGN.md: ≈94 k GETs/s from one
+// thread, against ≈65 k for request()). Nothing here allocates a closure per request.
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
+import { Http1Pool } from './http1/pool.js'
 
 /**
  * API Gateway's cap on what an integration answers: "Integration response of reported
@@ -21,6 +24,24 @@ export const UPSTREAM_KEEP_ALIVE_MS = 4_000
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 29_000
 
 const pools = new Map<string, Pool>()
+const http1Pools = new Map<string, Http1Pool>()
+
+/**
+ * BACKPLANE_UPSTREAM_CLIENT=undici sends plain-HTTP backends through undici as well (to
+ * compare the two clients in one build; read once per worker).
+ */
+const USE_HTTP1 = process.env.BACKPLANE_UPSTREAM_CLIENT !== 'undici'
+
+/** The gateway's own client for a plain-HTTP origin ('http://host[:port]'), or null (https: stays on undici). */
+export function http1PoolFor(origin: string): Http1Pool | null {
+  let pool = http1Pools.get(origin)
+  if (pool === undefined) {
+    if (!USE_HTTP1 || !origin.startsWith('http://')) return null
+    pool = new Http1Pool(origin, { connections: UPSTREAM_CONNECTIONS, connectTimeoutMs: UPSTREAM_CONNECT_TIMEOUT_MS, keepAliveMs: UPSTREAM_KEEP_ALIVE_MS })
+    http1Pools.set(origin, pool)
+  }
+  return pool
+}
 
 /** Something under way for a request that can be stopped once its client has gone. */
 export interface Cancellable {
@@ -96,6 +117,8 @@ export function poolFor(origin: string, tls: PoolTls | null = null): Pool {
 }
 
 export async function closeUpstreams(): Promise<void> {
+  for (const pool of http1Pools.values()) pool.close()
+  http1Pools.clear()
   const all = [...pools.values()]
   pools.clear()
   await Promise.all(all.map((p) => p.destroy()))

@@ -4,7 +4,10 @@
 // same headers the http_proxy route sends:
 //   raw       one net.Socket per connection, the request prebuilt, the answer's head scanned
 //             for Content-Length: the floor any Node client stands on
-//   dispatch  undici Pool.dispatch() with one handler object per call (upstream.ts's way)
+//   dispatch  undici Pool.dispatch() with one handler object per call (upstream.ts's way
+//             for TLS backends, and for all of them before the gateway's own client)
+//   dispatch0 the same with headersTimeout and bodyTimeout 0 (no undici timer per request)
+//   http1     the gateway's own client (src/integrations/http1/pool.ts), one request object per call
 //   pipeline  handleRequest() on the bench API's http_proxy route: router, method request,
 //             HttpExchange (dispatch), the reply record; no front, no uWS
 // Each prints calls/s and this process's CPU µs per call. Pin it apart from the backend:
@@ -22,10 +25,11 @@ import { installMappingEngine } from '../../../src/mapping/install-engine.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import { closeUpstreams } from '../../../src/integrations/upstream.js'
 import { spawnServer } from '../../e2e/child-process.js'
+import { Http1Pool, buildHead, type Connection, type Http1Request } from '../../../src/integrations/http1/pool.js'
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const SECONDS = Number(process.argv[2] ?? 5)
-const MODES = (process.argv[3] ?? 'raw,dispatch,pipeline').split(',')
+const MODES = (process.argv[3] ?? 'raw,dispatch,http1,pipeline').split(',')
 const OUTSTANDING = 64
 
 /** The headers upstream.ts's HttpExchange sends for wrk's GET (headers.ts's proxy list). */
@@ -122,6 +126,38 @@ function dispatchClient(url: string): (done: (ok: boolean) => void) => void {
   }
 }
 
+function dispatch0Client(url: string): (done: (ok: boolean) => void) => void {
+  const pool = new Pool(url, { connections: OUTSTANDING, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 })
+  return (done) => {
+    pool.dispatch({ method: 'GET', path: '/hello', headers: HEADERS.slice(), body: null, headersTimeout: 0, bodyTimeout: 0 }, new Call(done))
+  }
+}
+
+/** The gateway's own client's request protocol, one object per call as HttpExchange is. */
+class Http1Call implements Http1Request {
+  h1Head: string
+  h1Body = null
+  h1HeadMethod = false
+  h1Idempotent = true
+  h1Retried = false
+  h1Queued = false
+  h1Conn: Connection | null = null
+  status = 0
+  constructor(head: string, readonly done: (ok: boolean) => void) { this.h1Head = head }
+  onHttp1Head(statusCode: number): boolean { this.status = statusCode; return true }
+  onData(): boolean { return true }
+  onComplete(): void { this.done(this.status === 200) }
+  onError(): void { this.done(false) }
+}
+
+function http1Client(url: string): (done: (ok: boolean) => void) => void {
+  const pool = new Http1Pool(url, { connections: OUTSTANDING, connectTimeoutMs: 10_000, keepAliveMs: 4_000 })
+  return (done) => {
+    // Built per call, as HttpExchange builds it from the request's headers.
+    pool.dispatch(new Http1Call(buildHead('GET', '/hello', HEADERS, pool.hostHeader, 0)!, done))
+  }
+}
+
 function pipelineClient(gw: CompiledGateway): (done: (ok: boolean) => void) => void {
   let nextId = 1
   return (done) => {
@@ -138,11 +174,15 @@ const echo = await spawnServer({
   timeoutMs: 10_000,
   ...(availableParallelism() >= 2 ? { wrapper: ['taskset', '-c', '0'] } : {}),
 })
+// A mode that fails (wrong answers) sets the exit code; the finally's exit must not hide it.
+let failed = false
 try {
   for (const mode of MODES) {
     let start: (done: (ok: boolean) => void) => void
     if (mode === 'raw') start = await rawClient(echo.port)
     else if (mode === 'dispatch') start = dispatchClient(echo.url)
+    else if (mode === 'dispatch0') start = dispatch0Client(echo.url)
+    else if (mode === 'http1') start = http1Client(echo.url)
     else if (mode === 'pipeline') {
       const loaded = loadGateway({ apiFiles: [join(ROOT, 'bench', 'fixtures', 'bench-api.json')], configFile: null, stageVariables: { backend: echo.url } })
       const gw = compileGateway(loaded.gateway, [])
@@ -152,8 +192,11 @@ try {
     const r = await measure(start, SECONDS * 1000)
     console.log(`${mode.padEnd(9)} ${r.perSecond.toFixed(0).padStart(7)} calls/s, ${r.cpuMicros.toFixed(1).padStart(6)} µs CPU per call`)
   }
+} catch (err) {
+  failed = true
+  console.error(err)
 } finally {
   await closeUpstreams()
   await echo.stop()
-  process.exit(0)
+  process.exit(failed ? 1 : 0)
 }

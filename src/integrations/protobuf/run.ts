@@ -132,8 +132,7 @@ export class ProtobufHttpExchange extends HttpExchange {
 
   override onComplete(): void {
     if (this.settled) return
-    this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
+    this.markSettled()
     const body = this.size === 0 ? Buffer.alloc(0) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (this.status < 200 || this.status > 299) {
       // An error answer is not the response message: its body and Content-Type pass as they are,
