@@ -8,7 +8,6 @@
 //
 // A body that does not fit the message: 400 naming the field. An answer that does not
 // decode: 502, the reason logged. Past timeoutInMillis (sent as grpc-timeout): 504.
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2'
 import { gunzip, inflate } from 'node:zlib'
 import type { CompiledIntegration } from '../compile.js'
 import type { CompiledProtobuf } from './compile.js'
@@ -19,11 +18,15 @@ import { sendGatewayResponse } from '../../method-response/gateway-responses.js'
 import { completeIntegration } from '../../integration-response/complete.js'
 import { pushResponseHeader } from '../headers.js'
 import { HttpExchange, buildBackendPath } from '../http.js'
-import { TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from '../upstream-errors.js'
+import { RESPONSE_TOO_LARGE, TIMED_OUT, classifyUpstreamError, type UpstreamFailure } from '../upstream-errors.js'
+import { MAX_INTEGRATION_RESPONSE_BYTES, clientGone, trackExchange, untrackExchange, type Cancellable } from '../upstream.js'
 import { setHeader } from '../../util/header-pairs.js'
 import { MappingError, decodeToJson, encodeJson, readMessage, setFromParameter } from './json-mapping.js'
 import { GRPC_CODE_NAMES, decodeGrpcMessage, grpcCodeFromHttp, httpStatusFromGrpc } from './grpc-status.js'
-import { CANCEL, sessionFor, wasNotProcessed } from './h2-sessions.js'
+import { startCall } from './h2-sessions.js'
+import { H2Call, type H2Error } from './h2/session.js'
+import { encodeBlock } from './h2/hpack.js'
+import { armDeadline, disarmDeadline, type DeadlineList, type Expiring } from '../../util/deadlines.js'
 
 const decoder = new TextDecoder()
 const encoder = new TextEncoder()
@@ -40,8 +43,6 @@ const GRPC_ACCEPT_ENCODING = 'identity,deflate,gzip'
 /** A compressed answer may not inflate past API Gateway's 10 MB payload limit. */
 const MAX_DECOMPRESSED_BYTES = 10 * 1024 * 1024
 const INFLATE_OPTIONS = Object.freeze({ maxOutputLength: MAX_DECOMPRESSED_BYTES })
-/** The options of every call: the body follows the headers (node:http2 copies the object). */
-const STREAM_OPTIONS = Object.freeze({ endStream: false })
 
 /**
  * The request message from the prepared body (JSON; empty means {}), then the query string
@@ -156,195 +157,213 @@ export class ProtobufHttpExchange extends HttpExchange {
 }
 
 // ---------------------------------------------------------------------------------------
-// gRPC unary over HTTP/2 cleartext (node:http2; see h2-sessions.ts for why not undici).
+// gRPC unary over HTTP/2 cleartext (the gateway's own client, h2/session.ts: see there for
+// why neither node:http2 nor undici).
 
-const kExchange = Symbol('grpcExchange')
 /** completeTranscoded ignores the headers of an integration without responses: none are built. */
 const NO_HEADERS: string[] = []
 const EMPTY = Buffer.alloc(0)
-
-interface GrpcStream extends ClientHttp2Stream {
-  [kExchange]: GrpcExchange
-}
-
-// Stream listeners are these module functions, the exchange found on the stream: no closure per call.
-function onStreamResponse(this: GrpcStream, headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
-  this[kExchange].onResponse(headers)
-}
-function onStreamData(this: GrpcStream, chunk: Buffer): void {
-  this[kExchange].onData(chunk)
-}
-function onStreamTrailers(this: GrpcStream, trailers: IncomingHttpHeaders): void {
-  this[kExchange].trailers = trailers
-}
-function onStreamError(this: GrpcStream, err: Error): void {
-  this[kExchange].error ??= err
-}
-function onStreamClose(this: GrpcStream): void {
-  this[kExchange].onClose()
-}
-function onGrpcTimeout(exchange: GrpcExchange): void {
-  exchange.timeout()
-}
+/** A header value HTTP/2 cannot carry (RFC 9113 §8.2.1): node:http2 refused these too. */
+const INVALID_FIELD_VALUE = /[\0\r\n]/
 
 /** grpc-timeout: milliseconds when they fit 8 digits, else seconds. */
 export function grpcTimeout(ms: number): string {
   return ms <= MAX_TIMEOUT_DIGITS ? `${ms}m` : `${Math.ceil(ms / 1000)}S`
 }
 
-/** A route's request headers for one backend path, built once and frozen (the path changes only with path parameters or stage variables in the URI). */
-interface RouteHeaders {
+/** A route's request header block (HPACK) for one backend path, built once (the path changes only with path parameters or stage variables in the URI). */
+interface RouteBlock {
   path: string
-  headers: OutgoingHttpHeaders
+  block: Buffer
 }
-const routeHeaderCache = new WeakMap<CompiledIntegration, RouteHeaders>()
+const routeBlockCache = new WeakMap<CompiledIntegration, RouteBlock>()
 
-/** The call's headers for `path`: the last ones built for the route when the path is the same. */
-function routeHeaders(integ: CompiledIntegration, path: string): OutgoingHttpHeaders {
-  const cached = routeHeaderCache.get(integ)
-  if (cached !== undefined && cached.path === path) return cached.headers
-  const headers: OutgoingHttpHeaders = Object.freeze({
-    ':method': 'POST',
-    ':path': path,
-    'content-type': 'application/grpc',
-    te: 'trailers',
+/** The call's header block for `path`: the last one built for the route when the path is the same. */
+export function routeBlock(integ: CompiledIntegration, path: string): Buffer {
+  const cached = routeBlockCache.get(integ)
+  if (cached !== undefined && cached.path === path) return cached.block
+  const block = encodeBlock([
+    ':method', 'POST',
+    ':scheme', 'http',
+    ':path', path,
+    ':authority', new URL(integ.origin!).host,
+    'content-type', 'application/grpc',
+    'te', 'trailers',
     // The integration timeout is the call's deadline, for the backend to see too.
-    'grpc-timeout': grpcTimeout(integ.timeoutMs),
-    'grpc-accept-encoding': GRPC_ACCEPT_ENCODING,
-  })
-  routeHeaderCache.set(integ, { path, headers })
-  return headers
+    'grpc-timeout', grpcTimeout(integ.timeoutMs),
+    'grpc-accept-encoding', GRPC_ACCEPT_ENCODING,
+  ])
+  routeBlockCache.set(integ, { path, block })
+  return block
 }
 
-/** One gRPC unary call. */
-export class GrpcExchange {
+/** The value of `name` in a decoded header list, or undefined. */
+function field(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}
+
+/** A string as HTTP/2 carries it: octets (UTF-8 for what latin1 cannot hold). */
+function octets(value: string): string {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return Buffer.from(value, 'utf8').toString('latin1')
+  return value
+}
+
+/** One gRPC unary call: the HTTP/2 stream's handler (H2Call), its deadline, and what the client waits for. */
+export class GrpcExchange extends H2Call implements Expiring, Cancellable {
   readonly ctx: RequestContext
   readonly integ: CompiledIntegration
   readonly pb: CompiledProtobuf
-  stream: GrpcStream | null = null
   /** The response headers, or null before them. */
-  headers: (IncomingHttpHeaders & IncomingHttpStatusHeader) | null = null
+  headers: string[] | null = null
   /** The trailers, or null (none yet, or a trailers-only answer: grpc-status is in the headers). */
-  trailers: IncomingHttpHeaders | null = null
+  trailers: string[] | null = null
   /** The answer's first chunk (a unary answer is most often one), then every chunk once a second came. */
   first: Buffer | null = null
   chunks: Buffer[] | null = null
   size = 0
-  error: Error | null = null
-  timer: NodeJS.Timeout | null = null
   settled = false
-  /** The session the stream went out on. */
-  session: ClientHttp2Session | null = null
-  /** What was sent, kept for the one retry a GOAWAY allows. */
-  requestHeaders: OutgoingHttpHeaders | null = null
-  frame: Buffer | null = null
   /** The call was sent a second time (at most once: after a GOAWAY or REFUSED_STREAM left it unprocessed). */
   retried = false
+  // Expiring: the integration timeout, on the worker's one deadline timer (src/util/deadlines.ts).
+  expireAt = 0
+  expirePrev: Expiring | null = null
+  expireNext: Expiring | null = null
+  expireList: DeadlineList | null = null
+  /** What was sent, kept for the one retry a GOAWAY allows. */
+  block: Buffer | null = null
+  frame: Buffer | null = null
 
   constructor(ctx: RequestContext, integ: CompiledIntegration, pb: CompiledProtobuf) {
+    super()
     this.ctx = ctx
     this.integ = integ
     this.pb = pb
   }
 
   start(prepared: PreparedRequest, message: Uint8Array): void {
+    // The client left while the method request ran (an authorizer, say): nothing goes out.
+    if (clientGone(this.ctx.request.id)) {
+      this.settled = true
+      return
+    }
     const integ = this.integ
-    const base = routeHeaders(integ, buildBackendPath(this.ctx, integ, false, prepared.overrides))
-    // Mapped headers (requestParameters, template overrides) travel as metadata; without any,
-    // the route's frozen headers go as they are (node:http2 copies what it is given).
-    let headers: OutgoingHttpHeaders = base
+    let block = routeBlock(integ, buildBackendPath(this.ctx, integ, false, prepared.overrides))
+    // Mapped headers (requestParameters, template overrides) travel as metadata, after the route's fields.
     const h = prepared.headers
+    let metadata: string[] | null = null
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!.toLowerCase()
       if (NOT_METADATA.has(name) || name.startsWith('grpc-') || name.charCodeAt(0) === 58) continue
-      if (headers === base) headers = { ...base }
-      headers[name] = h[i + 1]!
+      const value = h[i + 1]!
+      if (INVALID_FIELD_VALUE.test(value)) {
+        this.fail(classifyUpstreamError(null), `cannot start the call: the value of header "${name}" holds a character HTTP/2 forbids`)
+        return
+      }
+      metadata ??= []
+      // One value per name, the last one (as the header object node:http2 took had it).
+      const at = metadata.indexOf(name)
+      if (at !== -1 && at % 2 === 0) metadata[at + 1] = octets(value)
+      else metadata.push(name, octets(value))
     }
+    if (metadata !== null) block = Buffer.concat([block, encodeBlock(metadata)])
     // The length-prefixed message: flag 0 (not compressed), 4-byte big-endian length.
     const frame = Buffer.allocUnsafe(5 + message.byteLength)
     frame[0] = 0
     frame.writeUInt32BE(message.byteLength, 1)
     frame.set(message, 5)
-    this.requestHeaders = headers
+    this.block = block
     this.frame = frame
-    this.timer = setTimeout(onGrpcTimeout, integ.timeoutMs, this)
+    armDeadline(this, integ.timeoutMs)
+    trackExchange(this.ctx.request.id, this)
     this.send()
   }
 
   /** Opens the stream and sends the message (again, after a GOAWAY left it unprocessed). */
   send(): void {
-    let stream: GrpcStream
+    this.h2block = this.block
+    this.h2body = this.frame
     try {
-      this.session = sessionFor(this.integ.origin!)
-      stream = this.session.request(this.requestHeaders!, STREAM_OPTIONS) as GrpcStream
+      startCall(this.integ.origin!, this)
     } catch (err) {
       this.fail(classifyUpstreamError(err), `cannot start the call: ${(err as Error).message}`)
+    }
+  }
+
+  h2Headers(fields: string[], trailers: boolean): void {
+    if (trailers) this.trailers = fields
+    else this.headers = fields
+  }
+
+  h2Data(chunk: Buffer): void {
+    if (this.settled) return
+    this.size += chunk.length
+    if (this.size > MAX_INTEGRATION_RESPONSE_BYTES) {
+      console.error(`[${this.ctx.requestId}] Execution failed due to configuration error: Integration response of reported length ${this.size} is larger than allowed maximum of ${MAX_INTEGRATION_RESPONSE_BYTES} bytes.`)
+      this.first = null
+      this.chunks = null
+      this.fail(RESPONSE_TOO_LARGE, null)
+      this.h2session?.cancel(this)
       return
     }
-    stream[kExchange] = this
-    this.stream = stream
-    stream.on('response', onStreamResponse)
-    stream.on('data', onStreamData)
-    stream.on('trailers', onStreamTrailers)
-    stream.on('error', onStreamError)
-    stream.on('close', onStreamClose)
-    stream.end(this.frame!)
-  }
-
-  onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
-    this.headers = headers
-  }
-
-  onData(chunk: Buffer): void {
     if (this.first === null) this.first = chunk
     else if (this.chunks === null) this.chunks = [this.first, chunk]
     else this.chunks.push(chunk)
-    this.size += chunk.length
   }
 
-  timeout(): void {
-    this.timer = null
+  /** The deadline passed: 504, and the stream reset (CANCEL). */
+  expire(): void {
     this.fail(TIMED_OUT, null)
-    if (this.stream !== null && !this.stream.closed) this.stream.close(CANCEL)
+    this.h2session?.cancel(this)
+  }
+
+  /** The front says the client has gone: the stream is reset (CANCEL); nobody reads an answer. */
+  cancel(): void {
+    if (this.settled) return
+    this.settle()
+    this.first = null
+    this.chunks = null
+    this.h2session?.cancel(this)
+  }
+
+  settle(): void {
+    this.settled = true
+    disarmDeadline(this)
+    untrackExchange(this.ctx.request.id)
   }
 
   fail(f: UpstreamFailure, reason: string | null): void {
     if (this.settled) return
-    this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
+    this.settle()
     if (reason !== null) console.error(`[${this.ctx.requestId}] Execution failed: gRPC ${this.integ.origin}: ${reason}`)
     sendGatewayResponse(this.ctx, f.type, f.message, f.status)
   }
 
   /** The stream is done (answered, reset or broken): settle the call. */
-  onClose(): void {
+  h2Closed(error: H2Error | null): void {
     if (this.settled) return
     const h = this.headers
     if (h === null) {
-      // Not processed by the backend (above a GOAWAY's last-stream-id, or refused): once more, on a new session.
-      if (!this.retried && this.session !== null && this.stream !== null && wasNotProcessed(this.session, this.stream)) {
+      // Not processed by the backend (above a GOAWAY's last-stream-id, or refused): once more, on a live session.
+      if (error !== null && error.unprocessed && !this.retried) {
         this.retried = true
-        this.error = null
         this.trailers = null
         this.send()
         return
       }
       // No answer at all: a refused or broken connection, or a reset stream.
-      // A call queued on a connection that failed is cancelled "caused by" the socket's error (ECONNREFUSED …).
-      const cause = this.error === null ? null : (this.error as Error & { cause?: unknown }).cause
-      const err = cause instanceof Error ? cause : this.error
-      this.fail(classifyUpstreamError(err), err === null ? `the stream closed without an answer (RST_STREAM ${this.stream?.rstCode ?? '?'})` : err.message)
+      this.fail(classifyUpstreamError(error), error === null ? 'the stream closed without an answer' : error.message)
       return
     }
-    const status = Number(h[':status'])
+    const status = Number(field(h, ':status'))
     // A trailers-only answer carries grpc-status in its headers.
     const meta = this.trailers !== null ? this.trailers : h
-    const rawCode = meta['grpc-status']
+    const rawCode = field(meta, 'grpc-status')
     let code: number
     let message: string
     if (rawCode === undefined) {
       if (status === 200) {
-        this.fail(BAD_ANSWER, this.error !== null ? `the call broke: ${this.error.message}` : 'the answer has no grpc-status')
+        this.fail(BAD_ANSWER, error !== null ? `the call broke: ${error.message}` : 'the answer has no grpc-status')
         return
       }
       // Not a gRPC answer (a proxy's error page, say): the spec's HTTP → gRPC table.
@@ -352,23 +371,24 @@ export class GrpcExchange {
       message = `the backend answered HTTP ${status} without grpc-status`
     } else {
       code = Number(rawCode)
-      if (!Number.isInteger(code) || code < 0) {
+      if (rawCode === '' || !Number.isInteger(code) || code < 0) {
         this.fail(BAD_ANSWER, `grpc-status ${JSON.stringify(rawCode)} is not a status code`)
         return
       }
-      message = decodeGrpcMessage(String(meta['grpc-message'] ?? ''))
+      message = decodeGrpcMessage(field(meta, 'grpc-message') ?? '')
     }
-    this.settled = true
-    if (this.timer !== null) clearTimeout(this.timer)
+    this.settle()
     if (code !== 0) {
       const body = encoder.encode(JSON.stringify({ code, message, details: [] }))
       if (rawCode === undefined) console.error(`[${this.ctx.requestId}] gRPC ${this.integ.origin}: ${message}: taken as ${GRPC_CODE_NAMES[code]}`)
       completeTranscoded(this.ctx, this.integ, httpStatusFromGrpc(code), this.metadataFor(meta), body)
       return
     }
-    const contentType = String(h['content-type'] ?? '')
+    const contentType = field(h, 'content-type') ?? ''
     if (!contentType.startsWith('application/grpc')) return this.badAnswer(`Content-Type ${JSON.stringify(contentType)} is not application/grpc`)
     const data = this.chunks !== null ? Buffer.concat(this.chunks, this.size) : this.first ?? EMPTY
+    this.first = null
+    this.chunks = null
     if (data.length < 5) return this.badAnswer(data.length === 0 ? 'grpc-status OK without a response message' : 'a truncated message frame')
     const length = data.readUInt32BE(1)
     if (5 + length !== data.length) return this.badAnswer(5 + length > data.length ? 'a truncated message frame' : 'more than one message for a unary call')
@@ -376,7 +396,7 @@ export class GrpcExchange {
     if (flag === 0) return this.answer(data.subarray(5), meta)
     if (flag !== 1) return this.badAnswer(`a message frame with compressed-flag ${flag}`)
     // Compressed-flag 1: the message is in the answer's grpc-encoding (gRPC spec, PROTOCOL-HTTP2.md "Length-Prefixed-Message").
-    const encoding = String(h['grpc-encoding'] ?? 'identity')
+    const encoding = field(h, 'grpc-encoding') ?? 'identity'
     const inflater = encoding === 'gzip' ? gunzip : encoding === 'deflate' ? inflate : null
     if (inflater === null) return this.badAnswer(`a message compressed with grpc-encoding ${JSON.stringify(encoding)}, which was not offered (${GRPC_ACCEPT_ENCODING})`)
     // Off the thread (zlib's pool), a closure for compressed answers only.
@@ -387,7 +407,7 @@ export class GrpcExchange {
   }
 
   /** The response message (uncompressed) to JSON, through the integration response. */
-  answer(bytes: Uint8Array, meta: IncomingHttpHeaders): void {
+  answer(bytes: Uint8Array, meta: string[]): void {
     let json: Uint8Array
     try {
       json = encoder.encode(JSON.stringify(decodeToJson(this.pb.response, bytes)))
@@ -398,7 +418,7 @@ export class GrpcExchange {
   }
 
   /** The metadata as headers when the integration response reads them; an integration without responses does not. */
-  metadataFor(meta: IncomingHttpHeaders): string[] {
+  metadataFor(meta: string[]): string[] {
     return this.integ.responses.length === 0 && this.integ.defaultResponse === null ? NO_HEADERS : this.metadata(meta)
   }
 
@@ -409,7 +429,7 @@ export class GrpcExchange {
   }
 
   /** Response headers and trailers as integration.response.header.* (grpc-status and grpc-message included); Content-Type is the JSON's. */
-  metadata(meta: IncomingHttpHeaders): string[] {
+  metadata(meta: string[]): string[] {
     const out: string[] = ['content-type', JSON_CONTENT_TYPE]
     addMetadata(out, this.headers!)
     if (meta !== this.headers) addMetadata(out, meta)
@@ -417,11 +437,10 @@ export class GrpcExchange {
   }
 }
 
-function addMetadata(out: string[], src: IncomingHttpHeaders): void {
-  for (const name in src) {
+function addMetadata(out: string[], src: readonly string[]): void {
+  for (let i = 0; i < src.length; i += 2) {
+    const name = src[i]!
     if (name.charCodeAt(0) === 58 || name === 'content-type' || name === 'content-length' || name === 'date') continue
-    const v = src[name]
-    if (v === undefined) continue
-    out.push(name, name === 'grpc-message' ? decodeGrpcMessage(String(v)) : Array.isArray(v) ? v.join(',') : String(v))
+    out.push(name, name === 'grpc-message' ? decodeGrpcMessage(src[i + 1]!) : src[i + 1]!)
   }
 }
