@@ -2,12 +2,13 @@
 //   startPetsGrpc()  the pets.v1.Pets service on @grpc/grpc-js (a real gRPC server)
 //   startRawH2()     a bare node:http2 server answering what a test scripts (trailers-only, non-gRPC answers, …)
 //   startPetsHttp()  pets over HTTP/1.1 with application/x-protobuf bodies
+//   startSplitHttp() a raw HTTP/1.1 server writing each Content-Length body in several writes, with pauses
 // Messages are encoded with protobufjs from test/fixtures/protos, independently of the gateway.
 import { fileURLToPath } from 'node:url'
 import { isAbsolute, join } from 'node:path'
 import { createServer as createH2Server, type Http2Server, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2'
 import { createServer as createHttpServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import protobuf from 'protobufjs'
 
@@ -193,6 +194,62 @@ export async function startPetsHttp(): Promise<Backend & { last(): HttpSeen | nu
     last: () => last,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
+
+/** A scripted answer of startSplitHttp: the head's status line and headers, the body in parts. */
+export interface SplitAnswer {
+  status: string
+  headers: string[]
+  parts: Buffer[]
+}
+
+/**
+ * A raw HTTP/1.1 server on 127.0.0.1 (keep-alive): for each request it writes the head with
+ * the body's Content-Length and the first part at once, then each further part in its own
+ * write `pauseMs` later, so that the gateway reads one declared-length body in several reads.
+ */
+export async function startSplitHttp(answer: (url: string) => SplitAnswer, pauseMs = 40): Promise<Backend> {
+  const sockets = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+  const server = createNetServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    let pending = Buffer.alloc(0)
+    socket.on('data', (data: Buffer) => {
+      pending = Buffer.concat([pending, data])
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n')
+        if (end === -1) return
+        const head = pending.subarray(0, end).toString('latin1')
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+        if (pending.length < end + 4 + length) return
+        pending = pending.subarray(end + 4 + length)
+        const a = answer(head.split(' ')[1] ?? '')
+        const size = a.parts.reduce((n, p) => n + p.length, 0)
+        const lines = [`HTTP/1.1 ${a.status}`, ...a.headers, `Content-Length: ${size}`, '', '']
+        socket.write(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), a.parts[0] ?? Buffer.alloc(0)]))
+        a.parts.slice(1).forEach((part, i) => {
+          const timer = setTimeout(() => {
+            timers.delete(timer)
+            socket.write(part)
+          }, pauseMs * (i + 1))
+          timers.add(timer)
+        })
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => {
+      for (const timer of timers) clearTimeout(timer)
+      for (const socket of sockets) socket.destroy()
       server.close(() => resolve())
     }),
   }

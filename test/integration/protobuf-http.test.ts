@@ -6,7 +6,7 @@ import t from 'tap'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { startGateway, writeApi, request } from '../helpers/index.js'
-import { PETS_PROTO, startPetsHttp } from './protobuf-backends.js'
+import { PETS_PROTO, Pet, encode, startPetsHttp, startSplitHttp } from './protobuf-backends.js'
 
 t.test('protobuf over HTTP/1.1', async (t) => {
   const backend = await startPetsHttp()
@@ -70,6 +70,39 @@ t.test('protobuf over HTTP/1.1', async (t) => {
     t.equal(raw.headers['content-type'], 'text/plain')
     t.equal(raw.text, 'no such pet')
   })
+})
+
+t.test('a declared-length body that arrives in several reads is decoded whole (2xx) and passed whole (non-2xx)', async (t) => {
+  const name = 'n'.repeat(300)
+  const pet = encode(Pet, { pet_id: '7', display_name: name, tags: ['one', 'two'] })
+  t.ok(pet.length > 300, 'the message is longer than each part')
+  const third = Math.ceil(pet.length / 3)
+  const text = Buffer.from('no such pet, '.repeat(30))
+  const backend = await startSplitHttp((url) => url === '/pets/split'
+    ? { status: '200 OK', headers: ['Content-Type: application/x-protobuf'], parts: [pet.subarray(0, third), pet.subarray(third, 2 * third), pet.subarray(2 * third)] }
+    : { status: '404 Not Found', headers: ['Content-Type: text/plain'], parts: [text.subarray(0, 100), text.subarray(100, 200), text.subarray(200)] })
+  t.teardown(() => backend.close())
+  const op = (path: string) => ({
+    'x-amazon-apigateway-integration': { type: 'http', httpMethod: 'POST', uri: `${backend.url}${path}` },
+    'x-backplane-protobuf': { proto: PETS_PROTO, request: 'pets.v1.GetPetRequest', response: 'pets.v1.Pet', grpc: false },
+  })
+  const file = writeApi(t, { swagger: '2.0', info: { title: 'pets-split', version: '1' }, paths: { '/split': { post: op('/pets/split') }, '/split-missing': { post: op('/pets/split-missing') } } })
+  const gw = await startGateway({ args: [file, '--workers', '1'] })
+  t.teardown(() => gw.stop())
+  const post = (path: string) => request(`${gw.url}/test${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', timeoutMs: 5000 })
+
+  const res = await post('/split')
+  t.equal(res.status, 200)
+  t.equal(res.headers['content-type'], 'application/json')
+  t.strictSame(res.json(), { petId: '7', displayName: name, tags: ['one', 'two'] })
+  t.equal(res.headers['content-length'], String(res.body.length))
+  t.notMatch(gw.output(), /does not decode/)
+
+  const missing = await post('/split-missing')
+  t.equal(missing.status, 404)
+  t.equal(missing.headers['content-type'], 'text/plain')
+  t.equal(missing.text, text.toString())
+  t.equal(missing.headers['content-length'], String(text.length))
 })
 
 t.test('SIGHUP reloads changed .proto files: the workers transcode with the new definitions', async (t) => {

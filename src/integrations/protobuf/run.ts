@@ -43,6 +43,7 @@ const GRPC_ACCEPT_ENCODING = 'identity,deflate,gzip'
 /** A compressed answer may not inflate past API Gateway's 10 MB payload limit. */
 const MAX_DECOMPRESSED_BYTES = 10 * 1024 * 1024
 const INFLATE_OPTIONS = Object.freeze({ maxOutputLength: MAX_DECOMPRESSED_BYTES })
+const EMPTY = Buffer.alloc(0)
 
 /**
  * The request message from the prepared body (JSON; empty means {}), then the query string
@@ -134,7 +135,10 @@ export class ProtobufHttpExchange extends HttpExchange {
   override onComplete(): void {
     if (this.settled) return
     this.markSettled()
-    const body = this.size === 0 ? Buffer.alloc(0) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
+    // The body as HttpExchange.onData kept it: a declared length that came in more than one
+    // read is in `buffer` (chunks stays empty then), else the chunks.
+    const buffer = this.buffer
+    const body = this.size === 0 ? EMPTY : buffer !== null ? (this.size === buffer.length ? buffer : buffer.subarray(0, this.size)) : this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)
     if (this.status < 200 || this.status > 299) {
       // An error answer is not the response message: its body and Content-Type pass as they are,
       // to the integration response, or (none declared) to the client.
@@ -162,7 +166,6 @@ export class ProtobufHttpExchange extends HttpExchange {
 
 /** completeTranscoded ignores the headers of an integration without responses: none are built. */
 const NO_HEADERS: string[] = []
-const EMPTY = Buffer.alloc(0)
 /** A header value HTTP/2 cannot carry (RFC 9113 §8.2.1): node:http2 refused these too. */
 const INVALID_FIELD_VALUE = /[\0\r\n]/
 
