@@ -62,6 +62,14 @@ const DEFAULT_WINDOW = 65_535
 const MAX_WINDOW = 2 ** 31 - 1
 const DEFAULT_MAX_FRAME = 16_384
 const MAX_STREAM_ID = 2 ** 31 - 1
+/**
+ * Resets this session sends before it takes no new calls (they go to a fresh session; its
+ * open streams finish). Node's HTTP/2 server, and so @grpc/grpc-js, ends a connection after
+ * about 1,000 resets from its peer (its guard against "rapid reset", CVE-2023-44487), failing
+ * every call still on it; the gateway resets a call whose client left, that timed out, or
+ * whose answer passed 10 MB, so many leaving clients would otherwise meet that guard.
+ */
+export const MAX_RESETS_PER_SESSION = 500
 const FRAME_HEADER = 9
 
 /** What a session announces and how far it lets a peer send ahead. */
@@ -185,6 +193,8 @@ export class H2Session {
   flushScheduled = false
   /** Streams started, for the keepalive's idleness check. */
   started = 0
+  /** RST_STREAM frames sent (MAX_RESETS_PER_SESSION). */
+  resetsSent = 0
 
   constructor(origin: string, options: H2Options = DEFAULT_H2_OPTIONS, owner: H2SessionOwner | null = null) {
     this.origin = origin
@@ -338,7 +348,9 @@ export class H2Session {
     }
     if (call.h2state !== OPEN) return
     this.release(call)
-    if (!this.closed) this.queue(rstStream(call.h2id, CANCEL))
+    if (this.closed) return
+    this.queue(rstStream(call.h2id, CANCEL))
+    if (++this.resetsSent >= MAX_RESETS_PER_SESSION) this.drain()
   }
 
   /** The stream leaves the session; a waiting call may take its place. */

@@ -6,7 +6,8 @@ import t from 'tap'
 import net from 'node:net'
 import { constants as h2, createServer, type ServerHttp2Stream } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { DEFAULT_H2_OPTIONS, H2Call, H2Session, type H2Error } from '../../../../../src/integrations/protobuf/h2/session.js'
+import { DEFAULT_H2_OPTIONS, H2Call, H2Session, MAX_RESETS_PER_SESSION, type H2Error } from '../../../../../src/integrations/protobuf/h2/session.js'
+import { closeGrpcSessions, startCall } from '../../../../../src/integrations/protobuf/h2-sessions.js'
 import { encodeBlock, huffmanEncode } from '../../../../../src/integrations/protobuf/h2/hpack.js'
 
 interface Outcome { headers: string[] | null; trailers: string[] | null; body: Buffer; error: H2Error | null }
@@ -287,4 +288,58 @@ t.test('a connection refused, and a connection lost mid-answer', async (t) => {
   t.strictSame(rb.headers, [':status', '200'])
   t.equal(rb.error?.code, 'ECONNRESET')
   t.equal(rb.error?.unprocessed, false)
+})
+
+// Node's HTTP/2 server (nghttp2, and so @grpc/grpc-js) ends a connection after about 1,000
+// stream resets from its peer (the CVE-2023-44487 "rapid reset" guard), failing the calls on
+// it; the session stops taking calls after MAX_RESETS_PER_SESSION of its own resets.
+t.test('resets: after MAX_RESETS_PER_SESSION cancels the session takes no new calls; its open streams finish', async (t) => {
+  const server = await h2Server(echo)
+  t.teardown(() => server.close())
+  let gone = 0
+  const session = new H2Session(server.url, DEFAULT_H2_OPTIONS, { sessionGone: () => { gone++ } })
+  t.teardown(() => session.destroy(null))
+  const open = new TestCall('/still-open')
+  session.submit(open)
+  for (let i = 0; i < MAX_RESETS_PER_SESSION - 1; i++) {
+    const c = new TestCall(`/cancelled-${i}`)
+    session.submit(c)
+    session.cancel(c)
+  }
+  t.ok(session.usable, `${MAX_RESETS_PER_SESSION - 1} resets: still usable`)
+  const last = new TestCall('/cancelled-last')
+  session.submit(last)
+  session.cancel(last)
+  t.equal(session.resetsSent, MAX_RESETS_PER_SESSION)
+  t.notOk(session.usable, 'the budget is spent')
+  t.equal(gone, 1, 'the owner was told once')
+  const out = await open.done
+  t.equal(out.error, null, 'the open stream finished')
+  t.equal(out.body.toString(), 'hello')
+  t.equal(get(out.trailers, 'grpc-status'), '0')
+  t.ok(session.closed, 'closed once idle')
+})
+
+t.test('resets: 3,000 cancelled calls through the pool against node:http2, every call between them answered', async (t) => {
+  const server = await h2Server(echo)
+  t.teardown(() => server.close())
+  t.teardown(() => closeGrpcSessions())
+  const answered: Promise<Outcome>[] = []
+  for (let i = 0; i < 3_000; i++) {
+    const c = new TestCall(`/cancelled-${i}`)
+    startCall(server.url, c)
+    // Let the HEADERS leave before the reset, as when a client leaves mid-call.
+    if (i % 50 === 0) await new Promise((r) => setImmediate(r))
+    c.h2session!.cancel(c)
+    if (i % 10 === 0) {
+      const ok = new TestCall(`/ok-${i}`)
+      startCall(server.url, ok)
+      answered.push(ok.done)
+    }
+  }
+  const out = await Promise.all(answered)
+  const failed = out.filter((o) => o.error !== null)
+  t.equal(failed.length, 0, `failed: ${failed.slice(0, 3).map((o) => o.error!.message).join('; ')}`)
+  t.ok(out.every((o) => get(o.trailers, 'grpc-status') === '0'), 'every answer OK')
+  t.ok(server.sessions.size >= 3_000 / MAX_RESETS_PER_SESSION, `${server.sessions.size} sessions for 3,000 resets`)
 })
