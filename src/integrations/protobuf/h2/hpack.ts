@@ -172,11 +172,22 @@ export class HpackDecoder {
     this.maxSize = maxAllowed
   }
 
-  /** Decodes a complete header block, pushing name, value pairs onto `out`. Throws HpackError. */
-  decode(buf: Buffer, start: number, end: number, out: string[]): void {
+  /**
+   * Decodes a complete header block, pushing name, value pairs onto `out`. Throws HpackError,
+   * also when the decoded list passes `maxListSize` (RFC 9113 §6.5.2's measure: name, value
+   * and 32 octets per field): an indexed field is one octet on the wire and up to the table's
+   * size decoded, so a small block could otherwise expand into a huge list.
+   */
+  decode(buf: Buffer, start: number, end: number, out: string[], maxListSize = Infinity): void {
     let i = start
     let fieldSeen = false
+    let listSize = 0
     while (i < end) {
+      if (fieldSeen) {
+        // The field the last pass pushed (every pass after the first field pushes exactly one).
+        listSize += out[out.length - 2]!.length + out[out.length - 1]!.length + ENTRY_OVERHEAD
+        if (listSize > maxListSize) throw new HpackError(`a header list over ${maxListSize} octets`)
+      }
       const b = buf[i]!
       if ((b & 0x80) !== 0) {
         // §6.1 Indexed Header Field.
@@ -212,6 +223,9 @@ export class HpackDecoder {
       out.push(name, value)
       fieldSeen = true
       if (indexing) this.add(name, value)
+    }
+    if (fieldSeen && listSize + out[out.length - 2]!.length + out[out.length - 1]!.length + ENTRY_OVERHEAD > maxListSize) {
+      throw new HpackError(`a header list over ${maxListSize} octets`)
     }
   }
 

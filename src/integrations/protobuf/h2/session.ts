@@ -70,6 +70,13 @@ const MAX_STREAM_ID = 2 ** 31 - 1
  * whose answer passed 10 MB, so many leaving clients would otherwise meet that guard.
  */
 export const MAX_RESETS_PER_SESSION = 500
+/**
+ * The largest header block (HEADERS and its CONTINUATIONs) and decoded header list an answer
+ * may carry; past either the session ends with a protocol error, its calls failed (502). As
+ * generous as undici's 16 KB HTTP/1.1 head ×4; without a bound a backend sending CONTINUATION
+ * frames without end would grow memory without end (the "CONTINUATION flood").
+ */
+export const MAX_HEADER_BLOCK_BYTES = 64 * 1024
 const FRAME_HEADER = 9
 
 /** What a session announces and how far it lets a peer send ahead. */
@@ -187,6 +194,7 @@ export class H2Session {
   blockStream = 0
   blockFlags = 0
   blockParts: Buffer[] | null = null
+  blockBytes = 0
   // Writing: frames of this turn, flushed together.
   out: Buffer[] = []
   outBytes = 0
@@ -469,10 +477,13 @@ export class H2Session {
         this.blockStream = id
         this.blockFlags = flags
         this.blockParts = [buf.subarray(s, e)]
+        this.blockBytes = e - s
         return
       }
       case CONTINUATION: {
         if (this.blockParts === null) return this.connectionError(PROTOCOL_ERROR, 'CONTINUATION without HEADERS')
+        this.blockBytes += end - start
+        if (this.blockBytes > MAX_HEADER_BLOCK_BYTES) return this.connectionError(PROTOCOL_ERROR, `a header block over ${MAX_HEADER_BLOCK_BYTES} octets`)
         this.blockParts.push(buf.subarray(start, end))
         if ((flags & END_HEADERS) === 0) return
         const block = Buffer.concat(this.blockParts)
@@ -573,7 +584,7 @@ export class H2Session {
     // The call keeps the headers until the trailers came: a list per block.
     const fields: string[] = []
     // Decoded whatever the stream: the HPACK context is the connection's.
-    this.decoder.decode(buf, start, end, fields)
+    this.decoder.decode(buf, start, end, fields, MAX_HEADER_BLOCK_BYTES)
     const call = this.streams.get(id)
     if (call === undefined) return
     const endStream = (flags & END_STREAM) !== 0

@@ -148,3 +148,21 @@ t.test('the encoder: static fields indexed, the rest literals without indexing t
   t.strictSame(out, fields)
   t.equal(d.entries().length, 0, 'nothing indexed')
 })
+
+t.test('the decoded header list is bounded: one-octet references to a large entry cannot expand past maxListSize', async (t) => {
+  const d = new HpackDecoder()
+  // Literal with incremental indexing, new name "x" and a 1,000-octet value: dynamic index 62.
+  const value = 'v'.repeat(1000)
+  // The length 1000 as a 7-bit prefix integer: 127, then 873 = 0x69 + 128 × 6 → 0xe9, 0x06.
+  const literal = Buffer.concat([Buffer.from([0x40, 0x01, 0x78, 0x7f, 0xe9, 0x06]), Buffer.from(value)])
+  const first: string[] = []
+  d.decode(literal, 0, literal.length, first, 2_000)
+  t.strictSame(first, ['x', value], 'the entry, 1,033 octets by §6.5.2')
+  // 100 indexed references (0xbe = index 62): 100 × 1,033 octets decoded from 100 octets.
+  const refs = Buffer.alloc(100, 0xbe)
+  t.throws(() => d.decode(refs, 0, refs.length, [], 64 * 1024), { message: 'a header list over 65536 octets' })
+  const fits: string[] = []
+  d.decode(refs, 0, 63, fits, 64 * 1024)
+  t.equal(fits.length, 126, '63 references (65,079 octets) fit')
+  t.throws(() => d.decode(refs, 0, 64, [], 64 * 1024), { message: 'a header list over 65536 octets' }, 'the 64th is past the bound')
+})

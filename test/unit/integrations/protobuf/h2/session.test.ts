@@ -6,7 +6,7 @@ import t from 'tap'
 import net from 'node:net'
 import { constants as h2, createServer, type ServerHttp2Stream } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { DEFAULT_H2_OPTIONS, H2Call, H2Session, MAX_RESETS_PER_SESSION, type H2Error } from '../../../../../src/integrations/protobuf/h2/session.js'
+import { DEFAULT_H2_OPTIONS, H2Call, H2Session, MAX_HEADER_BLOCK_BYTES, MAX_RESETS_PER_SESSION, type H2Error } from '../../../../../src/integrations/protobuf/h2/session.js'
 import { closeGrpcSessions, startCall } from '../../../../../src/integrations/protobuf/h2-sessions.js'
 import { encodeBlock, huffmanEncode } from '../../../../../src/integrations/protobuf/h2/hpack.js'
 
@@ -342,4 +342,26 @@ t.test('resets: 3,000 cancelled calls through the pool against node:http2, every
   t.equal(failed.length, 0, `failed: ${failed.slice(0, 3).map((o) => o.error!.message).join('; ')}`)
   t.ok(out.every((o) => get(o.trailers, 'grpc-status') === '0'), 'every answer OK')
   t.ok(server.sessions.size >= 3_000 / MAX_RESETS_PER_SESSION, `${server.sessions.size} sessions for 3,000 resets`)
+})
+
+t.test('a header block past MAX_HEADER_BLOCK_BYTES (a CONTINUATION flood) ends the session; the call fails', async (t) => {
+  const peer = await rawPeer((socket) => {
+    // SETTINGS, then HEADERS without END_HEADERS and CONTINUATIONs of 16 KB that never end the block.
+    socket.write(Buffer.concat([frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0, 1, Buffer.from([0x88]))]))
+    const piece = frame(9, 0, 1, Buffer.alloc(16_384, 0x88))
+    let sent = 0
+    const flood = () => { if (!socket.destroyed && sent++ < 64) { socket.write(piece); setImmediate(flood) } }
+    flood()
+  })
+  t.teardown(() => peer.close())
+  const session = new H2Session(peer.url)
+  t.teardown(() => session.destroy(null))
+  const call = new TestCall('/flood')
+  session.submit(call)
+  const o = await call.done
+  t.ok(o.error !== null, 'the call failed')
+  t.match(o.error!.message, /header block over 65536 octets/)
+  t.equal(o.headers, null, 'no headers were handed on')
+  t.ok(session.closed)
+  t.equal(MAX_HEADER_BLOCK_BYTES, 65_536)
 })
