@@ -10,7 +10,7 @@ import { Codes, ConfigError, type ConfigProblem } from './errors.js'
 import { FrontServer } from './front/server.js'
 import { probePort } from './front/port-probe.js'
 import { RequestDispatcher } from './pool/dispatcher.js'
-import { WorkerFronts } from './front/supervisor.js'
+import { WorkerFronts, type WorkerFrontsOptions } from './front/supervisor.js'
 import { startFunctionHostThread, type FunctionHostThread } from './functions/host-thread.js'
 import type { FunctionsConfig } from './functions/config.js'
 import { randomUUID } from 'node:crypto'
@@ -108,17 +108,14 @@ interface RunningFront {
   closeNow(): Promise<void>
 }
 
+/** What both fronts' pools are made from (DispatcherOptions adds the main front's reply hooks). */
+type PoolOptions = WorkerFrontsOptions
+
 /** The main-thread front and the batching dispatcher (the design card's first shape). */
-function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory, prestarted: PrestartedPool | undefined): RunningFront {
-  const front = new FrontServer()
+function startMainFront(hub: ObservabilityHub, pool: PoolOptions): RunningFront {
+  const front = new FrontServer({ recordsStayInThread: false })
   const dispatcher = new RequestDispatcher({
-    observabilityChannel: hub.channelName,
-    functionsHost,
-    workerUrl: WORKER_URL,
-    gateway,
-    workers: gateway.workers,
-    traffic,
-    prestarted,
+    ...pool,
     onReply: (reply) => front.deliver(reply),
     isOpen: (id) => front.pending.has(id),
   })
@@ -144,16 +141,8 @@ function startMainFront(hub: ObservabilityHub, gateway: LoadResult['gateway'], f
 }
 
 /** One front per worker (front/supervisor.ts); the main thread serves no request. */
-function startWorkerFronts(hub: ObservabilityHub, gateway: LoadResult['gateway'], functionsHost: string | null, traffic: SharedTrafficMemory, prestarted: PrestartedPool | undefined): RunningFront {
-  const fronts = new WorkerFronts({
-    observabilityChannel: hub.channelName,
-    functionsHost,
-    workerUrl: WORKER_URL,
-    gateway,
-    workers: gateway.workers,
-    traffic,
-    prestarted,
-  })
+function startWorkerFronts(hub: ObservabilityHub, pool: PoolOptions): RunningFront {
+  const fronts = new WorkerFronts(pool)
   hub.gauges = {
     // /ready: every front listens (threadIds) and has compiled the newest configuration.
     threads: () => fronts.threads,
@@ -212,7 +201,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const responseCaches = new ResponseCacheMemory()
   const hub = new ObservabilityHub()
   const served = responseCaches.attach(loaded.gateway)
-  const front = mode === 'workers' ? startWorkerFronts(hub, served, functionsHost, traffic, prestarted) : startMainFront(hub, served, functionsHost, traffic, prestarted)
+  const pool: PoolOptions = { observabilityChannel: hub.channelName, functionsHost, workerUrl: WORKER_URL, gateway: served, workers: served.workers, traffic, prestarted }
+  const front = mode === 'workers' ? startWorkerFronts(hub, pool) : startMainFront(hub, pool)
   let functions: FunctionHostThread | null = null
   let port: number
   let admin: AdminListener | null = null

@@ -19,6 +19,11 @@ for (let s = 100; s < 600; s++) STATUS_LINES[s] = `${s} ${STATUS_CODES[s] ?? 'Un
  */
 export const STREAM_THRESHOLD_BYTES = 64 * 1024
 
+/** Who keeps the pending responses (the front): told of each one whose client went away. */
+export interface PendingOwner {
+  responseAborted(p: PendingResponse): void
+}
+
 /** A response still waiting for its reply, or still writing a large one. */
 export class PendingResponse {
   aborted = false
@@ -38,10 +43,23 @@ export class PendingResponse {
     readonly res: HttpResponse,
     /** HEAD answers carry the length but no body. */
     readonly isHead: boolean,
+    /** Told when the client goes away before the reply is out whole. */
+    readonly owner: PendingOwner,
   ) {}
 
+  /**
+   * res.onAborted's handler, bound to this response (PendingResponse.prototype.clientGone.bind):
+   * uWebSockets.js calls it with no argument and no `this`, on a response object it makes
+   * per request, so one function per request is the API's price; a bound method is the
+   * cheapest (no closure context), and the front's handler is shared.
+   */
+  clientGone(): void {
+    this.abort()
+    this.owner.responseAborted(this)
+  }
+
   /** uWebSockets.js says the socket can take more: continue the body where it stopped. */
-  readonly onWritable = (offset: number): boolean => {
+  writable(offset: number): boolean {
     const body = this.streaming
     if (body === null || this.aborted) return true
     this.lastProgress = Date.now()
@@ -50,7 +68,7 @@ export class PendingResponse {
     return ok
   }
 
-  /** The client went away mid-stream: drop the body. */
+  /** The client went away: drop the body being streamed, if any. */
   abort(): void {
     this.aborted = true
     this.streaming = null
@@ -91,7 +109,9 @@ function writeCorked(): void {
   if (done) return
   p.streaming = body
   p.lastProgress = Date.now()
-  res.onWritable(p.onWritable)
+  // A handler only for the few replies that stream (uWebSockets.js passes it the offset, no
+  // response): small replies, nearly all of them, allocate none.
+  res.onWritable((offset) => p.writable(offset))
   curDone = false
 }
 

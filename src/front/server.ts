@@ -6,7 +6,7 @@ import uWS from 'uWebSockets.js'
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js'
 import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
-import { PendingResponse, writeFrontReply, writeReply } from './respond.js'
+import { PendingResponse, writeFrontReply, writeReply, type PendingOwner } from './respond.js'
 import { FrontCheck, checkRequestHead } from './request-limits.js'
 
 /** Where the front sends the requests it copied, and names those whose client went away. */
@@ -29,8 +29,59 @@ export const WRITE_STALL_TIMEOUT_MS = 10_000
 /** How often stalled replies are looked for. */
 const STALL_SWEEP_MS = 1_000
 
-export class FrontServer {
+/**
+ * The record of a request that runs in the thread whose front received it (the per-worker
+ * front): the remote address stays uWebSockets.js's bytes until something asks for its text
+ * ($context.identity.sourceIp, X-Forwarded-For, a policy's aws:SourceIp, access logs), which
+ * most requests never do. The bytes themselves are copied at once, as res is valid only until
+ * the reply ends and access logs read the address after it. Not for a record that crosses
+ * threads: structured cloning keeps own data fields only, so the main-thread front sends
+ * plain records with the text decoded.
+ */
+export class LocalRequestRecord implements RequestRecord {
+  #remoteAddress: string | null = null
+  constructor(
+    readonly id: number,
+    readonly method: string,
+    readonly url: string,
+    readonly query: string,
+    readonly headers: string[],
+    /** res.getRemoteAddressAsText(): a copy, valid after the handler. */
+    readonly remoteAddressText: ArrayBuffer,
+    /** Set by the body collector before the record is submitted. */
+    public body: ArrayBuffer | null,
+    public bodyTooLarge: boolean,
+    readonly receivedAt: number,
+  ) {}
+
+  get remoteAddress(): string {
+    if (this.#remoteAddress === null) this.#remoteAddress = decoder.decode(this.remoteAddressText)
+    return this.#remoteAddress
+  }
+}
+
+/** A body collector's finished record: a local one is completed in place, a plain one copied. */
+function withBody(record: RequestRecord, body: ArrayBuffer | null, bodyTooLarge: boolean): RequestRecord {
+  if (record instanceof LocalRequestRecord) {
+    record.body = body
+    record.bodyTooLarge = bodyTooLarge
+    return record
+  }
+  return { ...record, body, bodyTooLarge }
+}
+
+export interface FrontServerOptions {
+  /**
+   * The requests run in this thread (the per-worker front): records are LocalRequestRecords.
+   * False for the main-thread front, whose records go to workers by structured clone.
+   */
+  readonly recordsStayInThread: boolean
+}
+
+export class FrontServer implements PendingOwner {
   readonly app: TemplatedApp
+  /** See FrontServerOptions. */
+  readonly #local: boolean
   /** Requests received and not yet answered whole (a streaming reply stays until its last byte). */
   readonly pending = new Map<number, PendingResponse>()
   dispatcher: FrontDispatcher | null = null
@@ -63,9 +114,18 @@ export class FrontServer {
     }
   }
 
-  constructor() {
+  constructor(options: FrontServerOptions) {
+    this.#local = options.recordsStayInThread
     this.app = uWS.App()
     this.app.any('/*', (res, req) => this.#onRequest(res, req))
+  }
+
+  /** PendingOwner: the client of `p` has gone (its onAborted ran). */
+  responseAborted(p: PendingResponse): void {
+    this.pending.delete(p.id)
+    this.#streaming.delete(p)
+    // Not sent yet: its batch leaves it out; sent: the worker cancels its exchange.
+    this.dispatcher!.cancel(p.id)
   }
 
   #onRequest(res: HttpResponse, req: HttpRequest): void {
@@ -82,31 +142,24 @@ export class FrontServer {
       return
     }
     const id = this.#nextId++
-    const pending = new PendingResponse(id, res, method === 'HEAD')
+    const pending = new PendingResponse(id, res, method === 'HEAD', this)
     this.pending.set(id, pending)
-    res.onAborted(() => {
-      pending.abort()
-      this.pending.delete(id)
-      this.#streaming.delete(pending)
-      // Not sent yet: its batch leaves it out; sent: the worker cancels its exchange.
-      this.dispatcher!.cancel(id)
-    })
-    const remoteAddress = decoder.decode(res.getRemoteAddressAsText())
+    res.onAborted(clientGone.bind(pending))
+    const address = res.getRemoteAddressAsText()
     const receivedAt = Date.now()
     this.#lastReceivedAt = receivedAt
+    const record: RequestRecord = this.#local
+      ? new LocalRequestRecord(id, method, url, query, headers, address, null, false, receivedAt)
+      : { id, method, url, query, headers, remoteAddress: decoder.decode(address), body: null, bodyTooLarge: false, receivedAt }
 
     const lengthHeader = req.getHeader('content-length')
     const chunked = req.getHeader('transfer-encoding') !== ''
-    if (lengthHeader === '' && !chunked) {
-      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt })
-      return
-    }
-    const declared = lengthHeader === '' ? -1 : Number(lengthHeader)
+    const declared = lengthHeader === '' ? (chunked ? -1 : 0) : Number(lengthHeader)
     if (declared === 0) {
-      this.#submit({ id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt })
+      this.#submit(record)
       return
     }
-    new BodyCollector(this, pending, { id, method, url, query, headers, remoteAddress, body: null, bodyTooLarge: false, receivedAt }, declared).attach(res)
+    new BodyCollector(this, pending, record, declared).attach(res)
   }
 
   #submit(record: RequestRecord): void {
@@ -223,10 +276,12 @@ class BodyCollector {
   }
 
   attach(res: HttpResponse): void {
-    res.onData((chunk, isLast) => this.#onData(chunk, isLast))
+    // Bound, as onAborted's handler: no closure context beside the collector.
+    res.onData(onBodyData.bind(this))
   }
 
-  #onData(chunk: ArrayBuffer, isLast: boolean): void {
+  /** res.onData's handler (bound to this collector). */
+  onData(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.pending.aborted) return
     const n = chunk.byteLength
     if (this.#draining || this.#size + n > MAX_REQUEST_BODY_BYTES) {
@@ -237,7 +292,7 @@ class BodyCollector {
       this.#buf = new Uint8Array(0)
       if (!isLast) return
       this.pending.closeAfter = true
-      this.front.submitWithBody({ ...this.record, bodyTooLarge: true })
+      this.front.submitWithBody(withBody(this.record, null, true))
       return
     }
     if (this.#size + n > this.#buf.byteLength) {
@@ -249,6 +304,9 @@ class BodyCollector {
     this.#size += n
     if (!isLast) return
     const body = this.#size === 0 ? null : this.#size === this.#buf.byteLength ? (this.#buf.buffer as ArrayBuffer) : (this.#buf.buffer.slice(0, this.#size) as ArrayBuffer)
-    this.front.submitWithBody({ ...this.record, body })
+    this.front.submitWithBody(withBody(this.record, body, false))
   }
 }
+
+const clientGone = PendingResponse.prototype.clientGone
+const onBodyData = BodyCollector.prototype.onData

@@ -124,7 +124,7 @@ function logSynchronously(): void {
 /** The task: listens, serves, obeys the supervisor; resolves once its app is closed. */
 export function runWorkerFront(task: FrontTask, hooks: WorkerFrontHooks): Promise<void> {
   logSynchronously()
-  const front = new FrontServer()
+  const front = new FrontServer({ recordsStayInThread: true })
   const dispatcher = new LocalDispatcher(front, hooks)
   front.dispatcher = dispatcher
   hooks.setAbortFlags(dispatcher.abortFlags)

@@ -32,7 +32,7 @@ import { evaluatePolicy, methodArn } from './policy.js'
 import { AUTHORIZER_EXPLICIT_DENY, AUTHORIZER_IMPLICIT_DENY, AuthorizationKind, checkResourcePolicyDeny, combineWithResourcePolicy, type CompiledResourcePolicy } from './resource-policy.js'
 import { checkAuthorizerResult, type AuthorizerResult } from './lambda-authorizer-result.js'
 import { buildRequestEvent, buildTokenEvent, encodeAuthorizerEvent } from './lambda-authorizer-event.js'
-import { authorizerCacheKey, authorizerDefinitionHash, cachedAuthorizerResult } from './authorizer-cache.js'
+import { WarmTokens, authorizerCacheKey, authorizerDefinitionHash, cachedAuthorizerResult, type WarmToken } from './authorizer-cache.js'
 
 /** API Gateway's default authorizerResultTtlInSeconds, and its maximum (API reference, "Authorizer"). */
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300
@@ -267,6 +267,10 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
   readonly name = 'authorization'
   /** API, stage and authorizer: the part of the cache key that is the same for every request. */
   readonly #cachePrefix: string
+  /** TOKEN with caching: the tokens whose cached result this worker has read (authorizer-cache.ts); else null. */
+  readonly #warm: WarmTokens | null
+  /** The header a TOKEN authorizer reads, or null. */
+  readonly #tokenHeader: string | null
 
   constructor(
     readonly authorizer: CompiledLambdaAuthorizer,
@@ -279,6 +283,9 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
   ) {
     // The definition's hash too: a changed authorizer never meets entries (in Redis, of other processes) of the old one.
     this.#cachePrefix = JSON.stringify([apiId, stage, authorizer.name, authorizer.functionName, authorizerDefinitionHash(authorizer)]) + '\n'
+    this.#tokenHeader = authorizer.type === 'TOKEN' ? authorizer.identitySources[0]!.name : null
+    // A step is compiled per configuration version: a reload starts with no warm tokens.
+    this.#warm = this.#tokenHeader !== null && authorizer.ttlMs > 0 && authorizer.functionName !== null ? new WarmTokens() : null
   }
 
   run(ctx: RequestContext): StepOutcome {
@@ -286,6 +293,23 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     // for any explicit denials" (developer guide, resource policies and authorization workflow).
     if (!checkResourcePolicyDeny(ctx, this.resourcePolicy)) return StepOutcome.Answered
     const a = this.authorizer
+    if (this.#warm !== null) {
+      // A token seen before (it passed identityValidationExpression then): its key, result
+      // and outcome are at hand while the client's mirror holds the same entry (TTL, reloads
+      // and evictions are the mirror's to tell).
+      const token = ctx.header(this.#tokenHeader!)
+      const w = token === null ? undefined : this.#warm.get(token)
+      const client = w === undefined ? null : functionClient()
+      if (client !== null) {
+        const now = Date.now()
+        const m = client.mirroredAuthorizerResult(w!.key, now)
+        if (m !== null && (m === w!.mirrored || w!.adopt(m))) {
+          ctx.authorizerStart = now
+          ctx.authorizerLatency = 0
+          return this.#allowsWarm(ctx, w!) ? StepOutcome.Continue : StepOutcome.Answered
+        }
+      }
+    }
     const values = identityValues(ctx, a.identitySources, this.accountId)
     if (values === null || (a.validation !== null && !a.validation.test(values[0]!))) {
       sendGatewayResponse(ctx, 'UNAUTHORIZED')
@@ -306,6 +330,14 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
       const mirrored = client.mirroredAuthorizerResult(key, ctx.authorizerStart)
       if (mirrored !== null) {
         // An entry of the shared cache this worker has read, alive there still: no hop.
+        if (this.#warm !== null) {
+          // First hit of this token in this step: from now on it takes the path above.
+          const w = this.#warm.take(values[0]!, key)
+          if (w.adopt(mirrored)) {
+            ctx.authorizerLatency = 0
+            return this.#allowsWarm(ctx, w) ? StepOutcome.Continue : StepOutcome.Answered
+          }
+        }
         const result = cachedAuthorizerResult(mirrored.cacheEntry, mirrored.payload)
         if (result.kind === 'result') {
           ctx.authorizerLatency = 0
@@ -384,6 +416,27 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     // Set before any answer: gateway responses may use $context.authorizer.* too.
     ctx.authorizer = { principalId: result.principalId, context: result.context, claims: null, usageIdentifierKey: result.usageIdentifierKey, integrationLatency: latency }
     // Table A with the resource policy; the denials (the authorizer's and the policy's) are answered there.
+    return combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.LambdaAuthorizer, decision, null, arn)
+  }
+
+  /**
+   * #allows for a warm token: the decision memoised by method and resource path when the
+   * policy has no Condition (no ARN built, no regex run), the outcome object shared by
+   * every hit; the resource policy, when there is one, still sees this request's ARN.
+   */
+  #allowsWarm(ctx: RequestContext, w: WarmToken): boolean {
+    const method = ctx.request.method
+    const path = ctx.path
+    let arn: string | null = null
+    let decision = w.memoizable ? w.decision(method, path) : undefined
+    if (decision === undefined) {
+      arn = methodArn(this.region, this.accountId, ctx.api!.id, ctx.stage!.name, method, path)
+      decision = evaluatePolicy(w.result!.policy, { action: 'execute-api:Invoke', resource: arn, principalArn: null, conditionKeys: { 'aws:sourceip': ctx.request.remoteAddress } })
+      if (w.memoizable) w.remember(method, path, decision)
+    }
+    // Set before any answer: gateway responses may use $context.authorizer.* too.
+    ctx.authorizer = w.outcome
+    if (arn === null && this.resourcePolicy !== null) arn = methodArn(this.region, this.accountId, ctx.api!.id, ctx.stage!.name, method, path)
     return combineWithResourcePolicy(ctx, this.resourcePolicy, AuthorizationKind.LambdaAuthorizer, decision, null, arn)
   }
 

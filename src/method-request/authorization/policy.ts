@@ -234,6 +234,12 @@ export function evaluatePolicy(policy: CompiledPolicy, req: PolicyRequest): Poli
   return allowed ? 'ALLOW' : 'NONE'
 }
 
+/** True when a statement has a Condition: the decision then depends on more than the resource ARN (aws:SourceIp…). */
+export function policyHasConditions(policy: CompiledPolicy): boolean {
+  for (const s of policy.statements) if (s.conditions.length > 0) return true
+  return false
+}
+
 /** arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{resource path without the leading /}. */
 export function methodArn(region: string, accountId: string, apiId: string, stage: string, httpMethod: string, path: string): string {
   return `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${httpMethod}/${path.startsWith('/') ? path.slice(1) : path}`
