@@ -55,6 +55,12 @@ export function authorizerCacheKey(prefix: string, values: readonly string[]): s
 export const MAX_WARM_TOKENS = 1_000
 /** Decisions kept per warm token and HTTP method (resource paths); beyond it that method's start over. */
 export const MAX_DECISIONS_PER_METHOD = 64
+/**
+ * HTTP methods a warm token keeps decisions for; beyond it they all start over. An ANY route
+ * takes any method text (router/match.ts: an unknown method reaches ANY), so without it one
+ * token could grow its map by a method name per request. The 7 routed methods fit.
+ */
+export const MAX_DECISION_METHODS = 8
 
 /**
  * One token of a TOKEN authorizer whose result this worker has read from the shared cache:
@@ -100,8 +106,10 @@ export class WarmToken {
 
   remember(method: string, path: string, decision: PolicyDecision): void {
     let paths = this.decisions.get(method)
-    if (paths === undefined) this.decisions.set(method, (paths = new Map()))
-    else if (paths.size >= MAX_DECISIONS_PER_METHOD) paths.clear()
+    if (paths === undefined) {
+      if (this.decisions.size >= MAX_DECISION_METHODS) this.decisions.clear()
+      this.decisions.set(method, (paths = new Map()))
+    } else if (paths.size >= MAX_DECISIONS_PER_METHOD) paths.clear()
     paths.set(path, decision)
   }
 }
