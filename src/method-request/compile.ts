@@ -11,6 +11,7 @@ import { compileThrottleStep } from './throttle-step.js'
 import { ValidationStep } from './validation-step.js'
 import type { CompiledValidation } from './validation.js'
 import type { CompiledResourcePolicy } from './authorization/resource-policy.js'
+import type { WarmTokens } from './authorization/authorizer-cache.js'
 
 export interface MethodRequestContext {
   readonly api: ApiSource
@@ -22,6 +23,8 @@ export interface MethodRequestContext {
   readonly problems: ConfigProblem[]
   /** The whole gateway (account-level throttling, state.redis); null when an API is compiled on its own. */
   readonly gateway?: GatewaySource | null
+  /** The stage's warm-token memos of TOKEN authorizers (authorization/lambda-authorizer.ts), one map per stage. */
+  readonly warmTokens?: Map<string, WarmTokens>
 }
 
 export function compileMethodRequest(op: OperationSource, validation: CompiledValidation | null, cx: MethodRequestContext): readonly MethodRequestStep[] {

@@ -17,6 +17,7 @@ import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } fr
 import { compileResponseCache, type CompiledResponseCache } from '../response-cache/compile.js'
 import { compileMethodObservability, compileStageObservability, type CompiledMethodObservability, type CompiledStageObservability } from '../observability/observe.js'
 import { compileCanary, type CompiledCanary } from '../canary/compile.js'
+import type { WarmTokens } from '../method-request/authorization/authorizer-cache.js'
 
 export interface CompiledMethod {
   readonly routeIndex: number
@@ -131,6 +132,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
     // A method's problems are the same in every stage: report them from the first only.
     const stageProblems = stageIndex === 0 ? problems : []
     const vars = Object.freeze({ ...stage.variables })
+    const warmTokens = new Map<string, WarmTokens>()
     const methods = ops.map((op, routeIndex): CompiledMethod => {
       const methodSettings = resolveMethodSetting(stageSettingsOf(stage).methodSettings, op.path, op.method)
       return Object.freeze({
@@ -141,7 +143,7 @@ export function compileApi(api: ApiSource, access: AccessSource, problems: Confi
         operationId: op.operationId,
         apiKeyRequired: op.apiKeyRequired,
         validation: validations[routeIndex]!,
-        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems, gateway }),
+        methodRequest: compileMethodRequest(op, validations[routeIndex]!, { api, stage: stage.name, access, resourcePolicy, problems: stageProblems, gateway, warmTokens }),
         integration: compileIntegration(op, vars, settings),
         responseCache: compileResponseCache(api, stage, op, methodSettings, access, gateway, problems, stageIndex === 0),
         settings: methodSettings,

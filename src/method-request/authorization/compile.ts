@@ -18,6 +18,7 @@ import { compileLambdaAuthorizer, isLambdaAuthorizerScheme, LambdaAuthorizerStep
 import { compileCognitoStep, isCognitoAuthorizer } from './cognito.js'
 import { IamStep, compilePrincipals, isIamScheme } from './iam.js'
 import { ResourcePolicyStep, type CompiledResourcePolicy } from './resource-policy.js'
+import type { WarmTokens } from './authorizer-cache.js'
 
 /** What compiling a method's authorization needs besides the operation. */
 export interface AuthorizationContext {
@@ -28,6 +29,8 @@ export interface AuthorizationContext {
   /** The API's resource policy, compiled once per API (resource-policy.ts), or null. */
   readonly resourcePolicy: CompiledResourcePolicy | null
   readonly problems: ConfigProblem[]
+  /** The stage's warm-token memos of TOKEN authorizers, shared by its methods (lambda-authorizer.ts); absent: one per method. */
+  readonly warmTokens?: Map<string, WarmTokens>
 }
 
 /** True for the Swagger `api_key` scheme: a key requirement, not an authorizer (method-request/api-key.ts). */
@@ -76,7 +79,7 @@ export function compileAuthorization(op: OperationSource, cx: AuthorizationConte
     authorizerName = req.name
     if (lambda) {
       const compiled = compileLambdaAuthorizer(req.name, scheme, pointer, op, cx)
-      if (compiled !== null) step = new LambdaAuthorizerStep(compiled, cx.access.region, cx.access.accountId, cx.api.id, cx.stage, cx.resourcePolicy)
+      if (compiled !== null) step = new LambdaAuthorizerStep(compiled, cx.access.region, cx.access.accountId, cx.api.id, cx.stage, cx.resourcePolicy, cx.warmTokens ?? null)
       else refused = true
     } else if (cognito) {
       const s = compileCognitoStep(op, req, scheme, pointer, cx)

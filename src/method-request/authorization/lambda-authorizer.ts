@@ -262,7 +262,7 @@ export function identityValues(ctx: RequestContext, sources: readonly IdentitySo
   return out
 }
 
-/** The method request step of a Lambda authorizer, one per method and stage. */
+/** The method request step of a Lambda authorizer, one per method and stage (its warm-token memo one per authorizer and stage). */
 export class LambdaAuthorizerStep implements MethodRequestStep {
   readonly name = 'authorization'
   /** API, stage and authorizer: the part of the cache key that is the same for every request. */
@@ -280,12 +280,30 @@ export class LambdaAuthorizerStep implements MethodRequestStep {
     stage: string,
     /** The API's resource policy: its explicit Denies apply before the authorizer runs, then Table A (resource-policy.ts). */
     readonly resourcePolicy: CompiledResourcePolicy | null = null,
+    /**
+     * The stage's warm-token memos by cache prefix, shared by every method of the stage that
+     * uses this authorizer (one memo, not one per method: its bound is then per authorizer);
+     * null: this step keeps its own.
+     */
+    sharedWarmTokens: Map<string, WarmTokens> | null = null,
   ) {
     // The definition's hash too: a changed authorizer never meets entries (in Redis, of other processes) of the old one.
     this.#cachePrefix = JSON.stringify([apiId, stage, authorizer.name, authorizer.functionName, authorizerDefinitionHash(authorizer)]) + '\n'
     this.#tokenHeader = authorizer.type === 'TOKEN' ? authorizer.identitySources[0]!.name : null
     // A step is compiled per configuration version: a reload starts with no warm tokens.
-    this.#warm = this.#tokenHeader !== null && authorizer.ttlMs > 0 && authorizer.functionName !== null ? new WarmTokens() : null
+    // Methods sharing the memo share the prefix (API, stage, authorizer and its definition),
+    // hence the key and the result; decisions are kept per method and path.
+    let warm: WarmTokens | null = null
+    if (this.#tokenHeader !== null && authorizer.ttlMs > 0 && authorizer.functionName !== null) {
+      warm = sharedWarmTokens?.get(this.#cachePrefix) ?? new WarmTokens()
+      sharedWarmTokens?.set(this.#cachePrefix, warm)
+    }
+    this.#warm = warm
+  }
+
+  /** The warm-token memo this step uses (shared with the stage's other methods of this authorizer), or null. */
+  get warmTokens(): WarmTokens | null {
+    return this.#warm
   }
 
   run(ctx: RequestContext): StepOutcome {

@@ -79,3 +79,36 @@ t.test('adopt: the result, a frozen outcome, memoizable only without a Condition
   t.equal(w.adopt(mirrored({ principalId: 'x' })), false)
   t.equal(w.mirrored, conditioned)
 })
+
+t.test('one memo per authorizer and stage, shared by its methods (its bound is per authorizer, not per method)', async (t) => {
+  const { loadGateway } = await import('../../../../src/config/load.js')
+  const { compileGateway } = await import('../../../../src/pipeline/compile.js')
+  const { LambdaAuthorizerStep } = await import('../../../../src/method-request/authorization/lambda-authorizer.js')
+  const { writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const arn = (fn: string) => `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:${fn}/invocations`
+  const scheme = (fn: string, ttl: number) => ({ type: 'apiKey', name: 'X-Token', in: 'header', 'x-amazon-apigateway-authtype': 'custom', 'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: arn(fn), authorizerResultTtlInSeconds: ttl } })
+  const op = (s: string) => ({ security: [{ [s]: [] }], 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } })
+  const dir = t.testdir({})
+  const file = join(dir, 'api.json')
+  writeFileSync(file, JSON.stringify({
+    openapi: '3.0.1', info: { title: 'shared', version: '1' },
+    components: { securitySchemes: { one: scheme('one', 300), two: scheme('two', 300), uncached: scheme('three', 0) } },
+    paths: { '/a': { get: op('one'), post: op('one') }, '/b': { get: op('one') }, '/c': { get: op('two') }, '/d': { get: op('uncached') } },
+  }))
+  const loaded = loadGateway({ apiFiles: [file], configFile: null, stage: 'test' })
+  const problems: import('../../../../src/errors.js').ConfigProblem[] = []
+  const gw = compileGateway(loaded.gateway, problems)
+  t.same(problems.filter((p) => p.severity === 'error'), [])
+  const memo = new Map<string, WarmTokens | null>()
+  for (const method of gw.apis[0]!.stages.get('test')!.methods) {
+    const step = method.methodRequest.find((s) => s instanceof LambdaAuthorizerStep) as InstanceType<typeof LambdaAuthorizerStep>
+    memo.set(`${method.httpMethod} ${method.resourcePath}`, step.warmTokens)
+  }
+  t.ok(memo.get('GET /a') instanceof WarmTokens)
+  t.equal(memo.get('POST /a'), memo.get('GET /a'), 'two methods of one resource')
+  t.equal(memo.get('GET /b'), memo.get('GET /a'), 'another resource, the same authorizer')
+  t.ok(memo.get('GET /c') instanceof WarmTokens)
+  t.not(memo.get('GET /c'), memo.get('GET /a'), 'another authorizer has its own')
+  t.equal(memo.get('GET /d'), null, 'no memo without result caching')
+})
