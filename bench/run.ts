@@ -24,6 +24,8 @@ import { readKnobs } from './e2e/knobs.js'
 import type { Knobs } from './e2e/knobs.js'
 import { SCENARIOS } from './e2e/scenarios.js'
 import { runScenario } from './e2e/runner.js'
+import { pairOf, runPair } from './e2e/pairs.js'
+import type { PairResult } from './e2e/pairs.js'
 import type { ScenarioResult } from './e2e/runner.js'
 import { stopAllServers } from './e2e/child-process.js'
 import { readGuardPlan, runGuard } from './e2e/guard.js'
@@ -54,7 +56,7 @@ function findRoot (): string {
 
 function runBound (knobs: Knobs, count: number): number {
   if (knobs.timeout !== null) return knobs.timeout
-  return count * (SCENARIO_OVERHEAD_S + knobs.warmup + knobs.rounds * (knobs.duration + 2))
+  return count * (SCENARIO_OVERHEAD_S + 2 * knobs.warmup + Math.max(knobs.rounds, 2 * knobs.pairRounds) * (knobs.duration + 2))
 }
 
 async function main (): Promise<number> {
@@ -127,15 +129,26 @@ async function main (): Promise<number> {
   log(`${selected.length} scenarios, bounded at ${bound}s`)
 
   const scenarios: ScenarioResult[] = []
+  const pairs: PairResult[] = []
   for (const scenario of selected) {
     log(`${scenario.name}: ${scenario.description}`)
-    const result = await runScenario(scenario, knobs, root, log)
+    const pair = pairOf(scenario.name)
+    let result: ScenarioResult
+    if (pair !== undefined) {
+      // Measured in alternating rounds with its twin (bench/e2e/pairs.ts).
+      log(`  ${scenario.name}: interleaved with ${pair.base.name} (${pair.how}), ${knobs.pairRounds} pairs of rounds`)
+      const outcome = await runPair(pair, knobs, root, log)
+      result = outcome.row
+      pairs.push(outcome.pair)
+    } else {
+      result = await runScenario(scenario, knobs, root, log)
+    }
     if (result.status !== 'ok') log(`  ${scenario.name}: ${result.status}: ${result.reason ?? ''}`)
     scenarios.push(result)
   }
   clearTimeout(timer)
 
-  const goals = evaluateGoals(scenarios)
+  const goals = evaluateGoals(scenarios, pairs)
   const result: BenchResult = {
     format: RESULT_FORMAT,
     startedAt: startedAt.toISOString(),
@@ -144,12 +157,13 @@ async function main (): Promise<number> {
     knobs,
     percentiles: PERCENTILES,
     scenarios,
+    pairs,
     goals
   }
 
   const out = process.stdout
   out.write('\n' + systemLine(system) + '\n' + knobsLine(knobs) + '\n\n')
-  out.write(resultsTable(scenarios, goals) + '\n')
+  out.write(resultsTable(scenarios, goals, pairs) + '\n')
 
   const resultsDir = join(root, 'bench', 'results')
   mkdirSync(resultsDir, { recursive: true })

@@ -11,6 +11,7 @@
 //   x-echo-delay-ms: N        wait N ms before answering
 //   x-echo-header-<name>: v   add response header `<name>: v`
 // Paths with a behaviour of their own:
+//   countPath (an option)     answered {"requests": N}: how many requests it has served
 //   /hang                     never answered (the socket stays open until close())
 //   /reset                    the socket is destroyed once the request has arrived
 //
@@ -43,6 +44,11 @@ export interface EchoBackendOptions {
   port?: number
   /** Keep every request in `requests`; default true. The bench server turns it off. */
   record?: boolean
+  /**
+   * A path answered with `{"requests": N}`, the requests served so far (this one and earlier
+   * ones to it not counted): the bench checks that a cache hit never reached the backend.
+   */
+  countPath?: string
 }
 
 export interface EchoBackend {
@@ -54,6 +60,9 @@ export interface EchoBackend {
   close(): Promise<void>
 }
 
+/** The bench server's countPath. */
+export const ECHO_COUNT_PATH = '/__bench/requests'
+
 /** Upstreams keep connections alive longer than the proxies in front of them (undici's 4 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000
 const HEADER_PREFIX = 'x-echo-header-'
@@ -63,8 +72,17 @@ export function startEchoBackend (opts: EchoBackendOptions = {}): Promise<EchoBa
   const record = opts.record ?? true
   const requests: EchoedRequest[] = []
   const timers = new Set<NodeJS.Timeout>()
+  const countPath = opts.countPath ?? null
+  let served = 0
 
   const server = http.createServer((req, res) => {
+    if (countPath !== null && req.url === countPath) {
+      req.resume()
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify({ requests: served }))
+      return
+    }
+    served++
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => { chunks.push(chunk) })
     req.on('end', () => {

@@ -8,6 +8,8 @@
 //   DURATION=5          seconds per measured round
 //   WARMUP=2            seconds of load before the rounds, thrown away (0 = none)
 //   ROUNDS=3            measured rounds per scenario; the median is reported
+//   PAIR_ROUNDS=6       pairs of rounds of each interleaved pair (bench/e2e/pairs.ts: A B, B A, …);
+//                       the median of the per-pair ratios is judged
 //   SCENARIOS=a,b       only these scenarios (names from bench/e2e/scenarios.ts)
 //   GATEWAY_WORKERS=N   pass `--workers N` to the gateway (default: the gateway's own)
 //   GATEWAY_ARGS="…"    more gateway flags, split on spaces
@@ -30,6 +32,8 @@ export interface Knobs {
   duration: number
   warmup: number
   rounds: number
+  /** Pairs of alternating rounds per interleaved pair (bench/e2e/pairs.ts). */
+  pairRounds: number
   scenarios: string[] | null
   gatewayWorkers: number | null
   gatewayArgs: string[]
@@ -63,6 +67,7 @@ export function readKnobs (env: NodeJS.ProcessEnv = process.env): Knobs {
     duration: int(env, 'DURATION', 5, 1),
     warmup: int(env, 'WARMUP', 2, 0),
     rounds: int(env, 'ROUNDS', 3, 1),
+    pairRounds: int(env, 'PAIR_ROUNDS', 6, 1),
     scenarios: list.length > 0 ? list : null,
     gatewayWorkers: env.GATEWAY_WORKERS !== undefined && env.GATEWAY_WORKERS !== '' ? int(env, 'GATEWAY_WORKERS', 0, 0) : null,
     gatewayArgs: (env.GATEWAY_ARGS ?? '').split(' ').filter((s) => s !== ''),

@@ -12,6 +12,7 @@ import type { Figures } from './scenarios.js'
 import { cpuText, otherCpu } from './runner.js'
 import type { ScenarioResult } from './runner.js'
 import type { Knobs } from './knobs.js'
+import type { PairResult } from './pairs.js'
 
 /** A change smaller than this (in %) is noise on a shared 2-core machine (fastify/benchmarks uses 5 too). */
 export const PERCENT_THRESHOLD = 5
@@ -51,6 +52,8 @@ export interface BenchResult {
   knobs: Knobs
   percentiles: readonly number[]
   scenarios: ScenarioResult[]
+  /** The interleaved pairs (bench/e2e/pairs.ts); absent in results saved before them. */
+  pairs?: PairResult[]
   goals: GoalResult[]
 }
 
@@ -97,9 +100,35 @@ export function figuresOf (scenarios: ScenarioResult[]): (name: string) => Figur
   }
 }
 
-export function evaluateGoals (scenarios: ScenarioResult[]): GoalResult[] {
+export function evaluateGoals (scenarios: ScenarioResult[], pairs: readonly PairResult[] = []): GoalResult[] {
   const get = figuresOf(scenarios)
-  return GOALS.map((goal) => ({ scenario: goal.scenario, text: goal.text, ...goal.evaluate(get) }))
+  return [
+    ...GOALS.map((goal) => ({ scenario: goal.scenario, text: goal.text, ...goal.evaluate(get) })),
+    ...pairs.map((p) => ({
+      scenario: p.scenario,
+      text: p.text,
+      pass: p.pass,
+      detail: p.median === null
+        ? `not measured${p.problem !== null ? ` (${p.problem.split('\n')[0]})` : ''}`
+        : `median ${pct(p.median)} of ${p.base} over ${p.ratios.length} interleaved pairs of rounds (${p.ratios.map((r) => pct(r)).join(' ')})`
+    }))
+  ]
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
+
+/** The interleaved pairs: how each was measured, its per-pair ratios and median, what its check found. */
+export function pairsText (pairs: readonly PairResult[]): string {
+  if (pairs.length === 0) return ''
+  const lines = ['interleaved pairs (both routes up together, measured in alternating rounds A B, B A, …; ratio per adjacent pair of rounds, median judged):']
+  for (const p of pairs) {
+    const b = p.baseResult
+    lines.push(`  ${p.scenario} ÷ ${p.base} (${p.how}): ` +
+      (p.median === null ? 'not measured' : `${p.ratios.map((r) => r.toFixed(2)).join(' ')}, median ${p.median.toFixed(3)} (goal ≥ ${p.min}) ${p.pass === true ? 'PASS' : 'FAIL'}`) +
+      (b.rps !== null ? `; ${p.base} in the same rounds ${Math.round(b.rps).toLocaleString('en-US')} req/s${cpuUsPerRequest(b) !== null ? `, ${cpuUsPerRequest(b)!.toFixed(0)} µs cpu/req` : ''}` : ''))
+    lines.push(p.problem !== null ? `    check FAILED: ${p.problem.split('\n')[0]}` : `    check: ${p.check}`)
+  }
+  return lines.join('\n')
 }
 
 /** Plain-text table: first column left-aligned, the others right-aligned. */
@@ -126,7 +155,7 @@ const ratioCell = (a: number | null | undefined, b: number | null | undefined): 
   a === null || a === undefined || b === null || b === undefined || b <= 0 ? '–' : (a / b).toFixed(2)
 const mark = (pass: boolean | null): string => pass === null ? '–' : pass ? 'PASS' : 'FAIL'
 
-export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]): string {
+export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[], pairs: readonly PairResult[] = []): string {
   const get = figuresOf(scenarios)
   const ceiling = get(CEILING)
   const floor = get(FLOOR)
@@ -167,8 +196,9 @@ export function resultsTable (scenarios: ScenarioResult[], goals: GoalResult[]):
       notes.push(`  ${s.name}: the rest of the machine used ${Math.round(other)}% of a core meanwhile: not comparable with a quiet run`)
     }
   }
+  if (pairs.length > 0) notes.push(`  ${pairs.map((p) => p.scenario).join(', ')}: rows measured interleaved with their twins (below), each on its own servers`)
   const goalLines = goals.map((g) => `  ${mark(g.pass)}  ${g.text}: ${g.detail}`)
-  return [table([header, ...rows]), ...(notes.length > 0 ? ['', 'notes:', ...notes] : []), '', 'goals:', ...goalLines].join('\n')
+  return [table([header, ...rows]), ...(notes.length > 0 ? ['', 'notes:', ...notes] : []), ...(pairs.length > 0 ? ['', pairsText(pairs)] : []), '', 'goals:', ...goalLines].join('\n')
 }
 
 export interface Change {

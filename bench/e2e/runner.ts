@@ -5,7 +5,7 @@ import os from 'node:os'
 import { cpuSeconds, machineTicks } from './child-process.js'
 import type { ServerProcess } from './child-process.js'
 import { runLoad, chooseGenerator, PERCENTILES, percentileKey } from './load.js'
-import type { Generator, LoadResult } from './load.js'
+import type { Generator, LoadOptions, LoadResult } from './load.js'
 import type { Scenario, TargetContext } from './scenarios.js'
 import { checkAnswer, scenarioLoad, startOrder, startTargets, unavailableTargets } from './start-targets.js'
 import type { Knobs } from './knobs.js'
@@ -62,7 +62,63 @@ export function median (values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-function base (scenario: Scenario): ScenarioResult {
+/**
+ * One measured round of `load` against the last of `started` (the measured server): req/s and
+ * latencies from the load generator, each server's CPU, the machine's, and with THREAD_CPU=1
+ * each thread's of the measured server. Throws when a server died during it.
+ */
+export async function measureRound (name: string, load: LoadOptions, generator: Generator, knobs: Knobs, started: readonly ServerProcess[], label: string, log: (line: string) => void): Promise<LoadResult> {
+  const before = started.map((server) => cpuSeconds(server.pid))
+  const measured = started[started.length - 1]!
+  const threadsBefore = knobs.threadCpu ? threadTimes(measured.pid) : null
+  const machineBefore = machineTicks()
+  const round = await runLoad(load, generator, knobs.wrkThreads)
+  if (threadsBefore !== null) log(`  ${name}: ${measured.name} threads, µs cpu/req (context switches per 1000 req, voluntary+involuntary): ${sharesText(threadShares(measured.pid, threadsBefore, threadTimes(measured.pid), round.ok + round.non2xx))}`)
+  const machineAfter = machineTicks()
+  if (machineBefore !== null && machineAfter !== null && machineAfter.total > machineBefore.total) {
+    round.machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100
+  }
+  started.forEach((server, j) => {
+    const was = before[j]
+    const is = cpuSeconds(server.pid)
+    round.serverCpu[server.name] = was == null || is === null ? null : (is - was) / round.seconds * 100
+  })
+  log(`  ${name}: ${label} ${Math.round(round.rps)} req/s, p99 ${round.latencyMs.p99!.toFixed(2)} ms, ` +
+    `cpu% ${cpuText(round)}` +
+    (round.non2xx + round.errors > 0 ? `, ${round.non2xx} non-2xx, ${round.errors} errors` : ''))
+  // A server that died mid-round shows up as errors; stop wasting rounds on it.
+  for (const server of started) {
+    if (!server.alive()) throw new Error(`${server.name} exited during the run\n${server.output().slice(-2_000)}`)
+  }
+  return round
+}
+
+/** The medians, spread, CPU and failure counts of `result.rounds`, into `result`. */
+export function summarize (result: ScenarioResult): void {
+  const rps = result.rounds.map((r) => r.rps)
+  result.rps = median(rps)
+  result.spread = result.rps > 0 ? (Math.max(...rps) - Math.min(...rps)) / 2 / result.rps * 100 : null
+  result.latencyMs = {}
+  for (const p of PERCENTILES) {
+    const key = percentileKey(p)
+    result.latencyMs[key] = median(result.rounds.map((r) => r.latencyMs[key]!))
+  }
+  const servers: Record<string, number | null> = {}
+  for (const name of Object.keys(result.rounds[0]?.serverCpu ?? {})) {
+    const values = result.rounds.map((r) => r.serverCpu[name]).filter((x): x is number => typeof x === 'number')
+    servers[name] = values.length > 0 ? median(values) : null
+  }
+  const busy = result.rounds.map((r) => r.machineBusy).filter((x): x is number => x !== null)
+  result.cpu = { loadgen: median(result.rounds.map((r) => r.loadgenCpu)), servers, machineBusy: busy.length > 0 ? median(busy) : null }
+  result.non2xx = result.rounds.reduce((n, r) => n + r.non2xx, 0)
+  result.errors = result.rounds.reduce((n, r) => n + r.errors, 0)
+  const total = result.rounds.reduce((n, r) => n + r.ok, 0) + result.non2xx + result.errors
+  if (total > 0 && (result.non2xx + result.errors) / total > MAX_FAILURE_SHARE) {
+    result.reason = `${result.non2xx} non-2xx and ${result.errors} errors out of ${total}: figures suspect`
+  }
+}
+
+export function base (scenario: Scenario): ScenarioResult {
   return {
     name: scenario.name,
     description: scenario.description,
@@ -102,52 +158,9 @@ export async function runScenario (scenario: Scenario, knobs: Knobs, root: strin
       await runLoad({ ...load, duration: knobs.warmup }, generator, knobs.wrkThreads)
     }
     for (let i = 0; i < knobs.rounds; i++) {
-      const before = started.map((server) => cpuSeconds(server.pid))
-      const measured = started[started.length - 1]!
-      const threadsBefore = knobs.threadCpu ? threadTimes(measured.pid) : null
-      const machineBefore = machineTicks()
-      const round = await runLoad(load, generator, knobs.wrkThreads)
-      if (threadsBefore !== null) log(`  ${scenario.name}: ${measured.name} threads, µs cpu/req: ${sharesText(threadShares(measured.pid, threadsBefore, threadTimes(measured.pid), round.ok + round.non2xx))}`)
-      const machineAfter = machineTicks()
-      if (machineBefore !== null && machineAfter !== null && machineAfter.total > machineBefore.total) {
-        round.machineBusy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total) * 100
-      }
-      started.forEach((server, j) => {
-        const was = before[j]
-        const is = cpuSeconds(server.pid)
-        round.serverCpu[server.name] = was == null || is === null ? null : (is - was) / round.seconds * 100
-      })
-      log(`  ${scenario.name}: round ${i + 1}/${knobs.rounds} ${Math.round(round.rps)} req/s, p99 ${round.latencyMs.p99!.toFixed(2)} ms, ` +
-        `cpu% ${cpuText(round)}` +
-        (round.non2xx + round.errors > 0 ? `, ${round.non2xx} non-2xx, ${round.errors} errors` : ''))
-      result.rounds.push(round)
-      // A server that died mid-round shows up as errors; stop wasting rounds on it.
-      for (const server of started) {
-        if (!server.alive()) throw new Error(`${server.name} exited during the run\n${server.output().slice(-2_000)}`)
-      }
+      result.rounds.push(await measureRound(scenario.name, load, generator, knobs, started, `round ${i + 1}/${knobs.rounds}`, log))
     }
-
-    const rps = result.rounds.map((r) => r.rps)
-    result.rps = median(rps)
-    result.spread = result.rps > 0 ? (Math.max(...rps) - Math.min(...rps)) / 2 / result.rps * 100 : null
-    result.latencyMs = {}
-    for (const p of PERCENTILES) {
-      const key = percentileKey(p)
-      result.latencyMs[key] = median(result.rounds.map((r) => r.latencyMs[key]!))
-    }
-    const servers: Record<string, number | null> = {}
-    for (const server of started) {
-      const values = result.rounds.map((r) => r.serverCpu[server.name]).filter((x): x is number => typeof x === 'number')
-      servers[server.name] = values.length > 0 ? median(values) : null
-    }
-    const busy = result.rounds.map((r) => r.machineBusy).filter((x): x is number => x !== null)
-    result.cpu = { loadgen: median(result.rounds.map((r) => r.loadgenCpu)), servers, machineBusy: busy.length > 0 ? median(busy) : null }
-    result.non2xx = result.rounds.reduce((n, r) => n + r.non2xx, 0)
-    result.errors = result.rounds.reduce((n, r) => n + r.errors, 0)
-    const total = result.rounds.reduce((n, r) => n + r.ok, 0) + result.non2xx + result.errors
-    if (total > 0 && (result.non2xx + result.errors) / total > MAX_FAILURE_SHARE) {
-      result.reason = `${result.non2xx} non-2xx and ${result.errors} errors out of ${total}: figures suspect`
-    }
+    summarize(result)
     return result
   } catch (err) {
     return { ...result, status: 'failed', reason: (err as Error).message }

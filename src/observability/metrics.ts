@@ -28,6 +28,13 @@ export const MAX_SERIES = 2048
 const FIRST_SLOT = 2
 /** Latencies above this (ms) are recorded as this: the integration timeout's maximum is 29 s. */
 const MAX_LATENCY_MS = 3_600_000
+/**
+ * Latencies under this (ms), nearly all of them, are counted per value in a small array and
+ * added to the histogram on a scrape (recordValueWithCount): a request costs one increment
+ * instead of hdr-histogram-js's recordValue (its bucket index takes a Math.pow and a few
+ * calls: ≈ 0.2 µs measured under perf). The histogram ends up the same.
+ */
+const PENDING_MS = 64
 
 /** The dimensions of one series. '' for Resource and Method at the stage level. */
 export interface SeriesLabels {
@@ -60,6 +67,9 @@ export class WorkerMetrics {
   readonly #labels: SeriesLabels[] = [{ api: '', stage: '', resource: '', method: '' }, { api: '_overflow', stage: '', resource: '', method: '' }]
   readonly #latency: (hdr.Histogram | null)[] = []
   readonly #integrationLatency: (hdr.Histogram | null)[] = []
+  /** Per slot: counts of latencies 0 … PENDING_MS-1 ms not yet in its histogram. */
+  readonly #pendingLatency: (Uint32Array | null)[] = []
+  readonly #pendingIntegrationLatency: (Uint32Array | null)[] = []
   /** Called when a slot is made (compile time): the worker sends its registration. */
   onNewSeries: (() => void) | null = null
 
@@ -98,19 +108,22 @@ export class WorkerMetrics {
   }
 
   recordLatency(slot: number, ms: number): void {
-    let h = this.#latency[slot]
-    if (h === undefined || h === null) h = this.#latency[slot] = newHistogram()
-    h.recordValue(ms < 0 ? 0 : ms > MAX_LATENCY_MS ? MAX_LATENCY_MS : ms)
+    record(this.#latency, this.#pendingLatency, slot, ms)
   }
 
   recordIntegrationLatency(slot: number, ms: number): void {
-    let h = this.#integrationLatency[slot]
-    if (h === undefined || h === null) h = this.#integrationLatency[slot] = newHistogram()
-    h.recordValue(ms < 0 ? 0 : ms > MAX_LATENCY_MS ? MAX_LATENCY_MS : ms)
+    record(this.#integrationLatency, this.#pendingIntegrationLatency, slot, ms)
+  }
+
+  /** Tests only: a slot's Latency histogram and its counts not yet moved into it (null until it has a value). */
+  latencyStateForTest(slot: number): { histogram: hdr.Histogram | null, pending: Uint32Array | null } {
+    return { histogram: this.#latency[slot] ?? null, pending: this.#pendingLatency[slot] ?? null }
   }
 
   /** Every histogram as [value, count] pairs: cumulative since start, so a lost scrape loses nothing. */
   snapshotHistograms(): HistogramSnapshot {
+    settle(this.#latency, this.#pendingLatency)
+    settle(this.#integrationLatency, this.#pendingIntegrationLatency)
     const out: HistogramSnapshot = []
     const n = Math.max(this.#latency.length, this.#integrationLatency.length)
     for (let slot = 0; slot < n; slot++) {
@@ -120,6 +133,40 @@ export class WorkerMetrics {
       out.push([slot, valuePairs(a ?? null), valuePairs(b ?? null)])
     }
     return out
+  }
+}
+
+function record(histograms: (hdr.Histogram | null)[], pending: (Uint32Array | null)[], slot: number, ms: number): void {
+  if (ms >= 0 && ms < PENDING_MS && (ms | 0) === ms) {
+    let counts = pending[slot]
+    if (counts === undefined || counts === null) {
+      counts = pending[slot] = new Uint32Array(PENDING_MS)
+      // The slot has a histogram as soon as it has a value: snapshotHistograms() lists it.
+      if (histograms[slot] === undefined || histograms[slot] === null) histograms[slot] = newHistogram()
+    }
+    // A count about to wrap goes to the histogram first (a slot never scraped for 49 days at 1 k req/s).
+    if (counts[ms] === 0xffffffff) settle(histograms, pending)
+    counts[ms] = counts[ms]! + 1
+    return
+  }
+  let h = histograms[slot]
+  if (h === undefined || h === null) h = histograms[slot] = newHistogram()
+  h.recordValue(ms < 0 ? 0 : ms > MAX_LATENCY_MS ? MAX_LATENCY_MS : ms)
+}
+
+/** Moves the pending counts into their histograms. */
+function settle(histograms: (hdr.Histogram | null)[], pending: (Uint32Array | null)[]): void {
+  for (let slot = 0; slot < pending.length; slot++) {
+    const counts = pending[slot]
+    if (counts === undefined || counts === null) continue
+    const h = histograms[slot] ?? (histograms[slot] = newHistogram())
+    for (let ms = 0; ms < PENDING_MS; ms++) {
+      const n = counts[ms]!
+      if (n !== 0) {
+        h.recordValueWithCount(ms, n)
+        counts[ms] = 0
+      }
+    }
   }
 }
 

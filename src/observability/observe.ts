@@ -7,7 +7,7 @@ import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } fr
 import type { RequestContext } from '../pipeline/context.js'
 import { accessLogLine, compileAccessLogFormat, renderAccessLogLine, type CompiledAccessLogFormat } from './access-log.js'
 import { Level, writeExecutionLog } from './execution-log.js'
-import { writerFor } from './log-writer.js'
+import { writerFor, type LogWriter } from './log-writer.js'
 import { Field, metrics } from './metrics.js'
 import { TraceState, exportSpans } from './tracing.js'
 
@@ -142,10 +142,24 @@ function observe(ctx: RequestContext, status: number, headers: readonly string[]
   if (o.metrics) record(m.slot >= 0 ? m.slot : o.slot, status, latency, ctx.integrationLatency)
   if (o.accessLog !== null) {
     const n = renderAccessLogLine(o.accessLog.format, ctx, status, body === null ? 0 : body.byteLength, latency)
-    writerFor(o.accessLog.destination).writeBytes(accessLogLine(), n)
+    writerOf(o.accessLog.destination).writeBytes(accessLogLine(), n)
   }
   if (m.level === Level.Info || (m.level === Level.Error && status >= 500)) writeExecutionLog(ctx, m.level, m.dataTrace, status, headers, body)
   if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, now)
+}
+
+// The writer of the last destination written: nearly always the one of the next request, so no
+// lookup by name per request.
+let lastDestination: string | null = null
+let lastWriter: LogWriter | null = null
+
+/** The writer of `destination` (writerFor), remembered for the next call; exported for its test. */
+export function writerOf(destination: string): LogWriter {
+  if (destination !== lastDestination || lastWriter === null || lastWriter.closed) {
+    lastWriter = writerFor(destination)
+    lastDestination = destination
+  }
+  return lastWriter
 }
 
 function record(slot: number, status: number, latency: number, integrationLatency: number): void {

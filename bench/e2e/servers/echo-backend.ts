@@ -2,12 +2,13 @@
 // upstream of every proxy scenario and a scenario itself. Run by bench/run.ts:
 //   node dist/bench/e2e/servers/echo-backend.js   → "echo-backend listening on http://127.0.0.1:PORT"
 
-import { startEchoBackend } from '../echo-backend.js'
+import { ECHO_COUNT_PATH, startEchoBackend } from '../echo-backend.js'
 
 const backend = await startEchoBackend({
   host: process.env.HOST ?? '127.0.0.1',
   port: Number(process.env.PORT ?? 0),
-  record: false // a bench run sends millions of requests
+  record: false, // a bench run sends millions of requests
+  countPath: ECHO_COUNT_PATH
 })
 console.log(`echo-backend listening on ${backend.url}`)
 

@@ -76,3 +76,16 @@ t.test('UTF-8 lines, bytes lines and a line longer than a chunk are written whol
   await w.close()
   t.equal(readFileSync(file, 'utf8'), ['café ☕', 'from bytes ü', long, ...Array.from({ length: 2000 }, (_, i) => `n ${i}`)].join('\n') + '\n')
 })
+
+t.test('writeBytes: lines up to and past the copy loop\'s 512 bytes, and only length bytes of src', async (t) => {
+  const file = join(t.testdir(), 'f.log')
+  const w = new LogWriter(file, () => {})
+  const lines = [0, 1, 511, 512, 513, 4096].map((n) => Buffer.from(Array.from({ length: n }, (_, i) => 97 + (i * 7 + n) % 26)))
+  for (const line of lines) {
+    const src = Buffer.alloc(line.length + 10, '#') // longer than the line: the rest is never written
+    line.copy(src)
+    w.writeBytes(src, line.length)
+  }
+  await w.close()
+  t.equal(readFileSync(file, 'utf8'), lines.map((l) => l.toString() + '\n').join(''))
+})

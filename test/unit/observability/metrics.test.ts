@@ -1,6 +1,7 @@
 // Metrics without a message per request: counters in a worker-owned SharedArrayBuffer,
 // merged in the main thread with the workers' histograms into Prometheus' text format.
 import t from 'tap'
+import * as hdr from 'hdr-histogram-js'
 import { Field, WorkerMetrics, mergeWorkers, readCounter, renderSeries } from '../../../src/observability/metrics.js'
 
 const labels = { api: 'pets', stage: 'prod', resource: '/pets', method: 'GET' }
@@ -91,4 +92,63 @@ t.test('a request counts in one series; the stage-level series is the sum of its
   t.match(text, `backplane_latency_milliseconds_bucket{${prod},le="5"} 1\n`)
   t.match(text, `backplane_integration_latency_milliseconds_count{${prod}} 1\n`)
   t.match(text, 'backplane_count_total{ApiName="pets",Stage="beta",Resource="",Method=""} 5\n', 'a stage with only method series gets its sum too')
+})
+
+// Latencies of 0–63 ms are counted per value and moved into the histogram on a scrape
+// (metrics.ts PENDING_MS): what a scrape shows must be what recording every value shows.
+t.test('a scrape shows the histogram that recording every value into it gives, scrape after scrape', async (t) => {
+  const m = new WorkerMetrics()
+  const slot = m.slotFor(labels)
+  const expected = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 2, autoResize: false })
+  // Pending values (0, 1, 63 and between), the first ones past it (64, 65), fractions, negatives
+  // and values past the maximum, which take recordValue's path.
+  const values = [0, 1, 1, 2, 7, 7, 7, 63, 64, 65, 100, 1.5, 62.9, -3, 250, 4_000_000, 0, 63, 29_000]
+  const scrapes: number[][] = []
+  for (let round = 0; round < 3; round++) {
+    for (const [i, ms] of values.entries()) {
+      m.recordLatency(slot, ms + (round === 2 && i % 3 === 0 ? 5 : 0))
+      expected.recordValue(Math.min(3_600_000, Math.max(0, ms + (round === 2 && i % 3 === 0 ? 5 : 0))))
+    }
+    const snap = m.snapshotHistograms().find(([s]) => s === slot)!
+    const pairs: number[] = []
+    const it = (expected as hdr.JsHistogram).recordedValuesIterator
+    it.reset()
+    while (it.hasNext()) {
+      const v = it.next()
+      pairs.push(v.valueIteratedTo, v.countAtValueIteratedTo)
+    }
+    t.strictSame(snap[1], pairs, `scrape ${round + 1}: cumulative, nothing counted twice or lost`)
+    scrapes.push(snap[1])
+  }
+  t.equal(scrapes[2]!.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0), values.length * 3, 'every value counted once')
+  t.strictSame(m.snapshotHistograms().find(([s]) => s === slot)![1], scrapes[2], 'a scrape with nothing new shows the same histogram')
+})
+
+t.test('a slot with only pending values is listed by a scrape, its integration latency apart', async (t) => {
+  const m = new WorkerMetrics()
+  const slot = m.slotFor(labels)
+  m.recordIntegrationLatency(slot, 4)
+  m.recordIntegrationLatency(slot, 4)
+  const snap = m.snapshotHistograms()
+  t.strictSame(snap, [[slot, [], [4, 2]]])
+})
+
+t.test('a pending count about to wrap is moved into the histogram first: nothing lost', async (t) => {
+  const m = new WorkerMetrics()
+  const slot = m.slotFor(labels)
+  m.recordLatency(slot, 5)
+  m.recordLatency(slot, 9)
+  const { pending, histogram } = m.latencyStateForTest(slot)
+  t.ok(pending !== null && histogram !== null)
+  const h = histogram as hdr.JsHistogram
+  const countAt = (ms: number): number => h.getCountAtIndex(h.countsArrayIndex(ms))
+  pending![5] = 0xffffffff - 1 // as after 4 294 967 294 requests of 5 ms without a scrape
+  m.recordLatency(slot, 5)
+  t.equal(pending![5], 0xffffffff, 'the count reaches its maximum')
+  t.equal(countAt(5), 0, 'still pending')
+  m.recordLatency(slot, 5)
+  t.equal(countAt(5), 0xffffffff, 'the full count went to the histogram')
+  t.equal(countAt(9), 1, 'with the other pending values of the slot')
+  t.equal(pending![5], 1, 'and the pending count restarted with this request, not wrapped to 0')
+  t.equal(pending![9], 0)
 })
