@@ -85,6 +85,7 @@ export function systemLine (s: SystemInfo): string {
 
 export function knobsLine (k: Knobs): string {
   return `connections ${k.connections} · pipelining ${k.pipelining} · ${k.rounds} × ${k.duration}s rounds (median) · ` +
+    `${k.pairRounds !== undefined ? `interleaved pairs ${k.pairRounds} × (A ${k.duration}s, B ${k.duration}s) · ` : ''}` +
     `warm-up ${k.warmup}s${k.pin ? ' · pinned (load and backends CPU 0, measured servers CPU 1)' : ''}` +
     `${k.rate !== null ? ` · fixed rate ${k.rate} req/s` : ''}` +
     ` · load generator ${k.loadgen ?? 'wrk when installed, else autocannon'}${k.wrkThreads !== 1 ? ` (wrk -t${k.wrkThreads})` : ''}` +
@@ -110,12 +111,19 @@ export function evaluateGoals (scenarios: ScenarioResult[], pairs: readonly Pair
       pass: p.pass,
       detail: p.median === null
         ? `not measured${p.problem !== null ? ` (${p.problem.split('\n')[0]})` : ''}`
-        : `median ${pct(p.median)} of ${p.base} over ${p.ratios.length} interleaved pairs of rounds (${p.ratios.map((r) => pct(r)).join(' ')})`
+        : `median ${pct(p.median)} of ${p.base} over ${p.ratios.length} interleaved pairs of rounds (${p.ratios.map((r) => pct(r)).join(' ')}; ±${ratioSpread(p).toFixed(1)}%)` +
+          (p.problem !== null ? `; check failed: ${p.problem.split('\n')[0]}` : '')
     }))
   ]
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`
+
+/** Half the range of a pair's ratios, in % of their median (as the table's ±% column for req/s). */
+export function ratioSpread (p: Pick<PairResult, 'ratios' | 'median'>): number {
+  if (p.median === null || p.median <= 0 || p.ratios.length === 0) return 0
+  return (Math.max(...p.ratios) - Math.min(...p.ratios)) / 2 / p.median * 100
+}
 
 /** The interleaved pairs: how each was measured, its per-pair ratios and median, what its check found. */
 export function pairsText (pairs: readonly PairResult[]): string {
@@ -124,7 +132,7 @@ export function pairsText (pairs: readonly PairResult[]): string {
   for (const p of pairs) {
     const b = p.baseResult
     lines.push(`  ${p.scenario} ÷ ${p.base} (${p.how}): ` +
-      (p.median === null ? 'not measured' : `${p.ratios.map((r) => r.toFixed(2)).join(' ')}, median ${p.median.toFixed(3)} (goal ≥ ${p.min}) ${p.pass === true ? 'PASS' : 'FAIL'}`) +
+      (p.median === null ? 'not measured' : `${p.ratios.map((r) => r.toFixed(2)).join(' ')}, median ${p.median.toFixed(3)} ±${ratioSpread(p).toFixed(1)}% (goal ≥ ${p.min}) ${p.pass === true ? 'PASS' : p.pass === false ? 'FAIL' : '–'}`) +
       (b.rps !== null ? `; ${p.base} in the same rounds ${Math.round(b.rps).toLocaleString('en-US')} req/s${cpuUsPerRequest(b) !== null ? `, ${cpuUsPerRequest(b)!.toFixed(0)} µs cpu/req` : ''}` : ''))
     lines.push(p.problem !== null ? `    check FAILED: ${p.problem.split('\n')[0]}` : `    check: ${p.check}`)
   }
