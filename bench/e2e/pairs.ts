@@ -48,6 +48,7 @@ type Verification =
   | { kind: 'throttle', stage: string, resource: string, method: string }
   | { kind: 'cache-hit' }
   | { kind: 'observed', resource: string, method: string }
+  | { kind: 'protected' }
 
 export interface Pair {
   /** The scenario judged (its row shows the goal's mark). */
@@ -81,6 +82,14 @@ export const PAIRS: readonly Pair[] = [
     text: 'a stage cache hit ≥ the mock route req/s',
     how: 'one gateway process, one stage: GET /test/proxy/hello (cached) vs GET /test/mock',
     verify: { kind: 'cache-hit' }
+  },
+  {
+    scenario: 'authorizer-token',
+    base: scenario('mock'),
+    min: 0.8,
+    text: 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected',
+    how: 'one gateway process: GET /test/authorized/mock (TOKEN authorizer, result cached) vs GET /test/mock',
+    verify: { kind: 'protected' }
   },
   {
     scenario: 'mock-observed',
@@ -230,7 +239,16 @@ async function verify (pair: Pair, ctx: TargetContext, running: Map<string, Serv
     return `the echo backend served 0 requests while the cached route answered ${mine.answered - 2} (warm-up and rounds): every one a hit`
   }
   if (v.kind === 'throttle') return await probeThrottle(v, ctx, running.get(target)!)
+  if (v.kind === 'protected') return await probeProtected(ctx, running.get(target)!)
   return await countObserved(v, ctx, running.get(target)!, mine, knobs)
+}
+
+/** The measured route is the protected one: without its token it answers 401, with it 200 (the rounds had no non-2xx). */
+async function probeProtected (ctx: TargetContext, gateway: ServerProcess): Promise<string> {
+  const a = scenario('authorizer-token')
+  const res = await get(`${ctx.urls[gateway.name]!}${a.path}`)
+  if (res.status !== 401) throw new Error(`authorizer check: ${a.path} without its token answered ${res.status}, not 401`)
+  return `${a.path} without its token answered 401 (${res.body.trim()}): the rounds went through the authorizer`
 }
 
 /** Reloads the throttled stage's method at 1 req/s, burst 1: its route must answer 429, its twin 200. */

@@ -18,7 +18,7 @@ const result = (over: Partial<PairResult>): PairResult => ({
 })
 
 t.test('the four goal rows are pairs, no longer row ratios, and each pair names a real scenario', async (t) => {
-  const paired = ['mock-throttled', 'cache-hit', 'mock-observed', 'http-proxy-observed']
+  const paired = ['mock-throttled', 'cache-hit', 'authorizer-token', 'mock-observed', 'http-proxy-observed']
   t.strictSame(PAIRS.map((p) => p.scenario).sort(), [...paired].sort())
   for (const name of paired) {
     t.ok(SCENARIOS.some((s) => s.name === name), `${name} is a scenario`)
