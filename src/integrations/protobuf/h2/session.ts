@@ -680,12 +680,7 @@ export class H2Session {
   /** A protocol violation: GOAWAY with its code, and every call fails (those not yet sent as unprocessed). */
   connectionError(code: number, reason: string): void {
     if (this.closed) return
-    const frame = Buffer.allocUnsafe(FRAME_HEADER + 8)
-    writeFrameHeader(frame, 0, 8, GOAWAY, 0, 0)
-    // Last-stream-id 0: we accept no streams from the peer.
-    frame.writeUInt32BE(0, FRAME_HEADER)
-    frame.writeUInt32BE(code, FRAME_HEADER + 4)
-    this.queue(frame)
+    this.queue(goaway(code))
     this.flush()
     this.destroy(new H2Error(`the backend broke HTTP/2 (${errorName(code)}): ${reason}`, 'ERR_HTTP2_SESSION_ERROR', code, false))
   }
@@ -694,11 +689,7 @@ export class H2Session {
   close(): void {
     if (this.closed) return
     this.drain()
-    const frame = Buffer.allocUnsafe(FRAME_HEADER + 8)
-    writeFrameHeader(frame, 0, 8, GOAWAY, 0, 0)
-    frame.writeUInt32BE(0, FRAME_HEADER)
-    frame.writeUInt32BE(NO_ERROR, FRAME_HEADER + 4)
-    this.queue(frame)
+    this.queue(goaway(NO_ERROR))
     this.flush()
     this.closed = true
     this.socket.end()
@@ -780,5 +771,14 @@ function rstStream(id: number, code: number): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER + 4)
   writeFrameHeader(frame, 0, 4, RST_STREAM, 0, id)
   frame.writeUInt32BE(code, FRAME_HEADER)
+  return frame
+}
+
+/** GOAWAY with last-stream-id 0 (we accept no streams from the peer) and `code`. */
+function goaway(code: number): Buffer {
+  const frame = Buffer.allocUnsafe(FRAME_HEADER + 8)
+  writeFrameHeader(frame, 0, 8, GOAWAY, 0, 0)
+  frame.writeUInt32BE(0, FRAME_HEADER)
+  frame.writeUInt32BE(code, FRAME_HEADER + 4)
   return frame
 }
