@@ -3,17 +3,17 @@
 //   const outcome = await invoke('pets', payload, { timeoutMs: 29_000, requestId })
 //
 // Requests go to the host by BroadcastChannel name (nothing to wire up), or over a
-// MessagePort from host.connect(); a call to a local function with an idle warm instance
-// goes to that instance directly (direct.ts) and its answer comes back on the slot's channel.
+// MessagePort from host.connect(); calls to a local function with warm instances go to them
+// directly (direct.ts), those of one event-loop turn in one message per instance, and their
+// answers come back on the slots' channels.
 // Authorizer cache entries read from the host are mirrored here until their expiry. Replies come back on this client's own channel, matched
 // by id. The host enforces the timeouts; the client only guards against a host that never
 // answers (gone, or never created), with one sweep timer instead of a timer per call.
 
-import { randomUUID } from 'node:crypto'
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
-import { HeaderField, SlotField, SlotState, SlotTable, slotChannelName, type DirectFunction, type DirectGrant } from './direct.js'
+import { COUNT_ONE, HeaderField, MAX_DIRECT_QUEUE, STATE_MASK, SlotField, SlotState, SlotTable, busyDirectWord, slotChannelName, taskTimedOut, wordClient, wordCount, type DirectFunction, type DirectGrant } from './direct.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { AuthorizerCacheStamp, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, RunnerInvoke, RunnerMessage } from './protocol.js'
+import type { AuthorizerCacheStamp, DirectBatch, DirectCall, DirectResults, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, SlotDown } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -73,7 +73,18 @@ const MAX_MIRRORED = 1_000
 const LOOKUP_TIMEOUT_MS = 1_000
 
 class Pending {
+  /** An invocation's call, kept until it is sent (and, sent directly, until answered: the host may have to run it). */
+  name = ''
+  payload: Uint8Array | null = null
+  timeoutMs = 0
+  requestId = ''
+  /** Waiting in the client's batch for the end of the turn. */
+  inBatch = false
+  /** The slot it was sent to directly and that instance's epoch; -1: not sent directly. */
+  slot = -1
+  epoch = 0
   constructor(
+    readonly id: number,
     readonly resolve: (o: InvokeOutcome) => void,
     /** Epoch ms after which the host is presumed gone. */
     readonly giveUpAt: number,
@@ -110,6 +121,9 @@ class Client implements FunctionClient {
   /** Calls made with a requestKey: key → call id, and whether the host runs it. */
   readonly #byRequest = new Map<number, number>()
   readonly #hostCalls = new Set<number>()
+  /** Invocations of this turn, sent together when it ends (#flush). */
+  #batch: Pending[] = []
+  #flushScheduled = false
 
   get directInvocations(): number {
     return this.#directCount
@@ -147,12 +161,49 @@ class Client implements FunctionClient {
     const id = this.#nextId++
     if (options.requestKey !== undefined) this.#byRequest.set(options.requestKey, id)
     return new Promise<InvokeOutcome>((resolve) => {
-      this.#track(id, resolve, options.timeoutMs, options.requestKey)
-      if (this.#invokeDirect(id, name, payload, options)) return
-      if (options.requestKey !== undefined) this.#hostCalls.add(id)
-      const req: InvokeRequest = { id, replyTo: this.#replyTo, name, payload, timeoutMs: options.timeoutMs, requestId: options.requestId }
-      this.#send(req, [])
+      const p = this.#track(id, resolve, options.timeoutMs, options.requestKey)
+      p.name = name
+      p.payload = payload
+      p.timeoutMs = options.timeoutMs
+      p.requestId = options.requestId
+      p.inBatch = true
+      this.#batch.push(p)
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        setImmediate(this.#flush)
+      }
     })
+  }
+
+  /** The turn's invocations: to runners directly where an instance takes them, else to the host. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false
+    const batch = this.#batch
+    this.#batch = []
+    for (let i = 0; i < batch.length; i++) {
+      const first = batch[i]!
+      if (!first.inBatch) continue // went out with an earlier call of the same function
+      first.inBatch = false
+      if (this.#pending.get(first.id) !== first) continue // cancelled before it went out
+      const group: Pending[] = [first]
+      for (let j = i + 1; j < batch.length; j++) {
+        const p = batch[j]!
+        if (p.inBatch && p.name === first.name) {
+          p.inBatch = false
+          if (this.#pending.get(p.id) === p) group.push(p)
+        }
+      }
+      const sent = this.#invokeDirect(first.name, group)
+      for (let j = sent; j < group.length; j++) this.#sendToHost(group[j]!)
+    }
+  }
+
+  #sendToHost(p: Pending): void {
+    p.slot = -1
+    if (p.requestKey !== undefined) this.#hostCalls.add(p.id)
+    const req: InvokeRequest = { id: p.id, replyTo: this.#replyTo, name: p.name, payload: p.payload!, timeoutMs: p.timeoutMs, requestId: p.requestId }
+    p.payload = null
+    this.#send(req, [])
   }
 
   lookupAuthorizerResult(key: string): Promise<InvokeOutcome> {
@@ -191,75 +242,136 @@ class Client implements FunctionClient {
     this.#send({ type: 'direct-hello', id, replyTo: this.#replyTo, client: this.#grant?.client ?? null }, [])
   }
 
-  /** Hands the call to an idle runner of the function directly; false when none is free (then the host runs it). */
-  #invokeDirect(id: number, name: string, payload: Uint8Array, options: InvokeOptions): boolean {
+  /**
+   * Sends what it can of `group` (calls of one function, in order) to its instances directly,
+   * spread over them, each holding at most MAX_DIRECT_QUEUE; returns how many went (the first ones).
+   */
+  #invokeDirect(name: string, group: readonly Pending[]): number {
     const grant = this.#grant
     const table = this.#table
     if (grant === null || table === null) {
       if (!this.#asked) this.#hello()
-      return false
+      return 0
     }
-    if (grant.client === null) return false
+    if (grant.client === null) return 0
     const ints = table.ints
     if (Atomics.load(ints, HeaderField.DirectoryVersion) !== grant.version) {
       this.#hello()
-      return false
+      return 0
     }
     let fn: DirectFunction | undefined = grant.functions[name]
-    let qualifier: string | null = null
-    if (fn === undefined) {
+    let arn: string
+    if (fn !== undefined) arn = fn.arn
+    else {
       const colon = name.indexOf(':')
-      if (colon === -1) return false
+      if (colon === -1) return 0
       fn = grant.functions[name.slice(0, colon)]
-      if (fn === undefined) return false
-      qualifier = name.slice(colon + 1)
+      if (fn === undefined) return 0
+      arn = `${fn.arn}:${name.slice(colon + 1)}`
     }
-    const bit = 1 << grant.client
-    // Lowest idle slot first: calls stay on the fewest (warmest) runners, as the host's
-    // most-recently-idle choice does; more wake only under concurrency.
-    for (let i = 0; i < fn.count; i++) {
-      const slot = fn.base + i
-      const at = SlotTable.at(slot, SlotField.State)
-      if (Atomics.load(ints, at) !== SlotState.Idle || (Atomics.load(ints, SlotTable.at(slot, SlotField.Ready)) & bit) === 0) continue
-      if (Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Claiming) !== SlotState.Idle) continue
-      if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) {
-        // Retiring after a reload: not ours to use; the host's watchdog ends it.
-        Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.Idle)
-        continue
+    const n = group.length
+    let next = 0
+    // An even share per instance first (lowest slots first: a few calls stay on the warmest
+    // runners), then whatever room is left.
+    const share = Math.ceil(n / fn.count)
+    for (let pass = 0; pass < 2 && next < n; pass++) {
+      for (let i = 0; i < fn.count && next < n; i++) {
+        const slot = fn.base + i
+        const got = this.#acquire(ints, slot, grant.client, Math.min(n - next, pass === 0 ? share : MAX_DIRECT_QUEUE))
+        if (got === 0) continue
+        const epoch = Atomics.load(ints, SlotTable.at(slot, SlotField.Epoch))
+        const calls: DirectCall[] = new Array(got)
+        for (let j = 0; j < got; j++) {
+          const p = group[next++]!
+          p.slot = slot
+          p.epoch = epoch
+          calls[j] = { id: p.id, payload: p.payload!, arn, integrationDeadline: p.giveUpAt - HOST_GRACE_MS, integrationTimeoutMs: p.timeoutMs }
+        }
+        this.#slotChannel(grant, slot).postMessage({ type: 'batch', calls } satisfies DirectBatch)
+        this.#directCount += got
       }
-      const now = Date.now()
-      const functionDeadline = now + fn.timeoutMs
-      const byFunction = functionDeadline <= now + options.timeoutMs
-      Atomics.store(ints, SlotTable.at(slot, SlotField.Client), grant.client)
-      Atomics.store(ints, SlotTable.at(slot, SlotField.Call), id)
-      Atomics.store(ints, SlotTable.at(slot, SlotField.ByFunction), byFunction ? 1 : 0)
-      Atomics.store(ints, SlotTable.at(slot, SlotField.TimeoutMs), options.timeoutMs)
-      table.deadlines[slot] = byFunction ? functionDeadline : now + options.timeoutMs
-      // The host took the slot meanwhile (the runner died): the host path then.
-      if (Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.BusyDirect) !== SlotState.Claiming) return false
-      const msg: RunnerInvoke = { type: 'invoke', id, payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: qualifier === null ? fn.arn : `${fn.arn}:${qualifier}` }
-      this.#slotChannel(grant, slot).postMessage(msg)
-      this.#directCount++
-      return true
     }
-    return false
+    return next
+  }
+
+  /** Room for up to `want` calls in a slot: claimed when idle, or added to while this client holds it; how many it got. */
+  #acquire(ints: Int32Array, slot: number, client: number, want: number): number {
+    const at = SlotTable.at(slot, SlotField.State)
+    for (;;) {
+      const word = Atomics.load(ints, at)
+      if (word === SlotState.Idle) {
+        if ((Atomics.load(ints, SlotTable.at(slot, SlotField.Ready)) & (1 << client)) === 0) return 0
+        if (Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Claiming) !== SlotState.Idle) continue
+        if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) {
+          // Retiring after a reload: not ours to use; the host's watchdog ends it.
+          Atomics.compareExchange(ints, at, SlotState.Claiming, SlotState.Idle)
+          return 0
+        }
+        // The previous holder's calls are all answered; none of this client's has started.
+        Atomics.store(ints, SlotTable.at(slot, SlotField.Client), client)
+        Atomics.store(ints, SlotTable.at(slot, SlotField.Call), 0)
+        Atomics.store(ints, SlotTable.at(slot, SlotField.Answered), 0)
+        const k = Math.min(want, MAX_DIRECT_QUEUE)
+        // The host took the slot meanwhile (the runner died): not this one.
+        if (Atomics.compareExchange(ints, at, SlotState.Claiming, busyDirectWord(client, k)) !== SlotState.Claiming) return 0
+        return k
+      }
+      if ((word & STATE_MASK) !== SlotState.BusyDirect || wordClient(word) !== client) return 0
+      if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) return 0
+      const room = MAX_DIRECT_QUEUE - wordCount(word)
+      if (room <= 0) return 0
+      const k = Math.min(room, want)
+      if (Atomics.compareExchange(ints, at, word, word + k * COUNT_ONE) === word) return k
+    }
   }
 
   #slotChannel(grant: DirectGrant, slot: number): BroadcastChannel {
     let ch = this.#slotChannels[slot]
     if (ch === undefined) {
       ch = new BroadcastChannel(slotChannelName(grant.host, slot, grant.client!))
-      ch.onmessage = (ev: unknown) => this.#onRunnerMessage((ev as MessageEvent).data as RunnerMessage)
+      ch.onmessage = (ev: unknown) => this.#onRunnerMessage((ev as MessageEvent).data as DirectResults)
       ch.unref()
       this.#slotChannels[slot] = ch
     }
     return ch
   }
 
-  /** A runner's answer to a direct call, as the host would have put it. */
-  #onRunnerMessage(msg: RunnerMessage): void {
-    if (msg.type === 'result') this.#onReply({ id: msg.id, outcome: { kind: 'ok', payload: msg.payload } })
-    else if (msg.type === 'error') this.#onReply({ id: msg.id, outcome: { kind: 'function-error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload } })
+  /** A runner's answers to direct calls, as the host would have put them. */
+  #onRunnerMessage(msg: DirectResults): void {
+    if (msg.type !== 'results') return
+    for (const item of msg.items) {
+      switch (item.kind) {
+        case 'result':
+          this.#onReply({ id: item.id, outcome: { kind: 'ok', payload: item.payload } })
+          break
+        case 'error':
+          this.#onReply({ id: item.id, outcome: { kind: 'function-error', errorType: item.errorType, errorMessage: item.errorMessage, payload: item.payload } })
+          break
+        case 'expired':
+          this.#onReply({ id: item.id, outcome: { kind: 'timeout', source: 'integration', afterMs: item.afterMs, errorMessage: taskTimedOut(item.afterMs) } })
+          break
+        case 'returned': {
+          // Never started there: the host runs it on the next free instance.
+          const p = this.#pending.get(item.id)
+          if (p !== undefined && p.slot !== -1) this.#sendToHost(p)
+          break
+        }
+      }
+    }
+  }
+
+  /**
+   * The instance of a slot this client held is gone: the call it ran gets the host's outcome;
+   * calls after it never started (the host runs them); calls before it whose answer died with
+   * the thread are a crash. Answers posted before (ids up to `answered`) are still on their way.
+   */
+  #onSlotDown(running: number, outcome: InvokeOutcome, down: SlotDown): void {
+    for (const p of this.#pending.values()) {
+      if (p.slot !== down.slot || p.epoch !== down.epoch || p.id <= down.answered) continue
+      if (p.id === running) this.#onReply({ id: p.id, outcome })
+      else if (p.id > running) this.#sendToHost(p)
+      else this.#onReply({ id: p.id, outcome: { kind: 'crash', reason: 'the function instance stopped before its answer was sent' } })
+    }
   }
 
   mirroredAuthorizerResult(key: string, now: number): MirroredAuthorizerResult | null {
@@ -296,16 +408,19 @@ class Client implements FunctionClient {
     if (!this.#closed) this.#send({ type: 'authorizer-cache-store', key, payload, ttlMs }, [])
   }
 
-  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number, requestKey?: number): void {
+  #track(id: number, resolve: (o: InvokeOutcome) => void, timeoutMs: number, requestKey?: number): Pending {
     if (this.#pending.size === 0) {
       this.#listener.ref()
       this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS)
       this.#sweeper.unref()
     }
-    this.#pending.set(id, new Pending(resolve, Date.now() + timeoutMs + HOST_GRACE_MS, requestKey))
+    const p = new Pending(id, resolve, Date.now() + timeoutMs + HOST_GRACE_MS, requestKey)
+    this.#pending.set(id, p)
+    return p
   }
 
   #onReply(msg: InvokeReply): void {
+    if (msg.slotDown !== undefined) return this.#onSlotDown(msg.id, msg.outcome, msg.slotDown)
     if (msg.direct !== undefined && msg.id === this.#helloId) {
       this.#helloId = 0
       this.#grant = msg.direct

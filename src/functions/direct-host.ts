@@ -1,6 +1,6 @@
 // The host's side of direct invocations (direct.ts): the slot table, the clients that may
 // use it, and the watchdog that enforces timeouts of direct calls.
-import { MAX_DIRECT_CLIENTS, MAX_SLOTS, SLOT_HEADER_INTS, SLOT_INTS, SLOT_TABLE_BYTES, HeaderField, SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
+import { COUNT_ONE, COUNT_SHIFT, MAX_DIRECT_CLIENTS, MAX_SLOTS, SLOT_HEADER_INTS, SLOT_INTS, SLOT_TABLE_BYTES, STATE_MASK, HeaderField, SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
 import type { InvokeReply, RunnerSlot } from './protocol.js'
 
 /**
@@ -92,7 +92,7 @@ export class DirectSlots {
   }
 
   /** What a runner in `slot` receives as RunnerInit.direct. */
-  runnerSlot(slot: number): RunnerSlot {
+  runnerSlot(slot: number, functionTimeoutMs: number): RunnerSlot {
     return {
       table: this.table.buffer,
       intCount: SLOT_HEADER_INTS + MAX_SLOTS * SLOT_INTS,
@@ -102,9 +102,19 @@ export class DirectSlots {
       stateIndex: SlotTable.at(slot, SlotField.State),
       readyIndex: SlotTable.at(slot, SlotField.Ready),
       hostWaitingIndex: SlotTable.at(slot, SlotField.HostWaiting),
+      callIndex: SlotTable.at(slot, SlotField.Call),
+      byFunctionIndex: SlotTable.at(slot, SlotField.ByFunction),
+      timeoutIndex: SlotTable.at(slot, SlotField.TimeoutMs),
+      answeredIndex: SlotTable.at(slot, SlotField.Answered),
+      deadlinesOffset: this.table.deadlines.byteOffset,
+      slotCount: MAX_SLOTS,
+      functionTimeoutMs,
       busyDirect: SlotState.BusyDirect,
       idle: SlotState.Idle,
       gone: SlotState.Gone,
+      stateMask: STATE_MASK,
+      countOne: COUNT_ONE,
+      countShift: COUNT_SHIFT,
     }
   }
 

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads'
 import type { CompiledLocalFunction } from './config.js'
 import type { InvokeOutcome, RunnerInit, RunnerInvoke, RunnerMessage } from './protocol.js'
 import { RUNNER_SOURCE } from './runner.js'
-import { SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
+import { STATE_MASK, SlotField, SlotState, SlotTable, taskTimedOut, wordClient, type DirectFunction } from './direct.js'
 import type { DirectSlots, SlotOwner } from './direct-host.js'
 import type { CancelToken } from './cancel.js'
 
@@ -69,10 +69,6 @@ class Instance {
     /** Its slot in the host's slot table, or -1 (host path only). */
     readonly slot: number,
   ) {}
-}
-
-function taskTimedOut(ms: number): string {
-  return `Task timed out after ${(ms / 1000).toFixed(2)} seconds`
 }
 
 export class LocalFunction implements SlotOwner {
@@ -125,25 +121,24 @@ export class LocalFunction implements SlotOwner {
         if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Retire)) !== 0 && Atomics.compareExchange(ints, at, SlotState.Idle, SlotState.Gone) === SlotState.Idle) this.#retire(instance)
         continue
       }
-      if (state !== SlotState.BusyDirect) continue
+      if ((state & STATE_MASK) !== SlotState.BusyDirect) continue
       if (deadlines[instance.slot]! > now) {
         if (deadlines[instance.slot]! < earliest) earliest = deadlines[instance.slot]!
         continue
       }
-      const client = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
-      const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
-      if (Atomics.compareExchange(ints, at, SlotState.BusyDirect, SlotState.Gone) !== SlotState.BusyDirect) continue
-      // Gone: nobody writes the slot now. Another call may have slipped in between the reads
-      // and the exchange (it ended, another began): then it is not this one's to end.
-      if (Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call)) !== call || Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client)) !== client || deadlines[instance.slot]! > now) {
-        Atomics.store(ints, at, SlotState.BusyDirect)
-        continue
+      // GONE first, then read the running call (the runner writes Call, then reads the state):
+      // either the runner starts nothing more, or the call read here is the one it started.
+      let word = state
+      while (Atomics.compareExchange(ints, at, word, SlotState.Gone) !== word) {
+        word = Atomics.load(ints, at)
+        if ((word & STATE_MASK) !== SlotState.BusyDirect) break
       }
+      if ((word & STATE_MASK) !== SlotState.BusyDirect) continue
       const byFunction = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.ByFunction)) !== 0
       const afterMs = byFunction ? this.#fn.timeoutMs : Atomics.load(ints, SlotTable.at(instance.slot, SlotField.TimeoutMs))
       // A handler past its time is stopped, as on the host path.
       this.#retire(instance)
-      this.#options.direct!.answer(client, { id: call, outcome: { kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs, errorMessage: taskTimedOut(afterMs) } })
+      this.#slotDown(instance, wordClient(word), { kind: 'timeout', source: byFunction ? 'function' : 'integration', afterMs, errorMessage: taskTimedOut(afterMs) })
     }
     if (this.#queue.length > 0) this.#pump()
     return earliest
@@ -251,19 +246,31 @@ export class LocalFunction implements SlotOwner {
       Atomics.store(ints, SlotTable.at(slot, SlotField.Ready), 0)
       Atomics.store(ints, SlotTable.at(slot, SlotField.Retire), 0)
       Atomics.store(ints, SlotTable.at(slot, SlotField.HostWaiting), this.#hostWaiting ? 1 : 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Call), 0)
+      Atomics.store(ints, SlotTable.at(slot, SlotField.Answered), 0)
+      Atomics.add(ints, SlotTable.at(slot, SlotField.Epoch), 1)
+      this.#options.direct!.table.deadlines[slot] = Infinity
       Atomics.store(ints, SlotTable.at(slot, SlotField.State), SlotState.BusyHost)
       return slot
     }
     return -1
   }
 
-  /** The instance is gone: a direct call it was running ends as a crash (the client hears it from the host). */
+  /** The instance is gone: the holder of its slot hears how far it got with its calls (direct.ts). */
   #endDirect(instance: Instance, reason: string): void {
     const ints = this.#ints!
-    const client = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
-    const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
     const prev = Atomics.exchange(ints, SlotTable.at(instance.slot, SlotField.State), SlotState.Gone)
-    if (prev === SlotState.BusyDirect) this.#options.direct!.answer(client, { id: call, outcome: { kind: 'crash', reason } })
+    const client = (prev & STATE_MASK) === SlotState.BusyDirect ? wordClient(prev) : Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Client))
+    this.#slotDown(instance, client, { kind: 'crash', reason })
+  }
+
+  /** Tells `client` the slot's instance is gone: the call it ran gets `outcome`, the rest are the client's to settle. */
+  #slotDown(instance: Instance, client: number, outcome: InvokeOutcome): void {
+    const ints = this.#ints!
+    const call = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Call))
+    const epoch = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Epoch))
+    const answered = Atomics.load(ints, SlotTable.at(instance.slot, SlotField.Answered))
+    this.#options.direct!.answer(client, { id: call, outcome, slotDown: { slot: instance.slot, epoch, answered } })
   }
 
   #spawn(): Instance {
@@ -281,7 +288,7 @@ export class LocalFunction implements SlotOwner {
       direct: null,
     }
     const slot = this.#takeSlot()
-    if (slot !== -1) (init as { direct: RunnerInit['direct'] }).direct = this.#options.direct!.runnerSlot(slot)
+    if (slot !== -1) (init as { direct: RunnerInit['direct'] }).direct = this.#options.direct!.runnerSlot(slot, fn.timeoutMs)
     const env: Record<string, string> = {}
     for (const k of PASSED_ENV) {
       const v = process.env[k]

@@ -3,7 +3,7 @@
 //   hot-path worker ──InvokeRequest──▶ FunctionHost (main thread) ──RunnerInvoke──▶ runner Worker
 //                   ◀──InvokeReply────                           ◀──RunnerResult──
 //
-// Direct invocations (worker ⇄ runner, direct.ts) carry RunnerInvoke and RunnerMessage.
+// Direct invocations (worker ⇄ runner, direct.ts) carry DirectBatch and DirectResults.
 // Nothing else crosses them, so this file is the whole contract (as pool/protocol.ts is
 // for the front and the hot-path workers).
 
@@ -104,6 +104,17 @@ export interface InvokeReply {
   readonly cache?: AuthorizerCacheStamp
   /** On a DirectHello's reply: the slot table and the functions the client may invoke directly (direct.ts). */
   readonly direct?: DirectGrant
+  /** The instance in a slot the client held is gone (direct.ts): `id` is the call it was running (0: none) and `outcome` that call's. */
+  readonly slotDown?: SlotDown
+}
+
+/** Which instance went, and how far it got with the client's calls. */
+export interface SlotDown {
+  readonly slot: number
+  /** The slot's Epoch field of that instance. */
+  readonly epoch: number
+  /** The slot's Answered field: calls up to it were answered on the slot channel. */
+  readonly answered: number
 }
 
 /** The authorizer cache's state as of a lookup. */
@@ -129,7 +140,39 @@ export interface RunnerInvoke {
   readonly invokedFunctionArn: string
 }
 
-/** Runner → host (and, for a direct call, runner → client on the slot channel, `idle` excepted). */
+/** One direct call (client → runner, in a DirectBatch). */
+export interface DirectCall {
+  readonly id: number
+  readonly payload: Uint8Array
+  /** context.invokedFunctionArn. */
+  readonly arn: string
+  /** Epoch ms of the integration timeout, and its length (for the timeout answer). */
+  readonly integrationDeadline: number
+  readonly integrationTimeoutMs: number
+}
+
+/** Client → runner on the slot channel: calls to run one after another, in order. */
+export interface DirectBatch {
+  readonly type: 'batch'
+  readonly calls: readonly DirectCall[]
+}
+
+/** How a direct call ended, as the runner tells it. */
+export type DirectResult =
+  | { readonly id: number; readonly kind: 'result'; readonly payload: Uint8Array }
+  | { readonly id: number; readonly kind: 'error'; readonly errorType: string; readonly errorMessage: string; readonly payload: Uint8Array }
+  /** Its integration deadline passed before it could start: it never ran. */
+  | { readonly id: number; readonly kind: 'expired'; readonly afterMs: number }
+  /** Handed back unstarted (the call before it outlasted its turn): the client sends it to the host. */
+  | { readonly id: number; readonly kind: 'returned' }
+
+/** Runner → client on the slot channel: what ended in one turn. */
+export interface DirectResults {
+  readonly type: 'results'
+  readonly items: readonly DirectResult[]
+}
+
+/** Runner → host. */
 export type RunnerMessage =
   /** A direct call ended while the host queues invocations of this function: this instance is free. */
   | { readonly type: 'idle' }
@@ -176,8 +219,21 @@ export interface RunnerSlot {
   readonly stateIndex: number
   readonly readyIndex: number
   readonly hostWaitingIndex: number
-  /** The SlotState values it sets. */
+  /** Int32 indexes of the running call's fields (Call, ByFunction, TimeoutMs, Answered). */
+  readonly callIndex: number
+  readonly byFunctionIndex: number
+  readonly timeoutIndex: number
+  readonly answeredIndex: number
+  /** Byte offset of the Float64 deadlines (one per slot) in the table. */
+  readonly deadlinesOffset: number
+  readonly slotCount: number
+  /** The function's own timeout (ms). */
+  readonly functionTimeoutMs: number
+  /** The SlotState values it reads and sets, the state word's mask and one call's count. */
   readonly busyDirect: number
   readonly idle: number
   readonly gone: number
+  readonly stateMask: number
+  readonly countOne: number
+  readonly countShift: number
 }

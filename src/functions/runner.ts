@@ -17,7 +17,9 @@
 // - an uncaught exception or unhandled rejection fails the invocation and ends the runtime;
 // - errors become {errorType, errorMessage, trace}; non-Error values get errorType typeof value.
 
-import type { RunnerInit, RunnerInvoke } from './protocol.js'
+import type { DirectBatch, DirectCall, DirectResult, DirectResults, RunnerInit, RunnerInvoke, RunnerMessage } from './protocol.js'
+
+type RunnerResultMessage = Exclude<RunnerMessage, { readonly type: 'idle' }>
 
 export function runnerMain(): void {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads')
@@ -102,20 +104,32 @@ export function runnerMain(): void {
   let finished = true
 
   // ---- direct invocations (direct.ts): hot-path workers on channels of their own -----------
-  // The slot's state is the contract: a call that came directly is answered only if this
-  // runner still holds it (BUSY_DIRECT → IDLE); else the host's watchdog took it (timeout).
+  // Calls come in batches and run one after another; their answers go back in one message per
+  // event-loop turn, and each posted answer lowers the holder's count in the slot's state word
+  // (IDLE at 0). The slot's Call field says which call runs, for the host's watchdog.
   type Via = { postMessage(msg: unknown): void }
   const direct = init.direct
   const ints = direct === null ? null : new Int32Array(direct.table, 0, direct.intCount)
+  const deadlines = direct === null ? null : new Float64Array(direct.table, direct.deadlinesOffset, direct.slotCount)
+  const { randomUUID } = require('node:crypto') as typeof import('node:crypto')
   const clientChannels = new Map<number, Via>()
   /** Set while the invocation in progress came on a client's channel. */
   let currentVia: Via | null = null
+  /** Direct calls received and not started, in order, with the channel each came on. */
+  const queued: { readonly call: DirectCall; readonly via: Via }[] = []
+  /** A direct call is in progress. */
+  let directRunning = false
+  /** Answers not yet posted, all for one channel (the slot's holder). */
+  let outbox: DirectResult[] = []
+  let outboxVia: Via | null = null
+  let flushScheduled = false
+
   function openClient(client: number) {
     if (direct === null || ints === null || clientChannels.has(client)) return
     const ch = new BroadcastChannel(`${direct.host}:slot:${direct.slot}:${client}`)
     ch.onmessage = (ev: unknown) => {
-      const msg = (ev as { data: RunnerInvoke }).data
-      if (msg.type === 'invoke') void invoke(msg, ch)
+      const msg = (ev as { data: DirectBatch }).data
+      if (msg.type === 'batch') receive(msg, ch)
     }
     // Not a reason to stay alive, nor an "active" resource for the empty-loop check.
     ch.unref()
@@ -124,17 +138,108 @@ export function runnerMain(): void {
   }
   if (direct !== null) for (const c of direct.clients) openClient(c)
 
-  function post(msg: object, transfer: ArrayBuffer[], fatal = false) {
+  function receive(batch: DirectBatch, via: Via) {
+    for (const call of batch.calls) queued.push({ call, via })
+    // Queued before any empty-loop check the calls schedule, so that check does not see it pending.
+    scheduleFlush()
+    startNextDirect()
+  }
+
+  function scheduleFlush() {
+    if (flushScheduled) return
+    flushScheduled = true
+    setImmediate(flushTurn)
+  }
+
+  /** The end of a turn: a call still running hands the calls behind it back; the answers go. */
+  function flushTurn() {
+    flushScheduled = false
+    if (directRunning && queued.length > 0) {
+      for (const q of queued) pushResult(q.via, { id: q.call.id, kind: 'returned' })
+      queued.length = 0
+    }
+    flushOutbox(false)
+  }
+
+  function pushResult(via: Via, item: DirectResult) {
+    if (outboxVia !== null && outboxVia !== via) flushOutbox(false)
+    outboxVia = via
+    outbox.push(item)
+  }
+
+  function flushOutbox(fatal: boolean) {
+    const via = outboxVia
+    if (via === null || outbox.length === 0 || direct === null || ints === null) return
+    const items = outbox
+    outbox = []
+    outboxVia = null
+    via.postMessage({ type: 'results', items } satisfies DirectResults)
+    let answered = 0
+    for (const item of items) if (item.kind !== 'returned' && item.id > answered) answered = item.id
+    if (answered > Atomics.load(ints, direct.answeredIndex)) Atomics.store(ints, direct.answeredIndex, answered)
+    if (fatal) return
+    // The holder's count goes down by what was answered; at 0 the slot is idle again.
+    const k = items.length
+    for (;;) {
+      const word = Atomics.load(ints, direct.stateIndex)
+      if ((word & direct.stateMask) !== direct.busyDirect) return // gone: the host ends it
+      const next = word >>> direct.countShift <= k ? direct.idle : word - k * direct.countOne
+      if (Atomics.compareExchange(ints, direct.stateIndex, word, next) !== word) continue
+      // The host queues invocations of this function: it would not know this instance is free.
+      if (next === direct.idle && Atomics.load(ints, direct.hostWaitingIndex) !== 0) port.postMessage({ type: 'idle' })
+      return
+    }
+  }
+
+  /** Starts the next queued direct call, unless one runs. */
+  function startNextDirect() {
+    if (direct === null || ints === null || deadlines === null) return
+    while (!directRunning && queued.length > 0) {
+      const { call, via } = queued.shift()!
+      const now = Date.now()
+      if (now >= call.integrationDeadline) {
+        pushResult(via, { id: call.id, kind: 'expired', afterMs: call.integrationTimeoutMs })
+        scheduleFlush()
+        continue
+      }
+      const functionDeadline = now + direct.functionTimeoutMs
+      const byFunction = functionDeadline <= call.integrationDeadline
+      deadlines[direct.slot] = byFunction ? functionDeadline : call.integrationDeadline
+      Atomics.store(ints, direct.byFunctionIndex, byFunction ? 1 : 0)
+      Atomics.store(ints, direct.timeoutIndex, call.integrationTimeoutMs)
+      Atomics.store(ints, direct.callIndex, call.id)
+      // Call is written before the state is read, the host writes the state before reading Call:
+      // either this sees GONE (and starts nothing more), or the host sees this call as running.
+      if ((Atomics.load(ints, direct.stateIndex) & direct.stateMask) === direct.gone) {
+        queued.length = 0
+        return
+      }
+      directRunning = true
+      void invoke({ type: 'invoke', id: call.id, payload: call.payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: call.arn }, via)
+    }
+  }
+
+  function post(msg: RunnerResultMessage, transfer: ArrayBuffer[], fatal = false) {
     const via = currentVia
     currentVia = null
-    if (via === null || direct === null || ints === null) {
+    if (via === null || direct === null || ints === null || deadlines === null) {
       port.postMessage(msg, transfer)
       return
     }
-    if (Atomics.compareExchange(ints, direct.stateIndex, direct.busyDirect, fatal ? direct.gone : direct.idle) !== direct.busyDirect) return
-    via.postMessage(msg)
-    // The host queues invocations of this function: it would not know this instance is free.
-    if (!fatal && Atomics.load(ints, direct.hostWaitingIndex) !== 0) port.postMessage({ type: 'idle' })
+    directRunning = false
+    deadlines[direct.slot] = Infinity
+    pushResult(via, msg.type === 'result'
+      ? { id: msg.id, kind: 'result', payload: msg.payload }
+      : { id: msg.id, kind: 'error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload })
+    if (fatal) {
+      // The runtime ends: nothing more is claimed or started here; the host tells the holder.
+      Atomics.store(ints, direct.stateIndex, direct.gone)
+      queued.length = 0
+      flushOutbox(true)
+      return
+    }
+    scheduleFlush()
+    queueMicrotask(startNextDirect)
   }
 
   function complete(id: number, value: unknown) {

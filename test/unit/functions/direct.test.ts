@@ -19,6 +19,7 @@ let n = 0
 export const handler = async (e, context) => {
   if (e.exit) process.exit(3)
   if (e.uncaught) setTimeout(() => { throw new RangeError('escaped') }, 1)
+  if (e.spin) { const end = Date.now() + e.spin; while (Date.now() < end) {} }
   if (e.ms) await new Promise((r) => setTimeout(r, e.ms))
   if (e.throws) throw new TypeError('boom')
   return { v: 'v1', n: ++n, arn: context.invokedFunctionArn, stream: context.logStreamName, id: context.awsRequestId }
@@ -41,6 +42,18 @@ async function warm(t: Test, c: FunctionClient): Promise<void> {
     t.match(await c.invoke('fn', payload({}), opts), { kind: 'ok' })
   }
   t.ok(c.directInvocations > before, 'calls went to the runner directly')
+}
+
+/** Calls `n` at a time until a round of them all went to runners directly: `n` warm instances. */
+async function warmAll(t: Test, c: FunctionClient, n: number): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const before = c.directInvocations
+    const calls: Promise<InvokeOutcome>[] = []
+    for (let i = 0; i < n; i++) calls.push(c.invoke('fn', payload({ ms: 20 }), opts))
+    for (const o of await Promise.all(calls)) t.equal(o.kind, 'ok')
+    if (c.directInvocations - before === n) return
+  }
+  t.fail(`${n} instances never took calls directly together`)
 }
 
 t.test('a warm function answers direct calls as the host would: the result, the qualifier in the ARN, a request id each', { timeout: 20_000 }, async (t) => {
@@ -113,4 +126,59 @@ t.test('a reload: direct calls reach the new handler, none the old one', { timeo
   }
   await warm(t, a)
   t.equal(json(await a.invoke('fn', payload({}), opts)).v, 'v2')
+})
+
+// Batches (direct.ts): the calls of one event-loop turn go to the instances in one message each,
+// and an instance runs them one after another, as Lambda runs one invocation at a time per instance.
+t.test('the calls of one turn all go directly, each answered once with its own request id, on at most the concurrency', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:batch', 2)
+  await warmAll(t, a, 2)
+  const before = a.directInvocations
+  const calls: Promise<InvokeOutcome>[] = []
+  for (let i = 0; i < 12; i++) calls.push(a.invoke(i % 3 === 0 ? 'fn:live' : 'fn', payload({ i }), opts))
+  const results = (await Promise.all(calls)).map(json)
+  t.equal(a.directInvocations, before + 12, 'all twelve direct')
+  t.equal(new Set(results.map((r) => r.id)).size, 12, 'a request id each')
+  t.ok(new Set(results.map((r) => r.stream)).size <= 2, 'on at most 2 instances')
+  results.forEach((r, i) => t.equal(r.arn, `arn:aws:lambda:us-east-1:123456789012:function:fn${i % 3 === 0 ? ':live' : ''}`, `call ${i}'s own qualifier`))
+})
+
+t.test('calls sent behind a call that outlasts its turn are handed back and run on a free instance, not after it', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:handback', 2)
+  await warmAll(t, a, 2)
+  const started = Date.now()
+  const ended: number[] = []
+  const calls = [{ ms: 400 }, {}, {}, {}].map((e, i) => a.invoke('fn', payload(e), opts).then((o) => { ended[i] = Date.now() - started; return o }))
+  const results = await Promise.all(calls)
+  for (const r of results) t.equal(r.kind, 'ok')
+  t.ok(ended[0]! >= 400, `the slow call took its time (${ended[0]} ms)`)
+  for (let i = 1; i < 4; i++) t.ok(ended[i]! < 300, `call ${i} did not wait for it (${ended[i]} ms)`)
+})
+
+t.test('a runner dying in a batch: its call is a crash, the calls it had not started run on a new instance', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:batch-crash', 1)
+  await warm(t, a)
+  const results = await Promise.all([a.invoke('fn', payload({ exit: true }), opts), a.invoke('fn', payload({}), opts), a.invoke('fn', payload({}), opts)])
+  t.match(results[0], { kind: 'crash', reason: /exit status 3/ })
+  t.equal(results[1]!.kind, 'ok', JSON.stringify(results[1]))
+  t.equal(results[2]!.kind, 'ok', JSON.stringify(results[2]))
+})
+
+t.test('a batch past the function timeout: the running call times out, the next runs after on a new instance', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:batch-timeout', 1)
+  await warm(t, a)
+  const results = await Promise.all([a.invoke('fn', payload({ ms: 5_000 }), opts), a.invoke('fn', payload({}), opts)])
+  t.strictSame(results[0], { kind: 'timeout', source: 'function', afterMs: 1_000, errorMessage: 'Task timed out after 1.00 seconds' })
+  t.equal(results[1]!.kind, 'ok', JSON.stringify(results[1]))
+})
+
+t.test("a call whose integration timeout passes while the call before it blocks the instance's turn never starts: a timeout", { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:batch-expired', 1)
+  await warm(t, a)
+  const before = a.directInvocations
+  const results = await Promise.all([a.invoke('fn', payload({ spin: 300 }), opts), a.invoke('fn', payload({}), { timeoutMs: 100, requestId: 'r' })])
+  t.equal(a.directInvocations, before + 2, 'both sent directly, in one batch')
+  t.equal(results[0]!.kind, 'ok')
+  t.strictSame(results[1], { kind: 'timeout', source: 'integration', afterMs: 100, errorMessage: 'Task timed out after 0.10 seconds' })
+  t.match(json(await a.invoke('fn', payload({}), opts)), { v: 'v1' }, 'the instance serves after')
 })
