@@ -13,7 +13,8 @@
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
 import { COUNT_ONE, HeaderField, MAX_DIRECT_QUEUE, STATE_MASK, SlotField, SlotState, SlotTable, busyDirectWord, slotChannelName, taskTimedOut, wordClient, wordCount, type DirectFunction, type DirectGrant } from './direct.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
-import type { AuthorizerCacheStamp, DirectBatch, DirectCall, DirectResults, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, SlotDown } from './protocol.js'
+import { BATCH_CALL_FIELDS } from './protocol.js'
+import type { AuthorizerCacheStamp, DirectBatch, DirectResults, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, SlotDown } from './protocol.js'
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
@@ -280,14 +281,28 @@ class Client implements FunctionClient {
         const got = this.#acquire(ints, slot, grant.client, Math.min(n - next, pass === 0 ? share : MAX_DIRECT_QUEUE))
         if (got === 0) continue
         const epoch = Atomics.load(ints, SlotTable.at(slot, SlotField.Epoch))
-        const calls: DirectCall[] = new Array(got)
+        let bytes = 0
+        for (let j = 0; j < got; j++) bytes += group[next + j]!.payload!.byteLength
+        const head = 8 * (1 + BATCH_CALL_FIELDS * got)
+        const packed = new ArrayBuffer(head + bytes)
+        const fields = new Float64Array(packed, 0, 1 + BATCH_CALL_FIELDS * got)
+        const body = new Uint8Array(packed)
+        fields[0] = got
+        let at = head
         for (let j = 0; j < got; j++) {
           const p = group[next++]!
           p.slot = slot
           p.epoch = epoch
-          calls[j] = { id: p.id, payload: p.payload!, arn, integrationDeadline: p.giveUpAt - HOST_GRACE_MS, integrationTimeoutMs: p.timeoutMs }
+          const payload = p.payload!
+          const f = 1 + BATCH_CALL_FIELDS * j
+          fields[f] = p.id
+          fields[f + 1] = p.giveUpAt - HOST_GRACE_MS
+          fields[f + 2] = p.timeoutMs
+          fields[f + 3] = payload.byteLength
+          body.set(payload, at)
+          at += payload.byteLength
         }
-        this.#slotChannel(grant, slot).postMessage({ type: 'batch', calls } satisfies DirectBatch)
+        this.#slotChannel(grant, slot).postMessage({ type: 'batch', arn, packed } satisfies DirectBatch)
         this.#directCount += got
       }
     }
@@ -339,7 +354,19 @@ class Client implements FunctionClient {
   /** A runner's answers to direct calls, as the host would have put them. */
   #onRunnerMessage(msg: DirectResults): void {
     if (msg.type !== 'results') return
-    for (const item of msg.items) {
+    if (msg.packed !== null) {
+      const fields = new Float64Array(msg.packed, 0, 1)
+      const k = fields[0]!
+      const head = new Float64Array(msg.packed, 0, 1 + 2 * k)
+      let at = 8 * (1 + 2 * k)
+      for (let j = 0; j < k; j++) {
+        const length = head[2 + 2 * j]!
+        this.#onReply({ id: head[1 + 2 * j]!, outcome: { kind: 'ok', payload: new Uint8Array(msg.packed, at, length) } })
+        at += length
+      }
+    }
+    if (msg.others === null) return
+    for (const item of msg.others) {
       switch (item.kind) {
         case 'result':
           this.#onReply({ id: item.id, outcome: { kind: 'ok', payload: item.payload } })

@@ -1,7 +1,7 @@
 // The host's side of direct invocations (direct.ts): the slot table, the clients that may
 // use it, and the watchdog that enforces timeouts of direct calls.
 import { COUNT_ONE, COUNT_SHIFT, MAX_DIRECT_CLIENTS, MAX_SLOTS, SLOT_HEADER_INTS, SLOT_INTS, SLOT_TABLE_BYTES, STATE_MASK, HeaderField, SlotField, SlotState, SlotTable, type DirectFunction } from './direct.js'
-import type { InvokeReply, RunnerSlot } from './protocol.js'
+import { BATCH_CALL_FIELDS, type InvokeReply, type RunnerSlot } from './protocol.js'
 
 /**
  * The watchdog looks again at the earliest deadline of the direct calls it saw, and at least
@@ -115,6 +115,7 @@ export class DirectSlots {
       stateMask: STATE_MASK,
       countOne: COUNT_ONE,
       countShift: COUNT_SHIFT,
+      batchCallFields: BATCH_CALL_FIELDS,
     }
   }
 

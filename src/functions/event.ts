@@ -197,7 +197,141 @@ const encoder = new TextEncoder()
 
 /** The event as the bytes to invoke the function with. */
 export function encodeProxyEvent(input: ProxyEventInput): Uint8Array {
-  return encoder.encode(JSON.stringify(buildProxyEvent(input)))
+  return encoder.encode(proxyEventJson(input))
+}
+
+/** A name JavaScript objects order before the others (an array index): JSON.stringify's key order then differs from arrival order. */
+function isIndexName(name: string): boolean {
+  const c = name.charCodeAt(0)
+  return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(name) && Number(name) < 4294967295
+}
+
+/**
+ * JSON.stringify(buildProxyEvent(input)), byte for byte, written directly: no event object, no
+ * copies of the header maps (measured on the aws_proxy route: building and stringifying the
+ * event cost about a quarter of the worker's time per invocation). Names that objects would
+ * reorder (array indexes) take the object path.
+ */
+export function proxyEventJson(input: ProxyEventInput): string {
+  const h = input.headers
+  let userAgent: string | null = null
+  let headers = 'null'
+  let multiValueHeaders = 'null'
+  if (h.length > 1) {
+    headers = '{'
+    multiValueHeaders = '{'
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      const name = h[i]!
+      if (isIndexName(name)) return JSON.stringify(buildProxyEvent(input))
+      let seen = false
+      for (let k = 0; k < i; k += 2) {
+        if (h[k] === name) {
+          seen = true
+          break
+        }
+      }
+      if (seen) continue // written at its first occurrence
+      if (userAgent === null && name.length === 10 && name.toLowerCase() === 'user-agent') userAgent = h[i + 1]!
+      const key = JSON.stringify(name)
+      let last = h[i + 1]!
+      let list = JSON.stringify(last)
+      for (let j = i + 2; j + 1 < h.length; j += 2) {
+        if (h[j] === name) {
+          last = h[j + 1]!
+          list += ',' + JSON.stringify(last)
+        }
+      }
+      if (headers.length > 1) {
+        headers += ','
+        multiValueHeaders += ','
+      }
+      headers += key + ':' + JSON.stringify(last)
+      multiValueHeaders += key + ':[' + list + ']'
+    }
+    headers += '}'
+    multiValueHeaders += '}'
+  } else if (h.length === 1) {
+    return JSON.stringify(buildProxyEvent(input)) // an odd list: the object path decides
+  }
+
+  let query = 'null'
+  let multiQuery = 'null'
+  if (input.query !== '') {
+    for (const [name, values] of parseQuery(input.query)) {
+      if (isIndexName(name)) return JSON.stringify(buildProxyEvent(input))
+      const key = JSON.stringify(name)
+      if (query === 'null') {
+        query = '{'
+        multiQuery = '{'
+      } else {
+        query += ','
+        multiQuery += ','
+      }
+      query += key + ':' + JSON.stringify(values[values.length - 1]!)
+      multiQuery += key + ':' + JSON.stringify(values)
+    }
+    if (query !== 'null') {
+      query += '}'
+      multiQuery += '}'
+    }
+  }
+
+  const identity: Record<string, string | null> = {
+    cognitoIdentityPoolId: null,
+    accountId: null,
+    cognitoIdentityId: null,
+    caller: null,
+    sourceIp: input.sourceIp,
+    principalOrgId: null,
+    accessKey: null,
+    cognitoAuthenticationType: null,
+    cognitoAuthenticationProvider: null,
+    userArn: null,
+    userAgent,
+    user: null,
+  }
+  if (input.identity !== null) Object.assign(identity, input.identity)
+
+  const dot = input.domainName.indexOf('.')
+  let requestContext = '{"resourceId":' + JSON.stringify(input.resourceId) +
+    ',"resourcePath":' + JSON.stringify(input.resourcePath) +
+    ',"httpMethod":' + JSON.stringify(input.method) +
+    ',"extendedRequestId":' + JSON.stringify(input.extendedRequestId) +
+    ',"requestTime":' + JSON.stringify(formatRequestTime(input.requestTimeEpoch)) +
+    ',"path":' + JSON.stringify(input.requestPath) +
+    ',"accountId":' + JSON.stringify(input.accountId) +
+    ',"protocol":' + JSON.stringify(input.protocol) +
+    ',"stage":' + JSON.stringify(input.stage) +
+    ',"domainPrefix":' + JSON.stringify(dot === -1 ? input.domainName : input.domainName.slice(0, dot)) +
+    ',"deploymentId":' + JSON.stringify(input.deploymentId) +
+    ',"requestTimeEpoch":' + JSON.stringify(input.requestTimeEpoch) +
+    ',"requestId":' + JSON.stringify(input.requestId) +
+    ',"identity":' + JSON.stringify(identity) +
+    ',"domainName":' + JSON.stringify(input.domainName) +
+    ',"apiId":' + JSON.stringify(input.apiId)
+  if (input.authorizer !== null) requestContext += ',"authorizer":' + JSON.stringify(input.authorizer)
+  requestContext += '}'
+
+  let body = 'null'
+  let isBase64Encoded = false
+  if (input.body !== null && input.body.byteLength > 0) {
+    const b = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength)
+    isBase64Encoded = input.isBinary
+    body = JSON.stringify(isBase64Encoded ? b.toString('base64') : b.toString('utf8'))
+  }
+
+  return '{"resource":' + JSON.stringify(input.resourcePath) +
+    ',"path":' + JSON.stringify(input.path) +
+    ',"httpMethod":' + JSON.stringify(input.method) +
+    ',"headers":' + headers +
+    ',"multiValueHeaders":' + multiValueHeaders +
+    ',"queryStringParameters":' + query +
+    ',"multiValueQueryStringParameters":' + multiQuery +
+    ',"pathParameters":' + (input.pathParameters === null ? 'null' : JSON.stringify(input.pathParameters)) +
+    ',"stageVariables":' + (input.stageVariables === null ? 'null' : JSON.stringify(input.stageVariables)) +
+    ',"requestContext":' + requestContext +
+    ',"body":' + body +
+    ',"isBase64Encoded":' + (isBase64Encoded ? 'true' : 'false') + '}'
 }
 
 /** A function result turned into a method response. */

@@ -138,8 +138,20 @@ export function runnerMain(): void {
   }
   if (direct !== null) for (const c of direct.clients) openClient(c)
 
+  /** Unpacks a batch (protocol.ts DirectBatch) into the queue. */
   function receive(batch: DirectBatch, via: Via) {
-    for (const call of batch.calls) queued.push({ call, via })
+    const packed = batch.packed
+    const n = direct!.batchCallFields
+    const k = new Float64Array(packed, 0, 1)[0]!
+    const fields = new Float64Array(packed, 0, 1 + n * k)
+    let at = 8 * (1 + n * k)
+    for (let j = 0; j < k; j++) {
+      const f = 1 + n * j
+      const length = fields[f + 3]!
+      const call: DirectCall = { id: fields[f]!, payload: new Uint8Array(packed, at, length), arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]! }
+      at += length
+      queued.push({ call, via })
+    }
     // Queued before any empty-loop check the calls schedule, so that check does not see it pending.
     scheduleFlush()
     startNextDirect()
@@ -173,9 +185,35 @@ export function runnerMain(): void {
     const items = outbox
     outbox = []
     outboxVia = null
-    via.postMessage({ type: 'results', items } satisfies DirectResults)
+    // Results packed (protocol.ts DirectResults), the rest as they are.
     let answered = 0
-    for (const item of items) if (item.kind !== 'returned' && item.id > answered) answered = item.id
+    let results = 0
+    let bytes = 0
+    let others: DirectResult[] | null = null
+    for (const item of items) {
+      if (item.kind !== 'returned' && item.id > answered) answered = item.id
+      if (item.kind === 'result') {
+        results++
+        bytes += item.payload.byteLength
+      } else (others ??= []).push(item)
+    }
+    let packed: ArrayBuffer | null = null
+    if (results > 0) {
+      packed = new ArrayBuffer(8 * (1 + 2 * results) + bytes)
+      const fields = new Float64Array(packed, 0, 1 + 2 * results)
+      const body = new Uint8Array(packed)
+      fields[0] = results
+      let f = 1
+      let at = 8 * (1 + 2 * results)
+      for (const item of items) {
+        if (item.kind !== 'result') continue
+        fields[f++] = item.id
+        fields[f++] = item.payload.byteLength
+        body.set(item.payload, at)
+        at += item.payload.byteLength
+      }
+    }
+    via.postMessage({ type: 'results', packed, others } satisfies DirectResults)
     if (answered > Atomics.load(ints, direct.answeredIndex)) Atomics.store(ints, direct.answeredIndex, answered)
     if (fatal) return
     // The holder's count goes down by what was answered; at 0 the slot is idle again.

@@ -2,7 +2,7 @@
 // developer guide: "Input format of a Lambda function for proxy integration" and "Output format
 // of a Lambda function for proxy integration" (set-up-lambda-proxy-integrations).
 import t from 'tap'
-import { buildProxyEvent, encodeProxyEvent, formatRequestTime, parseProxyResult, type ProxyEventInput } from '../../../src/functions/event.js'
+import { buildProxyEvent, encodeProxyEvent, formatRequestTime, parseProxyResult, proxyEventJson, type ProxyEventInput } from '../../../src/functions/event.js'
 
 const enc = new TextEncoder()
 
@@ -217,4 +217,30 @@ t.test('parseProxyResult: malformed results are refused with a reason', async (t
     const payload = typeof value === 'string' ? enc.encode(value) : value
     t.match(parseProxyResult(payload), { kind: 'malformed', code: 'BP_ERR_FUNCTION_MALFORMED_RESULT', reason }, String(reason))
   }
+})
+
+// proxyEventJson writes the event's JSON without building it: it must be JSON.stringify of the
+// built event, byte for byte, whatever the request holds.
+t.test('the event written directly is JSON.stringify of the built event, byte for byte', async (t) => {
+  const variants: Array<[string, Partial<ProxyEventInput>]> = [
+    ['the guide', {}],
+    ['no headers, no query, no body', { headers: [], query: '', body: null, pathParameters: null, stageVariables: null }],
+    ['repeated headers: the last value, at the first place', { headers: ['x-a', '1', 'x-b', 'b', 'x-a', '2', 'X-A', '3', 'x-a', '4'] }],
+    ['user-agent spelt twice: the first', { headers: ['user-agent', 'one', 'User-Agent', 'two', 'user-agent', 'three'] }],
+    ['names objects reorder (array indexes) and names they do not', { headers: ['b', '1', '10', 'x', '2', 'y', '01', 'z', '4294967295', 'w', '4294967294', 'v'] }],
+    ['__proto__, constructor and escapes', { headers: ['__proto__', 'p', 'constructor', 'c', 'x-q', 'a"b\\c\u0001\u2028é😀', 'x-lone', '\ud800'] }],
+    ['an odd header list', { headers: ['x-a', '1', 'x-b'] }],
+    ['a query with repeats, empty values, a "+" and an index name', { query: 'a=1&b=&a=2&c+d=e+f&3=x&%C3%A9=%F0%9F%98%80' }],
+    ['a query of only separators', { query: '&&' }],
+    ['a binary body', { isBinary: true, body: new Uint8Array([0, 1, 2, 255]) }],
+    ['an empty body', { body: new Uint8Array(0) }],
+    ['an authorizer and an identity', { authorizer: { principalId: 'u', claims: { sub: 'x', n: 1 }, n: 2, b: true }, identity: { apiKey: 'k', apiKeyId: 'kid', user: 'me' } }],
+    ['a domain without a dot', { domainName: 'localhost' }],
+    ['path parameters with an index name', { pathParameters: { b: '1', 7: 'seven', a: '%2B' } as Record<string, string> }],
+  ]
+  for (const [what, edit] of variants) {
+    const input = { ...guide, ...edit }
+    t.equal(proxyEventJson(input), JSON.stringify(buildProxyEvent(input)), what)
+  }
+  t.equal(new TextDecoder().decode(encodeProxyEvent(guide)), JSON.stringify(buildProxyEvent(guide)), 'encodeProxyEvent sends it')
 })
