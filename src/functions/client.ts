@@ -13,6 +13,7 @@
 import { BroadcastChannel, threadId, type MessagePort } from 'node:worker_threads'
 import { COUNT_ONE, HeaderField, MAX_DIRECT_QUEUE, STATE_MASK, SlotField, SlotState, SlotTable, busyDirectWord, slotChannelName, taskTimedOut, wordClient, wordCount, type DirectFunction, type DirectGrant } from './direct.js'
 import { DEFAULT_FUNCTION_HOST_NAME } from './host-name.js'
+import { IdTable } from '../util/id-table.js'
 import { BATCH_CALL_FIELDS } from './protocol.js'
 import type { AuthorizerCacheStamp, DirectBatch, DirectResults, HostRequest, InvokeOutcome, InvokeReply, InvokeRequest, SlotDown } from './protocol.js'
 
@@ -97,7 +98,8 @@ class Pending {
 let clientSeq = 0
 
 class Client implements FunctionClient {
-  readonly #pending = new Map<number, Pending>()
+  /** Calls in flight by id (not a Map: see IdTable). */
+  readonly #pending = new IdTable<Pending>()
   #nextId = 1
   #sweeper: NodeJS.Timeout | null = null
   readonly #send: (req: HostRequest, transfer: ArrayBuffer[]) => void
@@ -393,7 +395,7 @@ class Client implements FunctionClient {
    * the thread are a crash. Answers posted before (ids up to `answered`) are still on their way.
    */
   #onSlotDown(running: number, outcome: InvokeOutcome, down: SlotDown): void {
-    for (const p of this.#pending.values()) {
+    for (const [, p] of this.#pending.entries()) {
       if (p.slot !== down.slot || p.epoch !== down.epoch || p.id <= down.answered) continue
       if (p.id === running) this.#onReply({ id: p.id, outcome })
       else if (p.id > running) this.#sendToHost(p)
@@ -470,7 +472,7 @@ class Client implements FunctionClient {
 
   #sweep(): void {
     const now = Date.now()
-    for (const [id, p] of this.#pending) {
+    for (const [id, p] of this.#pending.entries()) {
       if (p.giveUpAt <= now) {
         if (id === this.#helloId) this.#helloId = 0
         this.#pending.delete(id)
@@ -495,7 +497,7 @@ class Client implements FunctionClient {
     for (const ch of this.#slotChannels) ch?.close()
     this.#idle()
     this.#listener.close()
-    for (const p of this.#pending.values()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })
+    for (const [, p] of this.#pending.entries()) p.resolve({ kind: 'crash', reason: 'the function client is closed' })
     this.#pending.clear()
     this.#lookups.clear()
     this.#mirror.clear()
