@@ -8,6 +8,7 @@ import type { ReplyRecord, RequestRecord } from '../pool/protocol.js'
 import { MAX_REQUEST_BODY_BYTES } from '../config/model.js'
 import { PendingResponse, writeFrontReply, writeReply, type PendingOwner } from './respond.js'
 import { FrontCheck, checkRequestHead } from './request-limits.js'
+import { IdTable } from '../util/id-table.js'
 
 /** Where the front sends the requests it copied, and names those whose client went away. */
 export interface FrontDispatcher {
@@ -83,7 +84,8 @@ export class FrontServer implements PendingOwner {
   /** See FrontServerOptions. */
   readonly #local: boolean
   /** Requests received and not yet answered whole (a streaming reply stays until its last byte). */
-  readonly pending = new Map<number, PendingResponse>()
+  /** Requests not yet answered, by id (not a Map: see IdTable). */
+  readonly pending = new IdTable<PendingResponse>()
   dispatcher: FrontDispatcher | null = null
   /** Set once a stop began: every reply closes its connection. */
   draining = false
@@ -227,7 +229,7 @@ export class FrontServer implements PendingOwner {
     this.stopListening()
     if (this.#stallTimer !== null) clearInterval(this.#stallTimer)
     this.#stallTimer = null
-    for (const p of this.pending.values()) if (!p.aborted) p.res.close()
+    for (const [, p] of this.pending.entries()) if (!p.aborted) p.res.close()
     this.pending.clear()
   }
 

@@ -48,6 +48,10 @@ export class IdTable<T> {
     return this.#overflow.size === 0 ? undefined : this.#overflow.get(id)
   }
 
+  has(id: number): boolean {
+    return this.get(id) !== undefined
+  }
+
   delete(id: number): boolean {
     const slot = id & this.#mask
     if (this.#ids[slot] === id) {

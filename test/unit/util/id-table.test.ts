@@ -9,7 +9,10 @@ t.test('behaves as a Map over ids that collide, wrap and come back', async (t) =
   const check = (what: string) => {
     t.equal(table.size, model.size, `${what}: size`)
     t.same(new Map(table.entries()), model, `${what}: entries`)
-    for (const id of [...model.keys(), 1, 9, 17, 2 ** 40 + 1]) t.equal(table.get(id), model.get(id), `${what}: get ${id}`)
+    for (const id of [...model.keys(), 1, 9, 17, 2 ** 40 + 1]) {
+      t.equal(table.get(id), model.get(id), `${what}: get ${id}`)
+      t.equal(table.has(id), model.has(id), `${what}: has ${id}`)
+    }
   }
   const ops: Array<[string, number, string?]> = [
     ['set', 1, 'a'], ['set', 9, 'b'], ['set', 17, 'c'], ['set', 2 ** 40 + 1, 'd'], // all slot 1

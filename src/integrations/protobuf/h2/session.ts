@@ -14,6 +14,7 @@
 // SETTINGS), no priorities (PRIORITY frames are read and ignored).
 import { connect as connectTcp, type Socket } from 'node:net'
 import { HpackDecoder, HpackError } from './hpack.js'
+import { IdTable } from '../../../util/id-table.js'
 
 // Frame types (RFC 9113 §6).
 const DATA = 0x0
@@ -167,7 +168,8 @@ export class H2Session {
   readonly socket: Socket
   readonly decoder: HpackDecoder
   /** Open streams by id. */
-  readonly streams = new Map<number, H2Call>()
+  /** Open streams by id (not a Map: see IdTable). */
+  readonly streams = new IdTable<H2Call>()
   /** Calls waiting for a stream (SETTINGS_MAX_CONCURRENT_STREAMS), oldest first. */
   waiting: H2Call[] = []
   waitingHead = 0
@@ -621,7 +623,7 @@ export class H2Session {
           // §6.9.2: the open streams' windows move by the difference.
           const delta = value - this.peerInitialWindow
           this.peerInitialWindow = value
-          for (const call of this.streams.values()) call.h2sendWindow += delta
+          for (const [, call] of this.streams.entries()) call.h2sendWindow += delta
           break
         }
         case SETTINGS_MAX_FRAME_SIZE:
@@ -645,7 +647,7 @@ export class H2Session {
     this.goawayLast = last
     this.drain()
     const error = `the backend sent GOAWAY ${errorName(code)}`
-    for (const call of [...this.streams.values()]) {
+    for (const [, call] of this.streams.entries()) {
       if (call.h2id > last) this.finish(call, new H2Error(error, 'ERR_HTTP2_GOAWAY_SESSION', code, true))
     }
     if (this.streams.size === 0) this.close()
@@ -712,7 +714,7 @@ export class H2Session {
     this.failWaiting()
     if (this.streams.size === 0) return
     const cause = this.socketError as (Error & { code?: string }) | null
-    for (const call of [...this.streams.values()]) {
+    for (const [, call] of this.streams.entries()) {
       const unprocessed = this.goawayLast >= 0 && call.h2id > this.goawayLast
       const err = error ?? (cause !== null
         ? new H2Error(cause.message, cause.code ?? 'ECONNRESET', -1, unprocessed)
