@@ -2,8 +2,8 @@
 // (state.redis). Workers still count in the process's shared memory; the main thread sends
 // what they counted every REDIS_SYNC_MS in one atomic Lua script, which adds it to the
 // shared period counter and the per-day usage hash and answers each key's shared total for
-// its current period. A process therefore sees the others' requests within one sync: the
-// shared quota can be passed by what the other processes admit in REDIS_SYNC_MS.
+// its current period. A process therefore sees the others' requests within two syncs (theirs,
+// then its own): the shared quota can be passed by what the processes admit in 2 × REDIS_SYNC_MS.
 //
 // Keys (ids are [A-Za-z0-9._-], so ':' separates safely):
 //   bp:quota:{plan}:{key}:{periodStartDay}  requests in that period (expires a day after it ends)

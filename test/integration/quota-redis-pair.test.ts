@@ -10,8 +10,8 @@ const get = (gw: Gateway) => getPets(gw)
 
 t.test('two gateways share one quota through Redis: passed by no more than they let in while a count travels', async (t) => {
   const redis = await startRedis(t)
-  // The named window (traffic/quota-redis.ts, README "Quotas"): a process sees the other's
-  // admissions within a sync, so the shared quota is passed by what both let in while a count
+  // The named window (traffic/quota-redis.ts, README "Usage plan quotas and usage"): a process sees
+  // the other's admissions within two syncs, so the shared quota is passed by what both let in while a count
   // travels: sent at the sender's next sync, read at the other's next (2 × REDIS_SYNC_MS), plus
   // one request in flight per client. The bound follows the rate measured here: a fixed 2 %
   // held at ≈ 1–1.5 k req/s and failed on a faster machine (2048 of 2000).
