@@ -19,6 +19,8 @@ import type { AuthorizerCacheStamp, DirectBatch, DirectResults, HostRequest, Inv
 
 /** How long past its timeout a call waits for the host before giving up on it. */
 const HOST_GRACE_MS = 2_000
+/** How long a function whose direct calls were handed back gets one call per instance (then it is tried with a queue again). */
+export const HANDED_BACK_MS = 1_000
 /** Period of the sweep for unanswered calls. */
 const SWEEP_MS = 500
 
@@ -121,6 +123,8 @@ class Client implements FunctionClient {
   /** The channel shared with the runner in each slot, opened on first use. */
   readonly #slotChannels: BroadcastChannel[] = []
   #directCount = 0
+  /** Functions (by the name invoked) whose direct calls were handed back lately: until when they get one call per instance. */
+  readonly #handedBackUntil = new Map<string, number>()
   /** Calls made with a requestKey: key → call id, and whether the host runs it. */
   readonly #byRequest = new Map<number, number>()
   readonly #hostCalls = new Set<number>()
@@ -247,7 +251,7 @@ class Client implements FunctionClient {
 
   /**
    * Sends what it can of `group` (calls of one function, in order) to its instances directly,
-   * spread over them, each holding at most MAX_DIRECT_QUEUE; returns how many went (the first ones).
+   * lowest slot first, each holding at most MAX_DIRECT_QUEUE (1 after a hand-back); returns how many went (the first ones).
    */
   #invokeDirect(name: string, group: readonly Pending[]): number {
     const grant = this.#grant
@@ -274,45 +278,46 @@ class Client implements FunctionClient {
     }
     const n = group.length
     let next = 0
-    // An even share per instance first (lowest slots first: a few calls stay on the warmest
-    // runners), then whatever room is left.
-    const share = Math.ceil(n / fn.count)
-    for (let pass = 0; pass < 2 && next < n; pass++) {
-      for (let i = 0; i < fn.count && next < n; i++) {
-        const slot = fn.base + i
-        const got = this.#acquire(ints, slot, grant.client, Math.min(n - next, pass === 0 ? share : MAX_DIRECT_QUEUE))
-        if (got === 0) continue
-        const epoch = Atomics.load(ints, SlotTable.at(slot, SlotField.Epoch))
-        let bytes = 0
-        for (let j = 0; j < got; j++) bytes += group[next + j]!.payload!.byteLength
-        const head = 8 * (1 + BATCH_CALL_FIELDS * got)
-        const packed = new ArrayBuffer(head + bytes)
-        const fields = new Float64Array(packed, 0, 1 + BATCH_CALL_FIELDS * got)
-        const body = new Uint8Array(packed)
-        fields[0] = got
-        let at = head
-        for (let j = 0; j < got; j++) {
-          const p = group[next++]!
-          p.slot = slot
-          p.epoch = epoch
-          const payload = p.payload!
-          const f = 1 + BATCH_CALL_FIELDS * j
-          fields[f] = p.id
-          fields[f + 1] = p.giveUpAt - HOST_GRACE_MS
-          fields[f + 2] = p.timeoutMs
-          fields[f + 3] = payload.byteLength
-          body.set(payload, at)
-          at += payload.byteLength
-        }
-        this.#slotChannel(grant, slot).postMessage({ type: 'batch', arn, packed } satisfies DirectBatch)
-        this.#directCount += got
+    // Fill the lowest instance before waking the next: every message wakes a thread (the most
+    // a call costs on a shared core), and a warm instance that answers within its turn runs its
+    // calls one after another faster than threads taking turns on a core. A function whose calls
+    // were handed back lately (one outlasted its turn) gets one call per instance instead: calls
+    // queued behind it would only come back.
+    const limit = this.#handedBackUntil.size !== 0 && (this.#handedBackUntil.get(name) ?? 0) > Date.now() ? 1 : MAX_DIRECT_QUEUE
+    for (let i = 0; i < fn.count && next < n; i++) {
+      const slot = fn.base + i
+      const got = this.#acquire(ints, slot, grant.client, Math.min(n - next, limit), limit)
+      if (got === 0) continue
+      const epoch = Atomics.load(ints, SlotTable.at(slot, SlotField.Epoch))
+      let bytes = 0
+      for (let j = 0; j < got; j++) bytes += group[next + j]!.payload!.byteLength
+      const head = 8 * (1 + BATCH_CALL_FIELDS * got)
+      const packed = new ArrayBuffer(head + bytes)
+      const fields = new Float64Array(packed, 0, 1 + BATCH_CALL_FIELDS * got)
+      const body = new Uint8Array(packed)
+      fields[0] = got
+      let at = head
+      for (let j = 0; j < got; j++) {
+        const p = group[next++]!
+        p.slot = slot
+        p.epoch = epoch
+        const payload = p.payload!
+        const f = 1 + BATCH_CALL_FIELDS * j
+        fields[f] = p.id
+        fields[f + 1] = p.giveUpAt - HOST_GRACE_MS
+        fields[f + 2] = p.timeoutMs
+        fields[f + 3] = payload.byteLength
+        body.set(payload, at)
+        at += payload.byteLength
       }
+      this.#slotChannel(grant, slot).postMessage({ type: 'batch', arn, packed } satisfies DirectBatch)
+      this.#directCount += got
     }
     return next
   }
 
-  /** Room for up to `want` calls in a slot: claimed when idle, or added to while this client holds it; how many it got. */
-  #acquire(ints: Int32Array, slot: number, client: number, want: number): number {
+  /** Room for up to `want` calls in a slot, holding at most `limit`: claimed when idle, or added to while this client holds it; how many it got. */
+  #acquire(ints: Int32Array, slot: number, client: number, want: number, limit: number): number {
     const at = SlotTable.at(slot, SlotField.State)
     for (;;) {
       const word = Atomics.load(ints, at)
@@ -328,14 +333,14 @@ class Client implements FunctionClient {
         Atomics.store(ints, SlotTable.at(slot, SlotField.Client), client)
         Atomics.store(ints, SlotTable.at(slot, SlotField.Call), 0)
         Atomics.store(ints, SlotTable.at(slot, SlotField.Answered), 0)
-        const k = Math.min(want, MAX_DIRECT_QUEUE)
+        const k = Math.min(want, limit)
         // The host took the slot meanwhile (the runner died): not this one.
         if (Atomics.compareExchange(ints, at, SlotState.Claiming, busyDirectWord(client, k)) !== SlotState.Claiming) return 0
         return k
       }
       if ((word & STATE_MASK) !== SlotState.BusyDirect || wordClient(word) !== client) return 0
       if (Atomics.load(ints, SlotTable.at(slot, SlotField.Retire)) !== 0) return 0
-      const room = MAX_DIRECT_QUEUE - wordCount(word)
+      const room = limit - wordCount(word)
       if (room <= 0) return 0
       const k = Math.min(room, want)
       if (Atomics.compareExchange(ints, at, word, word + k * COUNT_ONE) === word) return k
@@ -382,7 +387,9 @@ class Client implements FunctionClient {
         case 'returned': {
           // Never started there: the host runs it on the next free instance.
           const p = this.#pending.get(item.id)
-          if (p !== undefined && p.slot !== -1) this.#sendToHost(p)
+          if (p === undefined || p.slot === -1) break
+          this.#handedBackUntil.set(p.name, Date.now() + HANDED_BACK_MS)
+          this.#sendToHost(p)
           break
         }
       }

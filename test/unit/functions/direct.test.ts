@@ -5,7 +5,7 @@ import type { Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createFunctionHost } from '../../../src/functions/host.js'
-import { connectFunctionHost, type FunctionClient } from '../../../src/functions/client.js'
+import { HANDED_BACK_MS, connectFunctionHost, type FunctionClient } from '../../../src/functions/client.js'
 import type { InvokeOutcome } from '../../../src/functions/protocol.js'
 
 const enc = new TextEncoder()
@@ -44,16 +44,29 @@ async function warm(t: Test, c: FunctionClient): Promise<void> {
   t.ok(c.directInvocations > before, 'calls went to the runner directly')
 }
 
-/** Calls `n` at a time until a round of them all went to runners directly: `n` warm instances. */
+/**
+ * Calls `n` slow ones at a time until a round of them ran on `n` instances (all warm then), and
+ * waits out the second of one call per instance that their hand-backs began.
+ */
 async function warmAll(t: Test, c: FunctionClient, n: number): Promise<void> {
   for (let round = 0; round < 100; round++) {
-    const before = c.directInvocations
     const calls: Promise<InvokeOutcome>[] = []
     for (let i = 0; i < n; i++) calls.push(c.invoke('fn', payload({ ms: 20 }), opts))
-    for (const o of await Promise.all(calls)) t.equal(o.kind, 'ok')
-    if (c.directInvocations - before === n) return
+    const results = await Promise.all(calls)
+    for (const o of results) t.equal(o.kind, 'ok')
+    if (new Set(results.map((o) => json(o).stream)).size === n) {
+      await new Promise((r) => setTimeout(r, HANDED_BACK_MS + 100))
+      return
+    }
   }
-  t.fail(`${n} instances never took calls directly together`)
+  t.fail(`${n} instances never ran calls together`)
+}
+
+/** How many results came from each instance, largest first. */
+const perInstance = (results: readonly InvokeOutcome[]): number[] => {
+  const counts = new Map<string, number>()
+  for (const r of results) counts.set(json(r).stream, (counts.get(json(r).stream) ?? 0) + 1)
+  return [...counts.values()].sort((x, y) => y - x)
 }
 
 t.test('a warm function answers direct calls as the host would: the result, the qualifier in the ARN, a request id each', { timeout: 20_000 }, async (t) => {
@@ -141,6 +154,41 @@ t.test('the calls of one turn all go directly, each answered once with its own r
   t.equal(new Set(results.map((r) => r.id)).size, 12, 'a request id each')
   t.ok(new Set(results.map((r) => r.stream)).size <= 2, 'on at most 2 instances')
   results.forEach((r, i) => t.equal(r.arn, `arn:aws:lambda:us-east-1:123456789012:function:fn${i % 3 === 0 ? ':live' : ''}`, `call ${i}'s own qualifier`))
+})
+
+// Every message wakes a thread: the calls of a turn fill the lowest idle instance (up to 16)
+// before the next is woken, unless the function's calls were handed back within the last second.
+t.test('the calls of one turn fill the lowest idle instance first, 16 at most, then the next', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:fill', 2)
+  await warmAll(t, a, 2)
+  const before = a.directInvocations
+  const calls: Promise<InvokeOutcome>[] = []
+  for (let i = 0; i < 20; i++) calls.push(a.invoke('fn', payload({ i }), opts))
+  const results = await Promise.all(calls)
+  t.equal(a.directInvocations, before + 20, 'all twenty direct')
+  t.strictSame(perInstance(results), [16, 4], 'sixteen on one instance, four on the other')
+})
+
+t.test('after a hand-back a function gets one direct call per instance, for a second; then calls fill again', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:one-each', 2)
+  await warmAll(t, a, 2)
+  let before = a.directInvocations
+  // Filled into one instance: the slow call outlasts its turn and the two behind it come back.
+  const slow = a.invoke('fn', payload({ ms: 300 }), opts)
+  const behind = await Promise.all([a.invoke('fn', payload({}), opts), a.invoke('fn', payload({}), opts)])
+  t.equal(a.directInvocations, before + 3, 'the three went to one instance directly')
+  for (const r of behind) t.equal(r.kind, 'ok')
+  // The slow call's instance holds it (no room at one per instance); the other takes at most one, the host the rest.
+  before = a.directInvocations
+  const next = await Promise.all([0, 1, 2, 3].map(() => a.invoke('fn', payload({}), opts)))
+  for (const r of next) t.equal(r.kind, 'ok')
+  t.ok(a.directInvocations - before <= 1, `at most one sent directly (${a.directInvocations - before}; queued they would be 4)`)
+  t.equal((await slow).kind, 'ok')
+  await new Promise((r) => setTimeout(r, HANDED_BACK_MS + 100))
+  before = a.directInvocations
+  const filled = await Promise.all([0, 1, 2, 3].map(() => a.invoke('fn', payload({}), opts)))
+  t.equal(a.directInvocations, before + 4, 'a second later all four go directly again')
+  t.strictSame(perInstance(filled), [4], 'to one instance')
 })
 
 t.test('calls sent behind a call that outlasts its turn are handed back and run on a free instance, not after it', { timeout: 20_000 }, async (t) => {
