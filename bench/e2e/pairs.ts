@@ -49,6 +49,7 @@ type Verification =
   | { kind: 'cache-hit' }
   | { kind: 'observed', resource: string, method: string }
   | { kind: 'protected' }
+  | { kind: 'function' }
 
 export interface Pair {
   /** The scenario judged (its row shows the goal's mark). */
@@ -90,6 +91,14 @@ export const PAIRS: readonly Pair[] = [
     text: 'TOKEN authorizer (cache warm) ≥ 80% of the same route unprotected',
     how: 'one gateway process: GET /test/authorized/mock (TOKEN authorizer, result cached) vs GET /test/mock',
     verify: { kind: 'protected' }
+  },
+  {
+    scenario: 'aws-proxy',
+    base: scenario('mock'),
+    min: 0.5,
+    text: 'aws_proxy ≥ 50% of the mock route req/s',
+    how: 'one gateway process: GET /test/fn (AWS_PROXY, a trivial local handler) vs GET /test/mock',
+    verify: { kind: 'function' }
   },
   {
     scenario: 'mock-observed',
@@ -240,6 +249,7 @@ async function verify (pair: Pair, ctx: TargetContext, running: Map<string, Serv
   }
   if (v.kind === 'throttle') return await probeThrottle(v, ctx, running.get(target)!)
   if (v.kind === 'protected') return await probeProtected(ctx, running.get(target)!)
+  if (v.kind === 'function') return await probeFunction(ctx, running.get(target)!)
   return await countObserved(v, ctx, running.get(target)!, mine, knobs)
 }
 
@@ -249,6 +259,14 @@ async function probeProtected (ctx: TargetContext, gateway: ServerProcess): Prom
   const res = await get(`${ctx.urls[gateway.name]!}${a.path}`)
   if (res.status !== 401) throw new Error(`authorizer check: ${a.path} without its token answered ${res.status}, not 401`)
   return `${a.path} without its token answered 401 (${res.body.trim()}): the rounds went through the authorizer`
+}
+
+/** The measured route answers with the handler's own body (the rounds had no non-2xx): they invoked the function. */
+async function probeFunction (ctx: TargetContext, gateway: ServerProcess): Promise<string> {
+  const a = scenario('aws-proxy')
+  const res = await get(`${ctx.urls[gateway.name]!}${a.path}`)
+  if (res.status !== 200 || !a.expect.body(res.body)) throw new Error(`function check: ${a.path} answered ${res.status} ${res.body.slice(0, 200)}, not the handler's body`)
+  return `${a.path} answered 200 ${res.body} (the handler's body): the rounds invoked the function`
 }
 
 /** Reloads the throttled stage's method at 1 req/s, burst 1: its route must answer 429, its twin 200. */

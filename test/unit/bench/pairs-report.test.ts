@@ -17,8 +17,8 @@ const result = (over: Partial<PairResult>): PairResult => ({
   ratios: [0.95, 0.85, 0.99], median: 0.95, pass: true, check: 'no 429', problem: null, baseResult: row('mock', 1000), ...over
 })
 
-t.test('the four goal rows are pairs, no longer row ratios, and each pair names a real scenario', async (t) => {
-  const paired = ['mock-throttled', 'cache-hit', 'authorizer-token', 'mock-observed', 'http-proxy-observed']
+t.test('the goal rows judged on pairs are pairs, no longer row ratios, and each pair names a real scenario', async (t) => {
+  const paired = ['mock-throttled', 'cache-hit', 'authorizer-token', 'aws-proxy', 'mock-observed', 'http-proxy-observed']
   t.strictSame(PAIRS.map((p) => p.scenario).sort(), [...paired].sort())
   for (const name of paired) {
     t.ok(SCENARIOS.some((s) => s.name === name), `${name} is a scenario`)
@@ -28,6 +28,7 @@ t.test('the four goal rows are pairs, no longer row ratios, and each pair names 
   t.equal(pairOf('mock'), undefined, 'other rows are measured as before')
   t.equal(pairOf('mock-throttled')!.base.target, 'gateway-throttled', 'the throttled pair shares one process')
   t.equal(pairOf('cache-hit')!.base.target, 'gateway-cached', 'so does the cache-hit pair')
+  t.equal(pairOf('aws-proxy')!.base.target, 'gateway', 'and the Lambda pair: the plain gateway serves both routes')
 })
 
 t.test('a goal from a pair: its median decides; a row measured apart does not', async (t) => {

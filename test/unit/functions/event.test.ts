@@ -230,6 +230,7 @@ t.test('the event written directly is JSON.stringify of the built event, byte fo
     ['names objects reorder (array indexes) and names they do not', { headers: ['b', '1', '10', 'x', '2', 'y', '01', 'z', '4294967295', 'w', '4294967294', 'v'] }],
     ['__proto__, constructor and escapes', { headers: ['__proto__', 'p', 'constructor', 'c', 'x-q', 'a"b\\c\u0001\u2028é😀', 'x-lone', '\ud800'] }],
     ['an odd header list', { headers: ['x-a', '1', 'x-b'] }],
+    ['tabs, DEL, quotes, backslashes and Latin-1 in names, values, the source IP and the path', { headers: ['x-t', 'a\tb', 'x-"q"', 'v\u007f', 'x-\\', '\u00ff', 'User-Agent', 'ua "quoted"\n'], sourceIp: '1"2', path: '/p\\q"', requestId: 'r\u0000' }],
     ['a query with repeats, empty values, a "+" and an index name', { query: 'a=1&b=&a=2&c+d=e+f&3=x&%C3%A9=%F0%9F%98%80' }],
     ['a query of only separators', { query: '&&' }],
     ['a binary body', { isBinary: true, body: new Uint8Array([0, 1, 2, 255]) }],
