@@ -18,6 +18,7 @@ const b = (name: string, extra: object = {}) => ({ handler: `./behaviors.mjs#${n
 const config: FunctionsConfig = {
   echo: b('echo', { memoryMb: 256, environment: { TABLE: 'pets' } }),
   callback: b('callback'),
+  contextShape: b('contextShape'),
   waits: b('waits'),
   nothing: b('nothing'),
   succeed: b('succeed'),
@@ -66,6 +67,16 @@ t.test('async handler: its result, the context and the environment of Lambda', {
   })
   t.ok(body.context.remaining > 0 && body.context.remaining <= 3_000, 'getRemainingTimeInMillis counts down from the 3 s default')
   t.strictSame(body.env, { AWS_LAMBDA_FUNCTION_NAME: 'echo', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256', AWS_REGION: 'us-east-1', _HANDLER: './behaviors.mjs#echo', TABLE: 'pets' })
+})
+
+// The context as the runtime builds it: a plain object, callbackWaitsForEmptyEventLoop its one
+// accessor (enumerable, first), a flag of its own per invocation.
+t.test('the context: a plain object, its keys in order, callbackWaitsForEmptyEventLoop an accessor of its own per invocation', { timeout: 10_000 }, async (t) => {
+  const keys = ['callbackWaitsForEmptyEventLoop', 'functionName', 'functionVersion', 'invokedFunctionArn', 'memoryLimitInMB', 'awsRequestId', 'logGroupName', 'logStreamName', 'identity', 'clientContext', 'getRemainingTimeInMillis', 'done', 'succeed', 'fail']
+  for (let i = 0; i < 2; i++) {
+    // The first call set its flag to false: the second starts at true again.
+    t.strictSame(json(await host.invoke('contextShape', payload({}), opts)), { keys, accessors: ['callbackWaitsForEmptyEventLoop'], before: true, after: false, plain: true }, `invocation ${i + 1}`)
+  }
 })
 
 t.test('a warm instance keeps module state between invocations; a qualifier shows in the ARN', { timeout: 10_000 }, async (t) => {
