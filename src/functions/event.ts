@@ -201,7 +201,7 @@ export function encodeProxyEvent(input: ProxyEventInput): Uint8Array {
 }
 
 /** A name JavaScript objects order before the others (an array index): JSON.stringify's key order then differs from arrival order. */
-function isIndexName(name: string): boolean {
+export function isIndexName(name: string): boolean {
   const c = name.charCodeAt(0)
   return c >= 48 && c <= 57 && /^(?:0|[1-9]\d{0,9})$/.test(name) && Number(name) < 4294967295
 }

@@ -138,6 +138,8 @@ export interface RunnerInvoke {
   readonly deadline: number
   /** context.invokedFunctionArn. */
   readonly invokedFunctionArn: string
+  /** The payload is a packed proxy event (packed-event.ts), not JSON (direct calls only). */
+  readonly packedEvent?: boolean
 }
 
 /** One direct call, as the runner holds it (unpacked from a DirectBatch). */
@@ -149,6 +151,8 @@ export interface DirectCall {
   /** Epoch ms of the integration timeout, and its length (for the timeout answer). */
   readonly integrationDeadline: number
   readonly integrationTimeoutMs: number
+  /** The payload is a packed proxy event (packed-event.ts), not JSON. */
+  readonly packedEvent: boolean
 }
 
 /**
@@ -156,8 +160,9 @@ export interface DirectCall {
  * order, packed in one buffer. Measured: a call per object cost the runner more to deserialize
  * (property names interned, an ArrayBuffer per payload) than running the handler.
  *
- *   Float64 × (1 + 4k): k, then per call: id, integration deadline (epoch ms), integration
- *   timeout (ms), payload bytes; then the k payloads, back to back.
+ *   Float64 × (1 + 5k): k, then per call: id, integration deadline (epoch ms), integration
+ *   timeout (ms), payload bytes, payload form (0 JSON, 1 a packed proxy event); then the k
+ *   payloads, back to back.
  */
 export interface DirectBatch {
   readonly type: 'batch'
@@ -166,7 +171,7 @@ export interface DirectBatch {
 }
 
 /** Float64 slots of a DirectBatch's head per call. */
-export const BATCH_CALL_FIELDS = 4
+export const BATCH_CALL_FIELDS = 5
 
 /** How a direct call ended, as the runner tells it. */
 export type DirectResult =

@@ -18,10 +18,12 @@
 // - errors become {errorType, errorMessage, trace}; non-Error values get errorType typeof value.
 
 import type { DirectBatch, DirectCall, DirectResult, DirectResults, RunnerInit, RunnerInvoke, RunnerMessage } from './protocol.js'
+import { unpackProxyEvent } from './packed-event.js'
 
 type RunnerResultMessage = Exclude<RunnerMessage, { readonly type: 'idle' }>
 
-export function runnerMain(): void {
+/** `unpackEvent`: packed-event.ts unpackProxyEvent, passed in as source text (this function cannot import). */
+export function runnerMain(unpackEvent: (text: string) => unknown): void {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads')
   const util = require('node:util') as typeof import('node:util')
   const port = parentPort!
@@ -148,7 +150,7 @@ export function runnerMain(): void {
     for (let j = 0; j < k; j++) {
       const f = 1 + n * j
       const length = fields[f + 3]!
-      const call: DirectCall = { id: fields[f]!, payload: new Uint8Array(packed, at, length), arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]! }
+      const call: DirectCall = { id: fields[f]!, payload: new Uint8Array(packed, at, length), arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]!, packedEvent: fields[f + 4] === 1 }
       at += length
       queued.push({ call, via })
     }
@@ -253,7 +255,7 @@ export function runnerMain(): void {
         return
       }
       directRunning = true
-      void invoke({ type: 'invoke', id: call.id, payload: call.payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: call.arn }, via)
+      void invoke({ type: 'invoke', id: call.id, payload: call.payload, awsRequestId: randomUUID(), deadline: functionDeadline, invokedFunctionArn: call.arn, packedEvent: call.packedEvent }, via)
     }
   }
 
@@ -398,7 +400,7 @@ export function runnerMain(): void {
 
     let event: unknown
     try {
-      event = JSON.parse(decoder.decode(msg.payload))
+      event = msg.packedEvent === true ? unpackEvent(decoder.decode(msg.payload)) : JSON.parse(decoder.decode(msg.payload))
     } catch (err) {
       failWith(id, runtimeError('Runtime.UnmarshalError', `Unable to parse input as JSON: ${toErrorDoc(err).errorMessage}`), false)
       return
@@ -477,4 +479,4 @@ export function runnerMain(): void {
 }
 
 /** The worker program: `new Worker(RUNNER_SOURCE, { eval: true, … })`. */
-export const RUNNER_SOURCE = `(${runnerMain.toString()})()`
+export const RUNNER_SOURCE = `(${runnerMain.toString()})(${unpackProxyEvent.toString()})`

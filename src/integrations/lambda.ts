@@ -9,9 +9,10 @@ import type { RequestContext } from '../pipeline/context.js'
 import { sendGatewayResponse } from '../method-response/gateway-responses.js'
 import { completeIntegration } from '../integration-response/complete.js'
 import { prepareIntegrationRequest } from '../integration-request/prepare.js'
-import { connectFunctionHost, type FunctionClient } from '../functions/client.js'
-import { encodeProxyEvent, parseProxyResult } from '../functions/event.js'
-import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse } from '../observability/observe.js'
+import { connectFunctionHost, type DirectPayload, type FunctionClient } from '../functions/client.js'
+import { encodeProxyEvent, parseProxyResult, type ProxyEventInput } from '../functions/event.js'
+import { PackedProxyEvent, packProxyEvent } from '../functions/packed-event.js'
+import { noteIntegrationError, noteIntegrationRequest, noteIntegrationResponse, wantsEndpointRequestBody } from '../observability/observe.js'
 import type { InvokeOutcome } from '../functions/protocol.js'
 import { authorizerProxyObject } from '../method-request/authorization/authorizer-outcome.js'
 import { lambdaEventHeaders, pushResponseHeader } from './headers.js'
@@ -37,7 +38,7 @@ class LambdaCall implements Cancellable {
  * Starts a call for ctx, tracked for cancellation; null when the client has gone already
  * (nothing goes out, as for HTTP integrations). `then` runs unless the call was cancelled.
  */
-function startCall(ctx: RequestContext, c: FunctionClient, integ: CompiledIntegration, payload: Uint8Array, then: (ctx: RequestContext, integ: CompiledIntegration, outcome: InvokeOutcome) => void): void {
+function startCall(ctx: RequestContext, c: FunctionClient, integ: CompiledIntegration, payload: Uint8Array | DirectPayload, then: (ctx: RequestContext, integ: CompiledIntegration, outcome: InvokeOutcome) => void): void {
   const key = ctx.request.id
   if (clientGone(key)) return
   const call = new LambdaCall(c, key, integ)
@@ -146,7 +147,7 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
   const stage = ctx.stage!
   const method = ctx.method!
   const pathParameters = rawPathParameters(method.resourcePath, ctx.path)
-  const payload = encodeProxyEvent({
+  const input: ProxyEventInput = {
     method: req.method,
     path: ctx.path,
     requestPath: req.url,
@@ -172,7 +173,16 @@ export function runLambdaProxy(ctx: RequestContext, integ: CompiledIntegration):
     authorizer: ctx.authorizer === null ? null : authorizerProxyObject(ctx.authorizer),
     // requestContext.identity: the IAM caller's fields (AWS_IAM), apiKey / apiKeyId when the method required a key.
     identity: ctx.identity === null && ctx.apiKey === null ? null : { ...(ctx.identity as Readonly<Record<string, string | null>> | null), ...(ctx.apiKey === null ? {} : { apiKey: ctx.apiKey.value, apiKeyId: ctx.apiKey.id }) },
-  })
+  }
+  // Packed for a local instance (JSON only if the call goes to the host), unless the
+  // execution log wants the request body as sent.
+  const packed = wantsEndpointRequestBody(ctx) ? null : packProxyEvent(input)
+  if (packed !== null) {
+    noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, null)
+    startCall(ctx, c, integ, new PackedProxyEvent(packed, input), afterProxyCall)
+    return
+  }
+  const payload = encodeProxyEvent(input)
   noteIntegrationRequest(ctx, `lambda:${integ.lambdaFunction!}`, null, payload)
   startCall(ctx, c, integ, payload, afterProxyCall)
 }

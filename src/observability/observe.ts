@@ -88,6 +88,9 @@ function dataTrace(ctx: RequestContext): boolean {
   return ctx.method !== null && ctx.method.observe.dataTrace
 }
 
+/** The execution log keeps the integration request's body (data trace): an integration then sends it in the form it logs. */
+export const wantsEndpointRequestBody = dataTrace
+
 /** The integration request leaves: latency starts; with data trace, what was sent is kept. */
 export function noteIntegrationRequest(ctx: RequestContext, uri: string, headers: readonly string[] | null, body: Uint8Array | null): void {
   ctx.integrationStart = Date.now()

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { createFunctionHost } from '../../../src/functions/host.js'
 import { HANDED_BACK_MS, connectFunctionHost, type FunctionClient } from '../../../src/functions/client.js'
 import type { InvokeOutcome } from '../../../src/functions/protocol.js'
+import { proxyEventJson, type ProxyEventInput } from '../../../src/functions/event.js'
+import { PackedProxyEvent, packProxyEvent } from '../../../src/functions/packed-event.js'
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -22,6 +24,7 @@ export const handler = async (e, context) => {
   if (e.spin) { const end = Date.now() + e.spin; while (Date.now() < end) {} }
   if (e.ms) await new Promise((r) => setTimeout(r, e.ms))
   if (e.throws) throw new TypeError('boom')
+  if (e.requestContext) return e
   return { v: 'v1', n: ++n, arn: context.invokedFunctionArn, stream: context.logStreamName, id: context.awsRequestId }
 }
 `
@@ -230,4 +233,25 @@ t.test("a call whose integration timeout passes while the call before it blocks 
   t.equal(results[0]!.kind, 'ok')
   t.strictSame(results[1], { kind: 'timeout', source: 'integration', afterMs: 100, errorMessage: 'Task timed out after 0.10 seconds' })
   t.match(json(await a.invoke('fn', payload({}), opts)), { v: 'v1' }, 'the instance serves after')
+})
+
+// A proxy event goes to a warm instance packed (packed-event.ts) and to the host as JSON: the
+// handler gets the same event either way.
+t.test('a packed proxy event reaches the handler as its JSON would, directly and through the host', { timeout: 20_000 }, async (t) => {
+  const { a } = setup(t, 'test:direct:packed', 1)
+  const input: ProxyEventInput = {
+    method: 'POST', path: '/pets/7', requestPath: '/test/pets/7', query: 'a=1&b=x+y&a=2', headers: ['Host', 'h.example', 'x-r', '1', 'User-Agent', 'ua', 'x-r', '2'],
+    body: new TextEncoder().encode('{"é": "😀"}'), isBinary: false, resourcePath: '/pets/{id}', resourceId: 'r1', pathParameters: { id: '7' }, stage: 'test',
+    stageVariables: { v: 'w' }, requestId: 'rid', extendedRequestId: 'xid', accountId: '123456789012', apiId: 'api', deploymentId: 'dep', domainName: 'h.example',
+    sourceIp: '127.0.0.1', requestTimeEpoch: 1786000000000, protocol: 'HTTP/1.1', authorizer: null, identity: null,
+  }
+  const expected = JSON.parse(proxyEventJson(input))
+  const event = () => new PackedProxyEvent(packProxyEvent(input)!, input)
+  let before = a.directInvocations
+  t.strictSame(json(await a.invoke('fn', event(), opts)), expected, 'through the host (the first call, before the slot table is known)')
+  t.equal(a.directInvocations, before, 'that one went through the host')
+  await warm(t, a)
+  before = a.directInvocations
+  t.strictSame(json(await a.invoke('fn', event(), opts)), expected, 'directly')
+  t.equal(a.directInvocations, before + 1, 'that one went directly')
 })

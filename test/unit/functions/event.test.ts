@@ -3,6 +3,7 @@
 // of a Lambda function for proxy integration" (set-up-lambda-proxy-integrations).
 import t from 'tap'
 import { buildProxyEvent, encodeProxyEvent, formatRequestTime, parseProxyResult, proxyEventJson, type ProxyEventInput } from '../../../src/functions/event.js'
+import { PackedProxyEvent, packProxyEvent, unpackProxyEvent } from '../../../src/functions/packed-event.js'
 
 const enc = new TextEncoder()
 
@@ -221,27 +222,56 @@ t.test('parseProxyResult: malformed results are refused with a reason', async (t
 
 // proxyEventJson writes the event's JSON without building it: it must be JSON.stringify of the
 // built event, byte for byte, whatever the request holds.
+/** Requests whose events are awkward to write: each must come out as JSON.stringify of the built event. */
+const variants: Array<[string, Partial<ProxyEventInput>]> = [
+  ['the guide', {}],
+  ['no headers, no query, no body', { headers: [], query: '', body: null, pathParameters: null, stageVariables: null }],
+  ['repeated headers: the last value, at the first place', { headers: ['x-a', '1', 'x-b', 'b', 'x-a', '2', 'X-A', '3', 'x-a', '4'] }],
+  ['user-agent spelt twice: the first', { headers: ['user-agent', 'one', 'User-Agent', 'two', 'user-agent', 'three'] }],
+  ['names objects reorder (array indexes) and names they do not', { headers: ['b', '1', '10', 'x', '2', 'y', '01', 'z', '4294967295', 'w', '4294967294', 'v'] }],
+  ['__proto__, constructor and escapes', { headers: ['__proto__', 'p', 'constructor', 'c', 'x-q', 'a"b\\c\u0001\u2028é😀', 'x-lone', '\ud800'] }],
+  ['an odd header list', { headers: ['x-a', '1', 'x-b'] }],
+  ['tabs, DEL, quotes, backslashes and Latin-1 in names, values, the source IP and the path', { headers: ['x-t', 'a\tb', 'x-"q"', 'v\u007f', 'x-\\', '\u00ff', 'User-Agent', 'ua "quoted"\n'], sourceIp: '1"2', path: '/p\\q"', requestId: 'r\u0000' }],
+  ['a query with repeats, empty values, a "+" and an index name', { query: 'a=1&b=&a=2&c+d=e+f&3=x&%C3%A9=%F0%9F%98%80' }],
+  ['a query of only separators', { query: '&&' }],
+  ['a binary body', { isBinary: true, body: new Uint8Array([0, 1, 2, 255]) }],
+  ['an empty body', { body: new Uint8Array(0) }],
+  ['an authorizer and an identity', { authorizer: { principalId: 'u', claims: { sub: 'x', n: 1 }, n: 2, b: true }, identity: { apiKey: 'k', apiKeyId: 'kid', user: 'me' } }],
+  ['a domain without a dot', { domainName: 'localhost' }],
+  ['path parameters with an index name', { pathParameters: { b: '1', 7: 'seven', a: '%2B' } as Record<string, string> }],
+]
+
 t.test('the event written directly is JSON.stringify of the built event, byte for byte', async (t) => {
-  const variants: Array<[string, Partial<ProxyEventInput>]> = [
-    ['the guide', {}],
-    ['no headers, no query, no body', { headers: [], query: '', body: null, pathParameters: null, stageVariables: null }],
-    ['repeated headers: the last value, at the first place', { headers: ['x-a', '1', 'x-b', 'b', 'x-a', '2', 'X-A', '3', 'x-a', '4'] }],
-    ['user-agent spelt twice: the first', { headers: ['user-agent', 'one', 'User-Agent', 'two', 'user-agent', 'three'] }],
-    ['names objects reorder (array indexes) and names they do not', { headers: ['b', '1', '10', 'x', '2', 'y', '01', 'z', '4294967295', 'w', '4294967294', 'v'] }],
-    ['__proto__, constructor and escapes', { headers: ['__proto__', 'p', 'constructor', 'c', 'x-q', 'a"b\\c\u0001\u2028é😀', 'x-lone', '\ud800'] }],
-    ['an odd header list', { headers: ['x-a', '1', 'x-b'] }],
-    ['tabs, DEL, quotes, backslashes and Latin-1 in names, values, the source IP and the path', { headers: ['x-t', 'a\tb', 'x-"q"', 'v\u007f', 'x-\\', '\u00ff', 'User-Agent', 'ua "quoted"\n'], sourceIp: '1"2', path: '/p\\q"', requestId: 'r\u0000' }],
-    ['a query with repeats, empty values, a "+" and an index name', { query: 'a=1&b=&a=2&c+d=e+f&3=x&%C3%A9=%F0%9F%98%80' }],
-    ['a query of only separators', { query: '&&' }],
-    ['a binary body', { isBinary: true, body: new Uint8Array([0, 1, 2, 255]) }],
-    ['an empty body', { body: new Uint8Array(0) }],
-    ['an authorizer and an identity', { authorizer: { principalId: 'u', claims: { sub: 'x', n: 1 }, n: 2, b: true }, identity: { apiKey: 'k', apiKeyId: 'kid', user: 'me' } }],
-    ['a domain without a dot', { domainName: 'localhost' }],
-    ['path parameters with an index name', { pathParameters: { b: '1', 7: 'seven', a: '%2B' } as Record<string, string> }],
-  ]
   for (const [what, edit] of variants) {
     const input = { ...guide, ...edit }
     t.equal(proxyEventJson(input), JSON.stringify(buildProxyEvent(input)), what)
   }
   t.equal(new TextDecoder().decode(encodeProxyEvent(guide)), JSON.stringify(buildProxyEvent(guide)), 'encodeProxyEvent sends it')
+})
+
+// The packed event (src/functions/packed-event.ts) a local instance builds its event from: the
+// handler must get JSON.parse of the event's JSON, key for key, in order, after the text's
+// UTF-8 round trip; what packing cannot carry goes as JSON (null).
+t.test('the packed event unpacks to JSON.parse of the event JSON, key for key and in order; the rest goes as JSON', async (t) => {
+  const asJson = new Set(['names objects reorder (array indexes) and names they do not', '__proto__, constructor and escapes', 'an odd header list',
+    'a query with repeats, empty values, a "+" and an index name', 'an authorizer and an identity'])
+  const dec = new TextDecoder()
+  for (const [what, edit] of variants) {
+    const input = { ...guide, ...edit }
+    const text = packProxyEvent(input)
+    if (asJson.has(what)) {
+      t.equal(text, null, `${what}: as JSON`)
+      continue
+    }
+    t.type(text, 'string', `${what}: packed`)
+    const event = unpackProxyEvent(dec.decode(enc.encode(text!)))
+    const json = proxyEventJson(input)
+    t.equal(JSON.stringify(event), json, `${what}: the same JSON`)
+    t.strictSame(event, JSON.parse(json), `${what}: the same object`)
+  }
+  t.equal(packProxyEvent({ ...guide, headers: ['x-a', 'a\ud800'] }), null, 'a lone surrogate goes as JSON')
+  t.equal(packProxyEvent({ ...guide, query: '__proto__=1' }), null, 'so does a __proto__ query name')
+  t.equal(packProxyEvent({ ...guide, stageVariables: JSON.parse('{"__proto__": "x"}') }), null, 'and a __proto__ stage variable')
+  const packed = new PackedProxyEvent(packProxyEvent(guide)!, guide)
+  t.equal(dec.decode(packed.json()), proxyEventJson(guide), 'the JSON form, for the host and remote functions')
 })
