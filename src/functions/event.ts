@@ -128,21 +128,7 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
     }
   }
 
-  const identity: Record<string, string | null> = {
-    cognitoIdentityPoolId: null,
-    accountId: null,
-    cognitoIdentityId: null,
-    caller: null,
-    sourceIp: input.sourceIp,
-    principalOrgId: null,
-    accessKey: null,
-    cognitoAuthenticationType: null,
-    cognitoAuthenticationProvider: null,
-    userArn: null,
-    userAgent,
-    user: null,
-  }
-  if (input.identity !== null) Object.assign(identity, input.identity)
+  const identity = eventIdentity(input, userAgent)
 
   const dot = input.domainName.indexOf('.')
   const requestContext: Record<string, unknown> = {
@@ -194,6 +180,26 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
 }
 
 const encoder = new TextEncoder()
+
+/** requestContext.identity: API Gateway's null fields, the source IP and user agent, then the caller's own fields over them. */
+function eventIdentity(input: ProxyEventInput, userAgent: string | null): Record<string, string | null> {
+  const identity: Record<string, string | null> = {
+    cognitoIdentityPoolId: null,
+    accountId: null,
+    cognitoIdentityId: null,
+    caller: null,
+    sourceIp: input.sourceIp,
+    principalOrgId: null,
+    accessKey: null,
+    cognitoAuthenticationType: null,
+    cognitoAuthenticationProvider: null,
+    userArn: null,
+    userAgent,
+    user: null,
+  }
+  if (input.identity !== null) Object.assign(identity, input.identity)
+  return identity
+}
 
 /** The event as the bytes to invoke the function with. */
 export function encodeProxyEvent(input: ProxyEventInput): Uint8Array {
@@ -296,23 +302,7 @@ export function proxyEventJson(input: ProxyEventInput): string {
     identity = '{"cognitoIdentityPoolId":null,"accountId":null,"cognitoIdentityId":null,"caller":null,"sourceIp":' + jsonString(input.sourceIp) +
       ',"principalOrgId":null,"accessKey":null,"cognitoAuthenticationType":null,"cognitoAuthenticationProvider":null,"userArn":null,"userAgent":' +
       (userAgent === null ? 'null' : jsonString(userAgent)) + ',"user":null}'
-  } else {
-    const fields: Record<string, string | null> = {
-      cognitoIdentityPoolId: null,
-      accountId: null,
-      cognitoIdentityId: null,
-      caller: null,
-      sourceIp: input.sourceIp,
-      principalOrgId: null,
-      accessKey: null,
-      cognitoAuthenticationType: null,
-      cognitoAuthenticationProvider: null,
-      userArn: null,
-      userAgent,
-      user: null,
-    }
-    identity = JSON.stringify(Object.assign(fields, input.identity))
-  }
+  } else identity = JSON.stringify(eventIdentity(input, userAgent))
 
   const dot = input.domainName.indexOf('.')
   let requestContext = '{"resourceId":' + jsonString(input.resourceId) +

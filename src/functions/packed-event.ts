@@ -118,7 +118,8 @@ export function packProxyEvent(input: ProxyEventInput): string | null {
 
 /**
  * The event object from a packed text. It runs in the runner thread from its source text
- * (runner.ts RUNNER_SOURCE): it refers to nothing outside itself.
+ * (runner.ts RUNNER_SOURCE): it refers to nothing outside itself, so its identity literal
+ * repeats event.ts eventIdentity's (the equality test pins them together).
  */
 export function unpackProxyEvent(text: string): unknown {
   // The lengths read digit by digit (a split and a Number per part cost more than the slices).
@@ -136,35 +137,25 @@ export function unpackProxyEvent(text: string): unknown {
     }
   }
   let c = 3
-  let headers: Record<string, string> | null = null
-  let multiValueHeaders: Record<string, string[]> | null = null
-  let count = Number(p[c++])
-  if (count >= 0) {
-    headers = {}
-    multiValueHeaders = {}
+  // Headers, then the query: per name its values; the single map takes the last.
+  const singles: (Record<string, string> | null)[] = [null, null]
+  const multis: (Record<string, string[]> | null)[] = [null, null]
+  let count: number
+  for (let m = 0; m < 2; m++) {
+    count = Number(p[c++])
+    if (count < 0) continue
+    const single: Record<string, string> = {}
+    const multi: Record<string, string[]> = {}
     for (let i = 0; i < count; i++) {
       const name = p[c++]!
       const k = Number(p[c++])
       const values: string[] = new Array(k)
       for (let j = 0; j < k; j++) values[j] = p[c++]!
-      headers[name] = values[k - 1]!
-      multiValueHeaders[name] = values
+      single[name] = values[k - 1]!
+      multi[name] = values
     }
-  }
-  let query: Record<string, string> | null = null
-  let multiQuery: Record<string, string[]> | null = null
-  count = Number(p[c++])
-  if (count >= 0) {
-    query = {}
-    multiQuery = {}
-    for (let i = 0; i < count; i++) {
-      const name = p[c++]!
-      const k = Number(p[c++])
-      const values: string[] = new Array(k)
-      for (let j = 0; j < k; j++) values[j] = p[c++]!
-      query[name] = values[k - 1]!
-      multiQuery[name] = values
-    }
+    singles[m] = single
+    multis[m] = multi
   }
   const maps: (Record<string, string> | null)[] = [null, null]
   for (let m = 0; m < 2; m++) {
@@ -200,10 +191,10 @@ export function unpackProxyEvent(text: string): unknown {
     resource: p[0],
     path: p[1],
     httpMethod: p[2],
-    headers,
-    multiValueHeaders,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: multiQuery,
+    headers: singles[0],
+    multiValueHeaders: multis[0],
+    queryStringParameters: singles[1],
+    multiValueQueryStringParameters: multis[1],
     pathParameters: maps[0],
     stageVariables: maps[1],
     requestContext: {
