@@ -25,6 +25,7 @@
 import { Codes } from '../errors.js'
 import { parseQuery } from '../util/query.js'
 import { formatRequestTime } from '../util/request-time.js'
+import { domainPrefix } from '../util/domain-prefix.js'
 
 export { formatRequestTime }
 
@@ -130,7 +131,6 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
 
   const identity = eventIdentity(input, userAgent)
 
-  const dot = input.domainName.indexOf('.')
   const requestContext: Record<string, unknown> = {
     resourceId: input.resourceId,
     resourcePath: input.resourcePath,
@@ -141,7 +141,7 @@ export function buildProxyEvent(input: ProxyEventInput): ProxyEvent {
     accountId: input.accountId,
     protocol: input.protocol,
     stage: input.stage,
-    domainPrefix: dot === -1 ? input.domainName : input.domainName.slice(0, dot),
+    domainPrefix: domainPrefix(input.domainName),
     deploymentId: input.deploymentId,
     requestTimeEpoch: input.requestTimeEpoch,
     requestId: input.requestId,
@@ -304,7 +304,6 @@ export function proxyEventJson(input: ProxyEventInput): string {
       (userAgent === null ? 'null' : jsonString(userAgent)) + ',"user":null}'
   } else identity = JSON.stringify(eventIdentity(input, userAgent))
 
-  const dot = input.domainName.indexOf('.')
   let requestContext = '{"resourceId":' + jsonString(input.resourceId) +
     ',"resourcePath":' + jsonString(input.resourcePath) +
     ',"httpMethod":' + jsonString(input.method) +
@@ -314,7 +313,7 @@ export function proxyEventJson(input: ProxyEventInput): string {
     ',"accountId":' + jsonString(input.accountId) +
     ',"protocol":' + jsonString(input.protocol) +
     ',"stage":' + jsonString(input.stage) +
-    ',"domainPrefix":' + jsonString(dot === -1 ? input.domainName : input.domainName.slice(0, dot)) +
+    ',"domainPrefix":' + jsonString(domainPrefix(input.domainName)) +
     ',"deploymentId":' + jsonString(input.deploymentId) +
     ',"requestTimeEpoch":' + String(input.requestTimeEpoch) +
     ',"requestId":' + jsonString(input.requestId) +

@@ -5,6 +5,7 @@ import type { TemplateVariables } from './templates.js'
 import { formatRequestTime } from '../util/request-time.js'
 import { authorizerTemplateObject } from '../method-request/authorization/authorizer-outcome.js'
 import { DEFAULT_ACCOUNT_ID } from '../config/model.js'
+import { domainPrefix } from '../util/domain-prefix.js'
 
 export interface ErrorVariables {
   readonly message: string
@@ -31,12 +32,13 @@ function makeTemplateVariables(ctx: RequestContext, error: ErrorVariables | null
   const params = ctx.match?.params
   if (params !== undefined) for (let i = 0; i < params.length; i += 2) path[params[i]!] = params[i + 1]!
   const stageName = ctx.stage?.name ?? ''
+  const host = header.host ?? ''
   const context: Record<string, unknown> = {
     accountId: ctx.api?.accountId ?? DEFAULT_ACCOUNT_ID,
     apiId: ctx.api?.id ?? '',
     deploymentId: ctx.api?.deploymentId ?? '',
-    domainName: header.host ?? '',
-    domainPrefix: (header.host ?? '').split('.')[0] ?? '',
+    domainName: host,
+    domainPrefix: domainPrefix(host),
     extendedRequestId: ctx.extendedRequestId,
     httpMethod: req.method,
     // true or false on a stage with canarySettings, absent otherwise ("only available if you enabled a canary").

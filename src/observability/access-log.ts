@@ -6,6 +6,7 @@
 import { Codes, type ConfigProblem } from '../errors.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { formatRequestTime } from '../util/request-time.js'
+import { domainPrefix } from '../util/domain-prefix.js'
 import { authorizerValue } from '../method-request/authorization/authorizer-outcome.js'
 
 /** The variables the gateway fills; every other documented one renders as "-". */
@@ -196,7 +197,7 @@ export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestCo
   const req = ctx.request
   switch (id) {
     case AccessVar.AccountId:
-      return '123456789012'
+      return ctx.api!.accountId
     case AccessVar.ApiId:
       return ctx.api!.id
     case AccessVar.BasePathMatched:
@@ -205,7 +206,7 @@ export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestCo
       return orAbsent(ctx.header('host'))
     case AccessVar.DomainPrefix: {
       const host = ctx.header('host')
-      return host === null ? ABSENT : orAbsent(host.split('.')[0])
+      return host === null ? ABSENT : orAbsent(domainPrefix(host))
     }
     case AccessVar.ErrorMessage:
       return orAbsent(ctx.errorMessage)

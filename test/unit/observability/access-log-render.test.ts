@@ -45,3 +45,35 @@ t.test('a line of numbers, ids, absent values and a UTF-8 user agent; a long val
     `${ids[1]}|GET|-|/prod/nope|403|42|${receivedAt}|25/Nov/2026:13:53:06 +0000|${long}|-|MISSING_AUTHENTICATION_TOKEN|prod`,
   ].join('\n') + '\n')
 })
+
+// $context.accountId is the gateway config's accountId (the default without one), as in mapping
+// templates and the Lambda event; $context.domainPrefix is the host's first label, the whole host
+// without a dot, "-" without a Host header.
+t.test('accountId follows the config; domainPrefix is the first label of the host', async (t) => {
+  const lines: string[] = []
+  for (const accountId of [undefined, '210987654321']) {
+    const file = join(t.testdir(), `access-${accountId ?? 'default'}.log`)
+    const problems: ConfigProblem[] = []
+    const settings = parseStageSettings({ accessLogSettings: { format: '$context.requestId $context.accountId $context.domainName $context.domainPrefix', destination: file } }, 'gw.json', '/stages/prod', problems)
+    const api = normalizeApi({
+      openapi: '3.0.1',
+      info: { title: 'render', version: '1' },
+      paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
+    }, { file: 'render.json', id: 'renderapi', basePath: '', stages: [{ name: 'prod', variables: {}, settings }] }, problems)!
+    const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS, ...(accountId === undefined ? {} : { accountId }) }), problems)
+    installMappingEngine(gateway)
+    t.strictSame(problems.filter((p) => p.severity === 'error'), [])
+    let id = 0
+    for (const headers of [['host', 'abc123.execute-api.us-east-1.amazonaws.com'], ['host', 'localhost'], []]) {
+      const req: RequestRecord = { id: ++id, method: 'GET', url: '/prod/a', query: '', headers, remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.now() }
+      handleRequest(gateway, req, { reply: () => {} })
+    }
+    await closeLogWriters(2000)
+    // Each line starts with the request id the format must hold; the rest is compared.
+    lines.push(readFileSync(file, 'utf8').replace(/^\S+ /gm, ''))
+  }
+  t.strictSame(lines, [
+    '123456789012 abc123.execute-api.us-east-1.amazonaws.com abc123\n123456789012 localhost localhost\n123456789012 - -\n',
+    '210987654321 abc123.execute-api.us-east-1.amazonaws.com abc123\n210987654321 localhost localhost\n210987654321 - -\n',
+  ])
+})
