@@ -269,18 +269,36 @@ export function accessVariable(id: AccessVar, arg: string | null, ctx: RequestCo
   }
 }
 
-// ---- rendering: a line is written as bytes into one reused buffer (no string per field) ----
+// ---- rendering: a line is written as bytes straight into the log writer's chunk (no string
+// per field, no copy per line); one that outgrows the chunk's room moves to this thread's own
+// buffer, which the writer then copies from ----
 
-/** The line being rendered: this thread's buffer, grown when a line needs more. */
-let line = Buffer.allocUnsafeSlow(4096)
+/** This thread's own buffer, grown when a line needs more. */
+let own: Buffer = Buffer.allocUnsafeSlow(4096)
+/** Where the line being rendered goes: a writer's chunk, or `own`. */
+let line: Buffer = own
+/** The line is line[start, pos); nothing is written at or past limit. */
+let start = 0
 let pos = 0
+let limit = own.length
 const DASH = 0x2d
 
 function ensure(n: number): void {
-  if (pos + n <= line.length) return
-  const bigger = Buffer.allocUnsafeSlow(Math.max(line.length * 2, pos + n))
-  line.copy(bigger, 0, 0, pos)
-  line = bigger
+  if (pos + n <= limit) return
+  const length = pos - start
+  if (line !== own) {
+    // The chunk's room is too small for this line: what is rendered so far moves to `own`.
+    if (own.length < length + n) own = Buffer.allocUnsafeSlow(Math.max(own.length * 2, length + n))
+    line.copy(own, 0, start, pos)
+  } else {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(own.length * 2, length + n))
+    own.copy(bigger, 0, 0, length)
+    own = bigger
+  }
+  line = own
+  start = 0
+  pos = length
+  limit = own.length
 }
 
 // Pieces up to SHORT bytes (most literals, methods, stage names) are copied a byte at a time;
@@ -395,29 +413,38 @@ function putVariable(id: AccessVar, arg: string | null, ctx: RequestContext, sta
 }
 
 /**
- * Renders one request's access log line into this thread's line buffer and returns its
- * length in bytes (the buffer is `accessLogLine()`, valid until the next render).
+ * Renders one request's access log line at target[at, end) and returns its length in bytes.
+ * Where it went is `renderedInPlace()`: in target, or, when it needed more room, in the buffer
+ * `accessLogLine()` from offset 0 (valid until the next render).
  */
-export function renderAccessLogLine(format: CompiledAccessLogFormat, ctx: RequestContext, status: number, length: number, latency: number): number {
+export function renderAccessLogLine(format: CompiledAccessLogFormat, ctx: RequestContext, status: number, length: number, latency: number, target: Buffer = own, at = 0, end = target.length): number {
   const lit = format.literalBytes
   const vars = format.vars
   const args = format.args
-  pos = 0
+  line = target
+  start = at
+  pos = at
+  limit = end
   putBytes(lit[0]!)
   for (let i = 0; i < vars.length; i++) {
     putVariable(vars[i]!, args[i]!, ctx, status, length, latency)
     putBytes(lit[i + 1]!)
   }
-  return pos
+  return pos - start
 }
 
-/** The buffer renderAccessLogLine renders into. */
+/** Whether the last line rendered stayed where renderAccessLogLine was asked to put it. */
+export function renderedInPlace(): boolean {
+  return line !== own
+}
+
+/** The buffer a line that outgrew its target was finished in (from offset 0). */
 export function accessLogLine(): Buffer {
-  return line
+  return own
 }
 
 /** The access log line of one request, as text (tests; the gateway writes the bytes). */
 export function renderAccessLog(format: CompiledAccessLogFormat, ctx: RequestContext, status: number, length: number, latency: number): string {
   const n = renderAccessLogLine(format, ctx, status, length, latency)
-  return line.toString('utf8', 0, n)
+  return own.toString('utf8', 0, n)
 }

@@ -86,6 +86,31 @@ export class LogWriter {
     this.#commit(length)
   }
 
+  /**
+   * For a line rendered in place (the access log): the chunk to render into, at `lineStart`
+   * and up to `lineEnd`, with at least `room` bytes free; null when the line is dropped (the
+   * destination is behind). commitLine(n) then queues it; a line that needed more room is
+   * given to writeBytes instead, and nothing is queued from the chunk.
+   */
+  lineTarget(room: number): Buffer | null {
+    return this.#room(room + 1) ? this.#chunk : null
+  }
+
+  /** Where lineTarget's line starts in the chunk. */
+  get lineStart(): number {
+    return this.#used
+  }
+
+  /** The end of the room for lineTarget's line: the chunk's end, less the newline's byte. */
+  get lineEnd(): number {
+    return this.#chunk!.length - 1
+  }
+
+  /** Queues the n bytes rendered at lineStart of lineTarget's chunk. */
+  commitLine(n: number): void {
+    this.#commit(n)
+  }
+
   /** Whether close() has run: the writer takes no more lines (writerFor makes a new one). */
   get closed(): boolean {
     return this.#closed

