@@ -89,3 +89,33 @@ t.test('writeBytes: lines up to and past the copy loop\'s 512 bytes, and only le
   await w.close()
   t.equal(readFileSync(file, 'utf8'), lines.map((l) => l.toString() + '\n').join(''))
 })
+
+// The access log renders its lines in place (observe.ts writeAccessLog): lineTarget gives the
+// chunk and its room, commitLine queues what was rendered there; past MAX_PENDING_BYTES it
+// gives null, counting the line once, so a line that would be dropped is never rendered.
+t.test('lineTarget and commitLine: in-place lines are written whole, and dropped ones counted once', async (t) => {
+  const file = join(t.testdir(), 'g.log')
+  let dropped = 0
+  const w = new LogWriter(file, (n) => (dropped += n))
+  const line = Buffer.from('y'.repeat(1023))
+  const n = Math.ceil(MAX_PENDING_BYTES / 1024) + 100
+  let refused = 0
+  let roomShort = 0
+  for (let i = 0; i < n; i++) {
+    const chunk = w.lineTarget(1023)
+    if (chunk === null) {
+      refused++
+      continue
+    }
+    if (w.lineEnd - w.lineStart < 1023) roomShort++
+    line.copy(chunk, w.lineStart)
+    w.commitLine(line.length)
+  }
+  t.equal(roomShort, 0, 'every chunk given had the room asked for')
+  t.ok(refused >= 100, `refused ${refused}`)
+  t.equal(dropped, refused, 'each refused line counted once')
+  t.ok(w.pendingLines * 1024 <= MAX_PENDING_BYTES, 'the buffer stays bounded')
+  await w.close(5000)
+  const text = readFileSync(file, 'utf8')
+  t.equal(text, `${line.toString()}\n`.repeat(n - refused), 'every line taken is written whole, in order')
+})
