@@ -2,12 +2,13 @@
 // the line must be what the format says, byte for byte — numbers, "-" for absent values,
 // UTF-8 for values that are not ASCII, and a buffer that grows for a long value.
 import t from 'tap'
+import type { Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { normalizeApi } from '../../../src/config/normalize.js'
 import { DEFAULT_ACCESS } from '../../../src/config/model.js'
 import { parseStageSettings } from '../../../src/config/stage-settings.js'
-import { compileGateway } from '../../../src/pipeline/compile.js'
+import { compileGateway, type CompiledGateway } from '../../../src/pipeline/compile.js'
 import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import { installMappingEngine } from '../../../src/mapping/install-engine.js'
 import { closeLogWriters } from '../../../src/observability/log-writer.js'
@@ -46,6 +47,21 @@ t.test('a line of numbers, ids, absent values and a UTF-8 user agent; a long val
   ].join('\n') + '\n')
 })
 
+/** A gateway with one MOCK method, GET /prod/a, whose stage logs `format` to `file` (its config problems asserted empty). */
+function mockGateway(t: Test, format: string, file: string, accountId?: string): CompiledGateway {
+  const problems: ConfigProblem[] = []
+  const settings = parseStageSettings({ accessLogSettings: { format, destination: file } }, 'gw.json', '/stages/prod', problems)
+  const api = normalizeApi({
+    openapi: '3.0.1',
+    info: { title: 'render', version: '1' },
+    paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
+  }, { file: 'render.json', id: 'renderapi', basePath: '', stages: [{ name: 'prod', variables: {}, settings }] }, problems)!
+  const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS, ...(accountId === undefined ? {} : { accountId }) }), problems)
+  installMappingEngine(gateway)
+  t.strictSame(problems.filter((p) => p.severity === 'error'), [])
+  return gateway
+}
+
 // $context.accountId is the gateway config's accountId (the default without one), as in mapping
 // templates and the Lambda event; $context.domainPrefix is the host's first label, the whole host
 // without a dot, "-" without a Host header.
@@ -53,16 +69,7 @@ t.test('accountId follows the config; domainPrefix is the first label of the hos
   const lines: string[] = []
   for (const accountId of [undefined, '210987654321']) {
     const file = join(t.testdir(), `access-${accountId ?? 'default'}.log`)
-    const problems: ConfigProblem[] = []
-    const settings = parseStageSettings({ accessLogSettings: { format: '$context.requestId $context.accountId $context.domainName $context.domainPrefix', destination: file } }, 'gw.json', '/stages/prod', problems)
-    const api = normalizeApi({
-      openapi: '3.0.1',
-      info: { title: 'render', version: '1' },
-      paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-    }, { file: 'render.json', id: 'renderapi', basePath: '', stages: [{ name: 'prod', variables: {}, settings }] }, problems)!
-    const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS, ...(accountId === undefined ? {} : { accountId }) }), problems)
-    installMappingEngine(gateway)
-    t.strictSame(problems.filter((p) => p.severity === 'error'), [])
+    const gateway = mockGateway(t, '$context.requestId $context.accountId $context.domainName $context.domainPrefix', file, accountId)
     let id = 0
     for (const headers of [['host', 'abc123.execute-api.us-east-1.amazonaws.com'], ['host', 'localhost'], []]) {
       const req: RequestRecord = { id: ++id, method: 'GET', url: '/prod/a', query: '', headers, remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.now() }
@@ -84,16 +91,7 @@ t.test('accountId follows the config; domainPrefix is the first label of the hos
 // few bytes to past a 64 KB chunk, in an order that lands lines on every chunk boundary.
 t.test('lines of every length around the chunk and room boundaries come out whole and in order', async (t) => {
   const file = join(t.testdir(), 'access.log')
-  const problems: ConfigProblem[] = []
-  const settings = parseStageSettings({ accessLogSettings: { format: '$context.requestId "$context.identity.userAgent" $context.status', destination: file } }, 'gw.json', '/stages/prod', problems)
-  const api = normalizeApi({
-    openapi: '3.0.1',
-    info: { title: 'render', version: '1' },
-    paths: { '/a': { get: { 'x-amazon-apigateway-integration': { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: { default: { statusCode: '200' } } } } } },
-  }, { file: 'render.json', id: 'renderapi', basePath: '', stages: [{ name: 'prod', variables: {}, settings }] }, problems)!
-  const gateway = compileGateway(gatewaySource({ apis: [api], access: DEFAULT_ACCESS }), problems)
-  installMappingEngine(gateway)
-  t.strictSame(problems.filter((p) => p.severity === 'error'), [])
+  const gateway = mockGateway(t, '$context.requestId "$context.identity.userAgent" $context.status', file)
   const expected: string[] = []
   let seed = 7
   const lengths: number[] = []
