@@ -125,27 +125,67 @@ export function noteGatewayResponse(ctx: RequestContext, type: string, message: 
   ctx.errorMessage = message
 }
 
-/** After the reply left: metrics, access log, execution log, spans. */
+// Replies are observed together once the turn that sent them ends, not each right after its
+// own. Observed one by one, each came straight after its reply's socket write and ran about 3×
+// slower than in the micro bench, where nothing runs between requests (cold caches, it seems;
+// this machine has no hardware counters to show it). Measured in the bench gateway (GET
+// /test/mock, CLF access log and metrics, wrk -c64, the gateway on one core; hrtime around the
+// calls, 4 December): 1.3 µs per request one by one, 0.85 µs at the end of the turn, 0.41 µs
+// in the micro bench.
+/** The replies of this turn not yet observed, one entry each in these arrays. */
+const queuedContexts: RequestContext[] = []
+const queuedStatus: number[] = []
+/** The reply's latency (ms since the request arrived), taken as it left. */
+const queuedLatency: number[] = []
+const queuedHeaders: (readonly string[])[] = []
+const queuedBodies: (Uint8Array | null)[] = []
+let drainScheduled = false
+
+/** After the reply left: metrics, access log, execution log, spans, made once this turn's replies have left. */
 export function observeReply(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
-  try {
-    observe(ctx, status, headers, body)
-  } catch (err) {
-    // The reply has left: a fault here must cost a log line, never the request or the worker.
-    console.error(`(${ctx.requestId}) observability failed:`, err)
+  queuedContexts.push(ctx)
+  queuedStatus.push(status)
+  queuedLatency.push(Date.now() - ctx.request.receivedAt)
+  queuedHeaders.push(headers)
+  queuedBodies.push(body)
+  if (!drainScheduled) {
+    drainScheduled = true
+    setImmediate(observeQueued)
   }
 }
 
-function observe(ctx: RequestContext, status: number, headers: readonly string[], body: Uint8Array | null): void {
+/**
+ * Observes every reply queued: at the end of the turn, and before anything that reads what
+ * observing makes (a metrics scrape, the log writers' flush on stop; tests).
+ */
+export function observeQueued(): void {
+  drainScheduled = false
+  const n = queuedContexts.length
+  for (let i = 0; i < n; i++) {
+    const ctx = queuedContexts[i]!
+    try {
+      observe(ctx, queuedStatus[i]!, queuedLatency[i]!, queuedHeaders[i]!, queuedBodies[i]!)
+    } catch (err) {
+      // The reply has left: a fault here must cost a log line, never the request or the worker.
+      console.error(`(${ctx.requestId}) observability failed:`, err)
+    }
+  }
+  queuedContexts.length = 0
+  queuedStatus.length = 0
+  queuedLatency.length = 0
+  queuedHeaders.length = 0
+  queuedBodies.length = 0
+}
+
+function observe(ctx: RequestContext, status: number, latency: number, headers: readonly string[], body: Uint8Array | null): void {
   const o = ctx.stage!.observe
-  const now = Date.now()
-  const latency = now - ctx.request.receivedAt
   const m = ctx.method === null ? o.fallback : ctx.method.observe
   // A request counts in one series: its method's (detailed metrics), else the stage's. The
   // stage-level series is the sum of both, made when /metrics is scraped (metrics.ts mergeWorkers).
   if (o.metrics) record(m.slot >= 0 ? m.slot : o.slot, status, latency, ctx.integrationLatency)
   if (o.accessLog !== null) writeAccessLog(o.accessLog.format, writerOf(o.accessLog.destination), ctx, status, body === null ? 0 : body.byteLength, latency)
   if (m.level === Level.Info || (m.level === Level.Error && status >= 500)) writeExecutionLog(ctx, m.level, m.dataTrace, status, headers, body)
-  if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, now)
+  if (ctx.trace !== null && ctx.trace.exported) exportSpans(ctx, status, ctx.request.receivedAt + latency)
 }
 
 /**

@@ -7,7 +7,7 @@ import { Field, metrics } from './metrics.js'
 import { closeLogWriters, reopenLogFiles, setDropCounter } from './log-writer.js'
 import { configureOtlp, flushSpans } from './tracing.js'
 import type { ObservabilityMessage } from './protocol.js'
-import { otlpOf } from './observe.js'
+import { observeQueued, otlpOf } from './observe.js'
 
 let channel: BroadcastChannel | null = null
 let registerScheduled = false
@@ -37,12 +37,15 @@ export function linkObservability(name: string): void {
     const msg = (ev as { data: ObservabilityMessage }).data
     switch (msg.type) {
       case 'scrape':
+        // Replies of this turn count in the scrape (observe.ts queues them until the turn ends).
+        observeQueued()
         post({ type: 'histograms', id: msg.id, threadId, histograms: metrics.snapshotHistograms() })
         break
       case 'reopen':
         reopenLogFiles()
         break
       case 'flush':
+        observeQueued()
         void Promise.all([flushSpans(), closeLogWriters(1000)]).then(() => post({ type: 'flushed', threadId }))
         break
       default:

@@ -11,10 +11,14 @@ import { parseStageSettings } from '../../../src/config/stage-settings.js'
 import { compileGateway, type CompiledGateway } from '../../../src/pipeline/compile.js'
 import { handleRequest } from '../../../src/pipeline/handle-request.js'
 import { installMappingEngine } from '../../../src/mapping/install-engine.js'
-import { closeLogWriters } from '../../../src/observability/log-writer.js'
+import { closeLogWriters, writerFor } from '../../../src/observability/log-writer.js'
+import { observeQueued } from '../../../src/observability/observe.js'
 import type { ConfigProblem } from '../../../src/errors.js'
 import type { ReplyRecord, RequestRecord } from '../../../src/pool/protocol.js'
 import { gatewaySource } from '../../helpers/sources.js'
+
+/** Replies are observed once the turn that sent them ends (observe.ts): their lines are queued then. */
+const replyTurnEnds = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 t.test('a line of numbers, ids, absent values and a UTF-8 user agent; a long value grows the buffer', async (t) => {
   const file = join(t.testdir(), 'access.log')
@@ -40,6 +44,7 @@ t.test('a line of numbers, ids, absent values and a UTF-8 user agent; a long val
   const long = 'agent-'.repeat(2000)
   run('/prod/pets/7', 'Navigateur/1.0 (café ☕)')
   run('/prod/nope', long)
+  await replyTurnEnds()
   await closeLogWriters(2000)
   t.equal(readFileSync(file, 'utf8'), [
     `${ids[0]}|GET|/pets/{id}|/prod/pets/7|200|8|${receivedAt}|25/Nov/2026:13:53:06 +0000|Navigateur/1.0 (café ☕)|-|-|prod`,
@@ -75,6 +80,7 @@ t.test('accountId follows the config; domainPrefix is the first label of the hos
       const req: RequestRecord = { id: ++id, method: 'GET', url: '/prod/a', query: '', headers, remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.now() }
       handleRequest(gateway, req, { reply: () => {} })
     }
+    await replyTurnEnds()
     await closeLogWriters(2000)
     // Each line starts with the request id the format must hold; the rest is compared.
     lines.push(readFileSync(file, 'utf8').replace(/^\S+ /gm, ''))
@@ -106,6 +112,7 @@ t.test('lines of every length around the chunk and room boundaries come out whol
     const ctx = handleRequest(gateway, req, { reply: () => {} })
     expected.push(`${ctx.requestId} "${agent}" 200`)
   }
+  await replyTurnEnds()
   await closeLogWriters(5000)
   const got = readFileSync(file, 'utf8').split('\n')
   t.equal(got.pop(), '', 'the file ends with a newline')
@@ -113,4 +120,36 @@ t.test('lines of every length around the chunk and room boundaries come out whol
   const bad = got.findIndex((l, i) => l !== expected[i])
   t.equal(bad, -1, 'every line whole, in order')
   if (bad >= 0) t.comment(bad, lengths[bad], JSON.stringify(got[bad]!.slice(0, 200)), JSON.stringify(expected[bad]!.slice(0, 200)), got[bad]!.length, expected[bad]!.length)
+})
+
+// Replies are observed once the turn that sent them ends (observe.ts: observed one by one, the
+// loopback write of each reply left observe() running on cold caches); a scrape and the flush on
+// stop observe what is queued first. The latency is the one at the reply, not at the drain.
+t.test('a reply is observed when its turn ends, or at once when observeQueued runs; its latency is taken at the reply', async (t) => {
+  const file = join(t.testdir(), 'access.log')
+  const gateway = mockGateway(t, '$context.requestId $context.responseLatency $context.status', file)
+  const writer = writerFor(file)
+  const ids: string[] = []
+  const receivedAt = Date.now()
+  for (let i = 1; i <= 3; i++) {
+    const req: RequestRecord = { id: i, method: 'GET', url: '/prod/a', query: '', headers: [], remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt }
+    ids.push(handleRequest(gateway, req, { reply: () => {} }).requestId)
+  }
+  t.equal(writer.pendingLines, 0, 'no line while the turn that replied runs')
+  const until = Date.now() + 40
+  while (Date.now() < until) {} // the drain comes 40 ms after the replies
+  observeQueued()
+  t.equal(writer.pendingLines, 3, 'observeQueued queues every reply of the turn')
+  observeQueued()
+  t.equal(writer.pendingLines, 3, 'and each once')
+  // A reply of the next turn is queued when that turn ends.
+  const next: RequestRecord = { id: 4, method: 'GET', url: '/prod/a', query: '', headers: [], remoteAddress: '127.0.0.1', body: null, bodyTooLarge: false, receivedAt: Date.now() }
+  ids.push(handleRequest(gateway, next, { reply: () => {} }).requestId)
+  await replyTurnEnds()
+  t.equal(writer.pendingLines, 4)
+  await closeLogWriters(2000)
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => l.split(' '))
+  t.strictSame(lines.map((l) => l[0]), ids)
+  t.strictSame(lines.map((l) => l[2]), ['200', '200', '200', '200'])
+  t.ok(lines.every((l) => Number(l[1]) < 40), `latencies ${lines.map((l) => l[1]).join(', ')} are those at the reply, under the 40 ms before the drain`)
 })
