@@ -1,6 +1,6 @@
 // The goals that compare two routes whose difference is a few per cent (issue 9: a throttled
 // route ≥ 90 % of the same route unthrottled, a cache hit ≥ the mock route; issue 12: access
-// logs and metrics cost ≤ 10 %) are judged on interleaved pairs, not on rows measured a minute
+// logs and metrics cost ≤ 10 %; a validated POST ≥ 80 % of its unvalidated twin) are judged on interleaved pairs, not on rows measured a minute
 // apart: on this 2-core machine one route's req/s moves ±10–20 % from run to run, so a ratio of
 // two separate runs passes once and fails the next.
 //
@@ -50,6 +50,7 @@ type Verification =
   | { kind: 'observed', resource: string, method: string }
   | { kind: 'protected' }
   | { kind: 'function' }
+  | { kind: 'validated' }
 
 export interface Pair {
   /** The scenario judged (its row shows the goal's mark). */
@@ -99,6 +100,14 @@ export const PAIRS: readonly Pair[] = [
     text: 'aws_proxy ≥ 50% of the mock route req/s',
     how: 'one gateway process: GET /test/fn (AWS_PROXY, a trivial local handler) vs GET /test/mock',
     verify: { kind: 'function' }
+  },
+  {
+    scenario: 'validated',
+    base: scenario('unvalidated'),
+    min: 0.8,
+    text: 'validated POST ≥ 80% of the same route unvalidated',
+    how: 'one gateway process: POST /test/validated (a 20-property model validated, then MOCK) vs POST /test/unvalidated (the same route, no validator)',
+    verify: { kind: 'validated' }
   },
   {
     scenario: 'mock-observed',
@@ -230,6 +239,11 @@ async function get (url: string, headers?: Record<string, string>): Promise<{ st
   return { status: res.statusCode, body: await res.body.text() }
 }
 
+async function post (url: string, body: string): Promise<{ status: number, body: string }> {
+  const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, headersTimeout: CHECK_TIMEOUT_MS, bodyTimeout: CHECK_TIMEOUT_MS })
+  return { status: res.statusCode, body: await res.body.text() }
+}
+
 async function echoCount (ctx: TargetContext): Promise<number> {
   const { status, body } = await get(ctx.urls.echo! + ECHO_COUNT_PATH)
   if (status !== 200) throw new Error(`echo backend's request count: answered ${status}`)
@@ -250,6 +264,7 @@ async function verify (pair: Pair, ctx: TargetContext, running: Map<string, Serv
   if (v.kind === 'throttle') return await probeThrottle(v, ctx, running.get(target)!)
   if (v.kind === 'protected') return await probeProtected(ctx, running.get(target)!)
   if (v.kind === 'function') return await probeFunction(ctx, running.get(target)!)
+  if (v.kind === 'validated') return await probeValidated(ctx, running.get(target)!)
   return await countObserved(v, ctx, running.get(target)!, mine, knobs)
 }
 
@@ -267,6 +282,17 @@ async function probeFunction (ctx: TargetContext, gateway: ServerProcess): Promi
   const res = await get(`${ctx.urls[gateway.name]!}${a.path}`)
   if (res.status !== 200 || !a.expect.body(res.body)) throw new Error(`function check: ${a.path} answered ${res.status} ${res.body.slice(0, 200)}, not the handler's body`)
   return `${a.path} answered 200 ${res.body} (the handler's body): the rounds invoked the function`
+}
+
+/** The measured route validates its body: an order missing its required properties answers 400 there and 200 on the twin. */
+async function probeValidated (ctx: TargetContext, gateway: ServerProcess): Promise<string> {
+  const [a, b] = [scenario('validated'), scenario('unvalidated')]
+  const invalid = '{"field00": "x"}'
+  const refused = await post(`${ctx.urls[gateway.name]!}${a.path}`, invalid)
+  if (refused.status !== 400 || !refused.body.includes('Invalid request body')) throw new Error(`validation check: ${a.path} answered ${refused.status} ${refused.body.slice(0, 200)} to an order without its required properties, not 400 Invalid request body`)
+  const twin = await post(`${ctx.urls[gateway.name]!}${b.path}`, invalid)
+  if (twin.status !== 200) throw new Error(`validation check: the unvalidated twin ${b.path} answered ${twin.status} to the same order`)
+  return `an order without its required properties answered 400 (${refused.body.trim()}) on ${a.path} and 200 on ${b.path}: the rounds went through the validator`
 }
 
 /** Reloads the throttled stage's method at 1 req/s, burst 1: its route must answer 429, its twin 200. */

@@ -18,7 +18,7 @@ const result = (over: Partial<PairResult>): PairResult => ({
 })
 
 t.test('the goal rows judged on pairs are pairs, no longer row ratios, and each pair names a real scenario', async (t) => {
-  const paired = ['mock-throttled', 'cache-hit', 'authorizer-token', 'aws-proxy', 'mock-observed', 'http-proxy-observed']
+  const paired = ['mock-throttled', 'cache-hit', 'authorizer-token', 'aws-proxy', 'validated', 'mock-observed', 'http-proxy-observed']
   t.strictSame(PAIRS.map((p) => p.scenario).sort(), [...paired].sort())
   for (const name of paired) {
     t.ok(SCENARIOS.some((s) => s.name === name), `${name} is a scenario`)
@@ -29,6 +29,8 @@ t.test('the goal rows judged on pairs are pairs, no longer row ratios, and each 
   t.equal(pairOf('mock-throttled')!.base.target, 'gateway-throttled', 'the throttled pair shares one process')
   t.equal(pairOf('cache-hit')!.base.target, 'gateway-cached', 'so does the cache-hit pair')
   t.equal(pairOf('aws-proxy')!.base.target, 'gateway', 'and the Lambda pair: the plain gateway serves both routes')
+  t.equal(pairOf('validated')!.base.name, 'unvalidated', 'the validated POST is paired with its unvalidated twin')
+  t.equal(pairOf('validated')!.base.target, 'gateway', 'in the same gateway process')
 })
 
 t.test('a goal from a pair: its median decides; a row measured apart does not', async (t) => {
