@@ -1,8 +1,9 @@
 // The goals that compare two routes whose difference is a few per cent (issue 9: a throttled
 // route ≥ 90 % of the same route unthrottled, a cache hit ≥ the mock route; issue 12: access
-// logs and metrics cost ≤ 10 %; a validated POST ≥ 80 % of its unvalidated twin) are judged on interleaved pairs, not on rows measured a minute
-// apart: on this 2-core machine one route's req/s moves ±10–20 % from run to run, so a ratio of
-// two separate runs passes once and fails the next.
+// logs and metrics cost ≤ 10 %; a validated POST ≥ 80 % of its unvalidated twin) are judged on
+// interleaved pairs, not on rows measured a minute apart: on this 2-core machine one route's
+// req/s moves ±10–20 % from run to run, so a ratio of two separate runs passes once and fails
+// the next.
 //
 // A pair's two routes are measured in alternating rounds with both servers up — A B, B A, A B,
 // … (the order reversed every other pair, so neither side always follows the other) — on one
