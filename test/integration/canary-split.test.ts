@@ -36,6 +36,9 @@ t.test('percentTraffic: 10 % of 20 000 requests go to the canary (±1 %, and wit
   const config = writeApi(t, {
     workers,
     admin: { host: '127.0.0.1', port: 0 },
+    // The split is measured, not throttling: above the account default's 10 000 req/s (burst
+    // 5000), reached by a fast machine, the rest would be 429s.
+    throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
     apis: [{ id: 'split', file: 'v1.json', stages: { prod: { canarySettings: { percentTraffic: 10, file: 'v2.json' } }, dev: {} } }],
   }, 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
