@@ -148,7 +148,10 @@ export interface FaultProxyOptions {
 export async function startFaultProxy (t: TestdirOwner & { teardown(fn: () => unknown): void }, opts: FaultProxyOptions = {}): Promise<{ backend: FaultBackend, gw: Gateway }> {
   const backend = await startFaultBackend()
   t.teardown(() => backend.close())
-  const gw = await startGateway({ args: [writeApi(t, proxyApi(opts.timeoutMs)), '--stage-var', `backend=${backend.url}`, '--workers', String(opts.workers ?? 1)] })
+  // Loss and duplication are measured, not throttling: a fast machine's load would pass the
+  // account default (10 000 req/s, burst 5000) and get 429s that were never forwarded.
+  const unthrottled = writeApi(t, { throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 } }, 'gateway.json')
+  const gw = await startGateway({ args: [writeApi(t, proxyApi(opts.timeoutMs)), '--config', unthrottled, '--stage-var', `backend=${backend.url}`, '--workers', String(opts.workers ?? 1)] })
   t.teardown(() => gw.stop())
   return { backend, gw }
 }
