@@ -13,7 +13,7 @@
 
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { writeApi, type TestdirOwner } from './api.js'
+import { writeApi, UNTHROTTLED, type TestdirOwner } from './api.js'
 import { startGateway, type Gateway } from './gateway.js'
 
 export interface FaultRequest {
@@ -148,9 +148,8 @@ export interface FaultProxyOptions {
 export async function startFaultProxy (t: TestdirOwner & { teardown(fn: () => unknown): void }, opts: FaultProxyOptions = {}): Promise<{ backend: FaultBackend, gw: Gateway }> {
   const backend = await startFaultBackend()
   t.teardown(() => backend.close())
-  // Loss and duplication are measured, not throttling: a fast machine's load would pass the
-  // account default (10 000 req/s, burst 5000) and get 429s that were never forwarded.
-  const unthrottled = writeApi(t, { throttling: { rateLimit: 1_000_000, burstLimit: 1_000_000 } }, 'gateway.json')
+  // Loss and duplication are measured, not throttling (429s are never forwarded).
+  const unthrottled = writeApi(t, { throttling: UNTHROTTLED }, 'gateway.json')
   const gw = await startGateway({ args: [writeApi(t, proxyApi(opts.timeoutMs)), '--config', unthrottled, '--stage-var', `backend=${backend.url}`, '--workers', String(opts.workers ?? 1)] })
   t.teardown(() => gw.stop())
   return { backend, gw }

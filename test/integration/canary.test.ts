@@ -9,7 +9,7 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Pool } from 'undici'
-import { startGateway, startEchoBackend, writeApi, request, until, waitForReady, adminUrl, mockIntegration as mock, apiDoc as api, type Gateway } from '../helpers/index.js'
+import { startGateway, startEchoBackend, writeApi, UNTHROTTLED, request, until, waitForReady, adminUrl, mockIntegration as mock, apiDoc as api, type Gateway } from '../helpers/index.js'
 
 t.test('the canary\'s stage variables, $context, access log and metrics', async (t) => {
   const echo = await startEchoBackend()
@@ -162,7 +162,8 @@ function load(gw: Gateway, path: string, connections: number) {
 t.test('promoting the canary: an edit of the config and SIGHUP, under load, drops nothing', async (t) => {
   writeApi(t, api('promote', { '/v': { get: { 'x-amazon-apigateway-integration': mock('"v1"') } } }), 'v1.json')
   writeApi(t, api('promote', { '/v': { get: { 'x-amazon-apigateway-integration': mock('"v2"') } } }), 'v2.json')
-  const gateway = (stage: object) => ({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, apis: [{ id: 'promote', file: 'v1.json', stages: { prod: stage } }] })
+  const throttling = UNTHROTTLED
+  const gateway = (stage: object) => ({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, throttling, apis: [{ id: 'promote', file: 'v1.json', stages: { prod: stage } }] })
   const config = writeApi(t, gateway({ canarySettings: { percentTraffic: 20, file: 'v2.json' } }), 'gateway.json')
   const gw = await startGateway({ args: ['--config', config] })
   t.teardown(() => gw.stop())
@@ -178,7 +179,7 @@ t.test('promoting the canary: an edit of the config and SIGHUP, under load, drop
   const mark1 = l.answers.length
   await until(() => l.answers.length >= mark1 + 500, 'load after the first reload')
   // Step 2, the promotion: the stage takes the canary's definition, the canary goes.
-  writeFileSync(config, JSON.stringify({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, apis: [{ id: 'promote', file: 'v2.json', stages: { prod: {} } }] }))
+  writeFileSync(config, JSON.stringify({ workers: 2, admin: { host: '127.0.0.1', port: 0 }, throttling, apis: [{ id: 'promote', file: 'v2.json', stages: { prod: {} } }] }))
   gw.signal('SIGHUP')
   await until(() => /reloaded: configuration version 2\n/.test(gw.output()), 'the promotion')
   const promoted = Date.now()
