@@ -62,8 +62,8 @@ export interface FunctionClient {
 
 /** A payload with a form a local instance reads faster than JSON (packed-event.ts PackedProxyEvent). */
 export interface DirectPayload {
-  /** The bytes a runner reads (DirectCall.packedEvent). */
-  readonly packed: Uint8Array
+  /** The text a runner reads (DirectCall.packedEvent). */
+  readonly packed: string
   /** The JSON payload, for the host and remote functions (made only when one needs it). */
   json(): Uint8Array
 }
@@ -305,7 +305,7 @@ class Client implements FunctionClient {
       let bytes = 0
       for (let j = 0; j < got; j++) {
         const p = group[next + j]!
-        bytes += (p.direct === null ? p.payload! : p.direct.packed).byteLength
+        if (p.direct === null) bytes += p.payload!.byteLength
       }
       const head = 8 * (1 + BATCH_CALL_FIELDS * got)
       const packed = new ArrayBuffer(head + bytes)
@@ -313,21 +313,28 @@ class Client implements FunctionClient {
       const body = new Uint8Array(packed)
       fields[0] = got
       let at = head
+      let text = ''
       for (let j = 0; j < got; j++) {
         const p = group[next++]!
         p.slot = slot
         p.epoch = epoch
-        const payload = p.direct === null ? p.payload! : p.direct.packed
         const f = 1 + BATCH_CALL_FIELDS * j
         fields[f] = p.id
         fields[f + 1] = p.giveUpAt - HOST_GRACE_MS
         fields[f + 2] = p.timeoutMs
-        fields[f + 3] = payload.byteLength
-        fields[f + 4] = p.direct === null ? 0 : 1
-        body.set(payload, at)
-        at += payload.byteLength
+        if (p.direct === null) {
+          const payload = p.payload!
+          fields[f + 3] = payload.byteLength
+          fields[f + 4] = 0
+          body.set(payload, at)
+          at += payload.byteLength
+        } else {
+          fields[f + 3] = p.direct.packed.length
+          fields[f + 4] = 1
+          text += p.direct.packed
+        }
       }
-      this.#slotChannel(grant, slot).postMessage({ type: 'batch', arn, packed } satisfies DirectBatch)
+      this.#slotChannel(grant, slot).postMessage({ type: 'batch', arn, packed, text } satisfies DirectBatch)
       this.#directCount += got
     }
     return next

@@ -138,21 +138,22 @@ export interface RunnerInvoke {
   readonly deadline: number
   /** context.invokedFunctionArn. */
   readonly invokedFunctionArn: string
-  /** The payload is a packed proxy event (packed-event.ts), not JSON (direct calls only). */
-  readonly packedEvent?: boolean
+  /** A packed proxy event (packed-event.ts) instead of the JSON payload (direct calls only). */
+  readonly packedEvent?: string | null
 }
 
 /** One direct call, as the runner holds it (unpacked from a DirectBatch). */
 export interface DirectCall {
   readonly id: number
+  /** The JSON payload (empty when packedEvent is set). */
   readonly payload: Uint8Array
   /** context.invokedFunctionArn. */
   readonly arn: string
   /** Epoch ms of the integration timeout, and its length (for the timeout answer). */
   readonly integrationDeadline: number
   readonly integrationTimeoutMs: number
-  /** The payload is a packed proxy event (packed-event.ts), not JSON. */
-  readonly packedEvent: boolean
+  /** A packed proxy event (packed-event.ts) instead of JSON, else null. */
+  readonly packedEvent: string | null
 }
 
 /**
@@ -161,13 +162,15 @@ export interface DirectCall {
  * (property names interned, an ArrayBuffer per payload) than running the handler.
  *
  *   Float64 × (1 + 5k): k, then per call: id, integration deadline (epoch ms), integration
- *   timeout (ms), payload bytes, payload form (0 JSON, 1 a packed proxy event); then the k
- *   payloads, back to back.
+ *   timeout (ms), payload length, payload form (0 JSON, 1 a packed proxy event); then the
+ *   JSON payloads, back to back. The packed events go back to back in `text` (their lengths
+ *   in UTF-16 units): a string crosses as it is, where bytes cost an encode and a decode.
  */
 export interface DirectBatch {
   readonly type: 'batch'
   readonly arn: string
   readonly packed: ArrayBuffer
+  readonly text: string
 }
 
 /** Float64 slots of a DirectBatch's head per call. */

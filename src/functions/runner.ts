@@ -31,6 +31,7 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
   const { BroadcastChannel } = require('node:worker_threads') as typeof import('node:worker_threads')
   const encoder = new TextEncoder()
   const decoder = new TextDecoder()
+  const NO_BYTES = new Uint8Array(0)
 
   type ErrorDoc = { errorType: string; errorMessage: string; trace: string[] }
 
@@ -121,8 +122,10 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
   const queued: { readonly call: DirectCall; readonly via: Via }[] = []
   /** A direct call is in progress. */
   let directRunning = false
+  /** A direct call's result as its JSON text: written into the turn's one buffer (an encode per result was a malloc, a copy and a free). */
+  type TextResult = { readonly id: number; readonly kind: 'text'; readonly text: string }
   /** Answers not yet posted, all for one channel (the slot's holder). */
-  let outbox: DirectResult[] = []
+  let outbox: (DirectResult | TextResult)[] = []
   let outboxVia: Via | null = null
   let flushScheduled = false
 
@@ -147,11 +150,18 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
     const k = new Float64Array(packed, 0, 1)[0]!
     const fields = new Float64Array(packed, 0, 1 + n * k)
     let at = 8 * (1 + n * k)
+    let textAt = 0
     for (let j = 0; j < k; j++) {
       const f = 1 + n * j
       const length = fields[f + 3]!
-      const call: DirectCall = { id: fields[f]!, payload: new Uint8Array(packed, at, length), arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]!, packedEvent: fields[f + 4] === 1 }
-      at += length
+      let call: DirectCall
+      if (fields[f + 4] === 1) {
+        call = { id: fields[f]!, payload: NO_BYTES, arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]!, packedEvent: batch.text.slice(textAt, textAt + length) }
+        textAt += length
+      } else {
+        call = { id: fields[f]!, payload: new Uint8Array(packed, at, length), arn: batch.arn, integrationDeadline: fields[f + 1]!, integrationTimeoutMs: fields[f + 2]!, packedEvent: null }
+        at += length
+      }
       queued.push({ call, via })
     }
     // Queued before any empty-loop check the calls schedule, so that check does not see it pending.
@@ -175,7 +185,7 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
     flushOutbox(false)
   }
 
-  function pushResult(via: Via, item: DirectResult) {
+  function pushResult(via: Via, item: DirectResult | TextResult) {
     if (outboxVia !== null && outboxVia !== via) flushOutbox(false)
     outboxVia = via
     outbox.push(item)
@@ -194,25 +204,25 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
     let others: DirectResult[] | null = null
     for (const item of items) {
       if (item.kind !== 'returned' && item.id > answered) answered = item.id
-      if (item.kind === 'result') {
+      if (item.kind === 'text') {
         results++
-        bytes += item.payload.byteLength
+        bytes += Buffer.byteLength(item.text)
       } else (others ??= []).push(item)
     }
     let packed: ArrayBuffer | null = null
     if (results > 0) {
       packed = new ArrayBuffer(8 * (1 + 2 * results) + bytes)
       const fields = new Float64Array(packed, 0, 1 + 2 * results)
-      const body = new Uint8Array(packed)
+      const body = Buffer.from(packed)
       fields[0] = results
       let f = 1
       let at = 8 * (1 + 2 * results)
       for (const item of items) {
-        if (item.kind !== 'result') continue
+        if (item.kind !== 'text') continue
+        const written = body.write(item.text, at)
         fields[f++] = item.id
-        fields[f++] = item.payload.byteLength
-        body.set(item.payload, at)
-        at += item.payload.byteLength
+        fields[f++] = written
+        at += written
       }
     }
     via.postMessage({ type: 'results', packed, others } satisfies DirectResults)
@@ -260,17 +270,24 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
   }
 
   function post(msg: RunnerResultMessage, transfer: ArrayBuffer[], fatal = false) {
-    const via = currentVia
-    currentVia = null
-    if (via === null || direct === null || ints === null || deadlines === null) {
+    if (currentVia === null || direct === null) {
+      currentVia = null
       port.postMessage(msg, transfer)
       return
     }
+    postDirect(msg.type === 'result'
+      ? { id: msg.id, kind: 'result', payload: msg.payload }
+      : { id: msg.id, kind: 'error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload }, fatal)
+  }
+
+  /** The end of the direct call in progress: its answer joins the turn's, the next queued call starts. */
+  function postDirect(item: DirectResult | TextResult, fatal: boolean) {
+    const via = currentVia!
+    currentVia = null
+    if (direct === null || ints === null || deadlines === null) return
     directRunning = false
     deadlines[direct.slot] = Infinity
-    pushResult(via, msg.type === 'result'
-      ? { id: msg.id, kind: 'result', payload: msg.payload }
-      : { id: msg.id, kind: 'error', errorType: msg.errorType, errorMessage: msg.errorMessage, payload: msg.payload })
+    pushResult(via, item)
     if (fatal) {
       // The runtime ends: nothing more is claimed or started here; the host tells the holder.
       Atomics.store(ints, direct.stateIndex, direct.gone)
@@ -293,8 +310,9 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
       failWith(id, doc, false, true)
       return
     }
-    const payload = encoder.encode(json === undefined ? 'null' : json)
-    if (payload.byteLength > init.maxResponseBytes) {
+    const text = json === undefined ? 'null' : json
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text has its bytes counted.
+    if (text.length * 3 > init.maxResponseBytes && Buffer.byteLength(text) > init.maxResponseBytes) {
       // Lambda's synchronous response quota: Invoke answers this function error instead
       // (X-Amz-Function-Error: Unhandled, no trace), and the instance lives on.
       const doc = { errorMessage: `Response payload size exceeded maximum allowed payload size (${init.maxResponseBytes} bytes).`, errorType: 'Function.ResponseSizeTooLarge' }
@@ -304,6 +322,12 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
       return
     }
     current = null
+    if (currentVia !== null && direct !== null) {
+      // A direct call: the text goes into the turn's results as it is.
+      postDirect({ id, kind: 'text', text }, false)
+      return
+    }
+    const payload = encoder.encode(text)
     post({ type: 'result', id, payload }, [payload.buffer as ArrayBuffer])
   }
 
@@ -355,24 +379,34 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
   // literal makes it, but one getter and setter serve every invocation (each finds its own
   // flag), so V8 gives every context the same shape: a new pair per call sent each context
   // through shape changes of its own (5 % of an instance's time on the aws_proxy bench).
-  type WaitFlag = { value: unknown }
-  const waitFlags = new WeakMap<object, WaitFlag>()
-  /** The flag of the context `o` is, or inherits from (the literal's closures answered for any receiver). */
-  function waitFlagOf(o: object | null): WaitFlag | undefined {
-    for (; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-      const f = waitFlags.get(o)
-      if (f !== undefined) return f
+  // The flag is a private field stamped on the context (a base constructor that returns its
+  // argument lets a class add fields to any object): no key or symbol a handler could see, and
+  // no WeakMap entry (its set and the collector's ephemeron work were 7 % of an instance's time).
+  const Stamp = function (o: object) {
+    return o
+  } as unknown as new (o: object) => object
+  class WaitFlag extends Stamp {
+    #value: unknown = true
+    /** The flag holder `o` is, or inherits from (the accessor answers for any receiver). */
+    static holder(o: object | null): WaitFlag | null {
+      for (; o !== null; o = Object.getPrototypeOf(o) as object | null) if (#value in o) return o as WaitFlag
+      return null
     }
-    return undefined
+    static get(o: WaitFlag): unknown {
+      return o.#value
+    }
+    static set(o: WaitFlag, v: unknown): void {
+      o.#value = v
+    }
   }
   const waitAccessor: PropertyDescriptor = {
     get(this: object) {
-      const f = waitFlagOf(this)
-      return f === undefined ? true : f.value
+      const f = WaitFlag.holder(this)
+      return f === null ? true : WaitFlag.get(f)
     },
     set(this: object, v: unknown) {
-      const f = waitFlagOf(this)
-      if (f !== undefined) f.value = v
+      const f = WaitFlag.holder(this)
+      if (f !== null) WaitFlag.set(f, v)
     },
     enumerable: true,
     configurable: true,
@@ -400,13 +434,12 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
 
     let event: unknown
     try {
-      event = msg.packedEvent === true ? unpackEvent(decoder.decode(msg.payload)) : JSON.parse(decoder.decode(msg.payload))
+      event = typeof msg.packedEvent === 'string' ? unpackEvent(msg.packedEvent) : JSON.parse(decoder.decode(msg.payload))
     } catch (err) {
       failWith(id, runtimeError('Runtime.UnmarshalError', `Unable to parse input as JSON: ${toErrorDoc(err).errorMessage}`), false)
       return
     }
 
-    const waitFlag: WaitFlag = { value: true }
     let called = false
     const once = <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => {
       if (called) return
@@ -421,15 +454,14 @@ export function runnerMain(unpackEvent: (text: string) => unknown): void {
     const fail = (err?: unknown) => done(err === undefined || err === null ? 'handled' : err, null)
     const callback = once((err?: unknown, result?: unknown) => {
       if (err !== undefined && err !== null) failWith(id, toErrorDoc(err), false)
-      else if (!waitFlag.value) complete(id, result)
+      else if (!WaitFlag.get(context)) complete(id, result)
       else {
         pendingResult = { value: result }
         waitForEmptyLoop(id)
       }
     })
-    const context: Record<string, unknown> = {}
+    const context = new WaitFlag({}) as WaitFlag & Record<string, unknown>
     Object.defineProperty(context, 'callbackWaitsForEmptyEventLoop', waitAccessor)
-    waitFlags.set(context, waitFlag)
     context.functionName = init.functionName
     context.functionVersion = init.functionVersion
     context.invokedFunctionArn = msg.invokedFunctionArn

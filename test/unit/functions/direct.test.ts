@@ -236,11 +236,11 @@ t.test("a call whose integration timeout passes while the call before it blocks 
 })
 
 // A proxy event goes to a warm instance packed (packed-event.ts) and to the host as JSON: the
-// handler gets the same event either way.
+// handler gets the same event either way (a lone surrogate included: the packed text crosses as a string).
 t.test('a packed proxy event reaches the handler as its JSON would, directly and through the host', { timeout: 20_000 }, async (t) => {
   const { a } = setup(t, 'test:direct:packed', 1)
   const input: ProxyEventInput = {
-    method: 'POST', path: '/pets/7', requestPath: '/test/pets/7', query: 'a=1&b=x+y&a=2', headers: ['Host', 'h.example', 'x-r', '1', 'User-Agent', 'ua', 'x-r', '2'],
+    method: 'POST', path: '/pets/7', requestPath: '/test/pets/7', query: 'a=1&b=x+y&a=2', headers: ['Host', 'h.example', 'x-r', '1', 'User-Agent', 'ua', 'x-r', '2', 'x-lone', 'a\ud800'],
     body: new TextEncoder().encode('{"é": "😀"}'), isBinary: false, resourcePath: '/pets/{id}', resourceId: 'r1', pathParameters: { id: '7' }, stage: 'test',
     stageVariables: { v: 'w' }, requestId: 'rid', extendedRequestId: 'xid', accountId: '123456789012', apiId: 'api', deploymentId: 'dep', domainName: 'h.example',
     sourceIp: '127.0.0.1', requestTimeEpoch: 1786000000000, protocol: 'HTTP/1.1', authorizer: null, identity: null,
