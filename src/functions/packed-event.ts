@@ -1,9 +1,10 @@
 // The Lambda proxy event on its way to a local instance, packed: its strings back to back in
 // one text, their lengths ahead of them, so the runner builds the event object from slices of
-// one text instead of JSON.parse. The text crosses to the runner as a string (a structured
-// clone copies its UTF-16 as it is: no encoding on either side, lone surrogates included). Measured on this machine (node 20, one core) for the
-// bench's 967-byte event: decoded and JSON.parse'd 6.5–7.1 µs, its 265-byte packed text decoded
-// and unpacked 2.0 µs; writing either costs about the same (3.8 µs the JSON and its encoding).
+// one text instead of JSON.parse. Measured on this machine (node 20, one core) for the bench's
+// 967-byte event: decoded and JSON.parse'd 6.5–7.1 µs, its 265-byte packed text decoded and
+// unpacked 2.0 µs; writing either costs about the same (3.8 µs the JSON and its encoding).
+// The text now crosses to the runner as a string (a structured clone copies its UTF-16 as it
+// is): no encode in the worker, no decode in the runner, lone surrogates included.
 //
 // The object a handler gets is JSON.parse(proxyEventJson(input)): the same keys in the same
 // order, the same values (pinned by test/unit/functions/event.test.ts over awkward inputs, and
